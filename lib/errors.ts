@@ -1,0 +1,122 @@
+/**
+ * The one error registry. Every error a client can see has a code from `ErrorCode`, set in
+ * `extensions.code`; `docs/errors.md` documents each code and a test keeps the two in step.
+ * Anything else thrown inside a resolver is masked by `maskError` as INTERNAL_SERVER_ERROR
+ * with the request id, so stack traces, SQL and PHI never reach a client.
+ */
+import { GraphQLError, type GraphQLErrorOptions, type GraphQLFormattedError } from 'graphql';
+
+export enum ErrorCode {
+  BadUserInput = 'BAD_USER_INPUT',
+  NotFound = 'NOT_FOUND',
+  Unauthenticated = 'UNAUTHENTICATED',
+  TenantForbidden = 'TENANT_FORBIDDEN',
+  InsufficientScope = 'INSUFFICIENT_SCOPE',
+  EntitlementRequired = 'ENTITLEMENT_REQUIRED',
+  PhiAccessDenied = 'PHI_ACCESS_DENIED',
+  ContextInvalid = 'CONTEXT_INVALID',
+  InternalServerError = 'INTERNAL_SERVER_ERROR',
+}
+
+/** HTTP status for errors that end a request before GraphQL execution starts. */
+export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = Object.freeze({
+  [ErrorCode.BadUserInput]: 400,
+  [ErrorCode.NotFound]: 404,
+  [ErrorCode.Unauthenticated]: 401,
+  [ErrorCode.TenantForbidden]: 403,
+  [ErrorCode.InsufficientScope]: 403,
+  [ErrorCode.EntitlementRequired]: 403,
+  [ErrorCode.PhiAccessDenied]: 403,
+  [ErrorCode.ContextInvalid]: 401,
+  [ErrorCode.InternalServerError]: 500,
+});
+
+type Extra = Record<string, unknown>;
+
+/** Base class: a client-safe error with a registered code. */
+export class CareGraphError extends GraphQLError {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    options: Omit<GraphQLErrorOptions, 'extensions'> & { extensions?: Extra } = {},
+  ) {
+    super(message, { ...options, extensions: { ...options.extensions, code } });
+    this.name = this.constructor.name;
+  }
+}
+
+export class BadUserInputError extends CareGraphError {
+  constructor(message: string, extensions?: Extra) {
+    super(ErrorCode.BadUserInput, message, { extensions });
+  }
+}
+export class NotFoundError extends CareGraphError {
+  constructor(message: string, extensions?: Extra) {
+    super(ErrorCode.NotFound, message, { extensions });
+  }
+}
+export class UnauthenticatedError extends CareGraphError {
+  constructor(message = 'Authentication required', extensions?: Extra) {
+    super(ErrorCode.Unauthenticated, message, { extensions });
+  }
+}
+export class TenantForbiddenError extends CareGraphError {
+  constructor(message = 'The caller may not act on this tenant', extensions?: Extra) {
+    super(ErrorCode.TenantForbidden, message, { extensions });
+  }
+}
+export class InsufficientScopeError extends CareGraphError {
+  constructor(message = 'The caller lacks a scope this field requires', extensions?: Extra) {
+    super(ErrorCode.InsufficientScope, message, { extensions });
+  }
+}
+export class EntitlementRequiredError extends CareGraphError {
+  constructor(message = "The tenant's plan does not include this feature", extensions?: Extra) {
+    super(ErrorCode.EntitlementRequired, message, { extensions });
+  }
+}
+export class PhiAccessDeniedError extends CareGraphError {
+  constructor(message = 'Protected health information requires a PHI scope and a clinical role', extensions?: Extra) {
+    super(ErrorCode.PhiAccessDenied, message, { extensions });
+  }
+}
+export class ContextInvalidError extends CareGraphError {
+  constructor(message = 'Missing or invalid tenant context', extensions?: Extra) {
+    super(ErrorCode.ContextInvalid, message, { extensions });
+  }
+}
+
+const KNOWN_CODES = new Set<string>(Object.values(ErrorCode));
+
+/**
+ * Masks anything that is not a registered, client-safe error. Errors that already carry a
+ * registered code (ours, or GraphQL validation errors forwarded by a subgraph) pass through
+ * without their stack; everything else becomes INTERNAL_SERVER_ERROR with the request id
+ * the operator can search the logs for.
+ */
+export function maskError(formatted: GraphQLFormattedError, requestId?: string): GraphQLFormattedError {
+  const code = formatted.extensions?.code;
+  if (typeof code === 'string' && (KNOWN_CODES.has(code) || PASS_THROUGH_CODES.has(code))) {
+    const { stacktrace: _stack, exception: _exception, ...extensions } = formatted.extensions ?? {};
+    return { ...formatted, extensions };
+  }
+  return {
+    message: requestId ? `Internal server error (request ${requestId})` : 'Internal server error',
+    ...(formatted.path ? { path: formatted.path } : {}),
+    ...(formatted.locations ? { locations: formatted.locations } : {}),
+    extensions: { code: ErrorCode.InternalServerError, ...(requestId ? { requestId } : {}) },
+  };
+}
+
+/**
+ * Codes produced by the GraphQL server itself for malformed requests; they describe the
+ * client's own query, never our data, so they are safe to show.
+ */
+const PASS_THROUGH_CODES = new Set([
+  'GRAPHQL_PARSE_FAILED',
+  'GRAPHQL_VALIDATION_FAILED',
+  'BAD_REQUEST',
+  'PERSISTED_QUERY_NOT_FOUND',
+  'PERSISTED_QUERY_NOT_SUPPORTED',
+  'OPERATION_RESOLUTION_FAILURE',
+]);

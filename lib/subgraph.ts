@@ -1,0 +1,140 @@
+/**
+ * What every subgraph shares: its definition shape, the per-request context, and the start-up
+ * path (migrate as owner, pool as the application role, verify the forwarded tenant context
+ * before any execution). Each subgraph folder exports `{ name, typeDefs, resolvers, start }`.
+ */
+import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { buildSubgraphSchema } from '@apollo/subgraph';
+import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
+import type { DocumentNode } from 'graphql';
+import type { Config, SubgraphName } from './config.js';
+import { appUrl, Database, migrate } from './db/index.js';
+import { maskError } from './errors.js';
+import { listenApollo } from './http/apollo-http.js';
+import { createLogger, type Logger } from './logger.js';
+import { currentRequestContext, runWithRequestContext } from './request-context.js';
+import { CONTEXT_HEADER, createContextSigner, type TenantContext } from './tenant-context.js';
+
+/** The GraphQL context of a subgraph request. */
+export interface SubgraphContext<Loaders> {
+  tenant: TenantContext;
+  db: Database;
+  /** DataLoaders created per request; a request acts for one tenant, so caches never span tenants. */
+  loaders: Loaders;
+}
+
+export interface SubgraphDefinition<Loaders> {
+  name: SubgraphName;
+  /** The Postgres schema this subgraph owns. */
+  dbSchema: string;
+  typeDefs: DocumentNode;
+  /** Resolvers receive a SubgraphContext<Loaders>; typed loosely because Apollo's map is context-invariant. */
+  resolvers: GraphQLResolverMap<unknown>;
+  /** Folder of this subgraph's ordered migrations. */
+  migrationsDir: string;
+  createLoaders(db: Database, tenant: TenantContext): Loaders;
+}
+
+export interface StartOptions {
+  config: Config;
+  /** Admin connection string for migrations; defaults to DATABASE_URL. */
+  adminUrl?: string;
+  /** Port to listen on; defaults to the configured one (0 picks a free port). */
+  port?: number;
+}
+
+export interface RunningService {
+  name: string;
+  url: string;
+  port: number;
+  /** The subgraph's application-role pool (its statement counter is read by tests and benchmarks). */
+  db?: Database;
+  close(): Promise<void>;
+}
+
+/** Applies the subgraph's migrations and opens its application-role pool. */
+export async function openSubgraphDatabase(
+  definition: Pick<SubgraphDefinition<unknown>, 'dbSchema' | 'migrationsDir' | 'name'>,
+  options: StartOptions,
+): Promise<Database> {
+  const adminUrl = options.adminUrl ?? options.config.database.url;
+  if (!adminUrl) {
+    throw new Error(`DATABASE_URL is required to start the ${definition.name} subgraph on its own (npm start provides it)`);
+  }
+  await migrate(adminUrl, { schema: definition.dbSchema, directory: definition.migrationsDir });
+  return new Database({
+    url: appUrl(adminUrl, options.config.database.appPassword),
+    schema: definition.dbSchema,
+    poolSize: options.config.database.poolSize,
+  });
+}
+
+/** Starts an Apollo subgraph (tenancy, erp, clinical-ops). */
+export async function startApolloSubgraph<Loaders>(
+  definition: SubgraphDefinition<Loaders>,
+  options: StartOptions,
+): Promise<RunningService> {
+  const { config } = options;
+  const logger = createLogger(definition.name, config.logLevel);
+  const db = await openSubgraphDatabase(definition, options);
+  const signer = createContextSigner(config);
+  const server = new ApolloServer<SubgraphContext<Loaders>>({
+    schema: buildSubgraphSchema({ typeDefs: definition.typeDefs, resolvers: definition.resolvers }),
+    plugins: [ApolloServerPluginLandingPageDisabled(), logUnexpectedErrors(logger)],
+    formatError: (formatted) => maskError(formatted, currentRequestContext()?.requestId),
+    includeStacktraceInErrorResponses: false,
+  });
+  const http = await listenApollo(
+    {
+      server,
+      async createContext(req) {
+        const header = req.headers[CONTEXT_HEADER];
+        const tenant = await signer.verify(typeof header === 'string' ? header : undefined, definition.name);
+        return { tenant, db, loaders: definition.createLoaders(db, tenant) };
+      },
+      around: (context, fn) => runWithRequestContext(context.tenant, fn),
+      routes: { '/healthz': async () => ({ status: 200, body: { status: 'ok', service: definition.name } }) },
+    },
+    config.host,
+    options.port ?? config.ports[definition.name],
+  );
+  logger.info({ url: http.url }, 'subgraph ready');
+  return {
+    name: definition.name,
+    url: http.url,
+    port: http.port,
+    db,
+    async close() {
+      await http.close();
+      await db.close();
+    },
+  };
+}
+
+/** Logs errors that will be masked, so the operator can find them by request id. */
+function logUnexpectedErrors(logger: Logger) {
+  return {
+    async requestDidStart() {
+      return {
+        async didEncounterErrors({ errors }: { errors: readonly { extensions?: Record<string, unknown>; originalError?: unknown; message: string }[] }) {
+          for (const error of errors) {
+            if (!error.extensions?.code || error.extensions.code === 'INTERNAL_SERVER_ERROR') {
+              logger.error({ err: safeErrorFields(error.originalError ?? error) }, 'unexpected resolver error');
+            }
+          }
+        },
+      };
+    },
+  };
+}
+
+/**
+ * Only name, message, SQLSTATE and stack: driver errors carry a `detail` that can quote row
+ * values (PHI), so they are never serialised whole.
+ */
+export function safeErrorFields(error: unknown): { name?: string; message?: string; code?: string; stack?: string } {
+  if (!(error instanceof Error)) return { message: String(error) };
+  const code = (error as { code?: unknown }).code;
+  return { name: error.name, message: error.message, code: typeof code === 'string' ? code : undefined, stack: error.stack };
+}

@@ -1,0 +1,118 @@
+/**
+ * The tenant context: who is asking, for which tenant, with which rights. The gateway builds
+ * it once per request and forwards it to each subgraph as a short-lived JWS (HS256) whose
+ * audience is that subgraph, in the `x-caregraph-context` header. Subgraphs refuse any
+ * request whose context is missing, forged, expired or addressed to another subgraph,
+ * before executing anything — calling a subgraph directly yields nothing.
+ */
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { SignJWT, jwtVerify } from 'jose';
+import { z } from 'zod';
+import type { Config } from './config.js';
+import { ContextInvalidError } from './errors.js';
+
+export const CONTEXT_HEADER = 'x-caregraph-context';
+const ISSUER = 'caregraph-gateway';
+
+const contextSchema = z.object({
+  requestId: z.string().min(1).max(128),
+  /** `tenant`: acting inside one tenant (RLS pins every query to it). `platform`: across tenants. */
+  access: z.enum(['tenant', 'platform']),
+  tenantId: z.uuid().nullable(),
+  principal: z.object({
+    id: z.string().min(1),
+    kind: z.enum(['user', 'api_key', 'anonymous', 'service']),
+    partnerId: z.uuid().nullable().optional(),
+  }),
+  roles: z.array(z.string()),
+  scopes: z.array(z.string()),
+  /** Features the tenant holds (plan, add-ons, cohort flags); empty at platform level. */
+  entitlements: z.array(z.string()),
+  tier: z.string().nullable().optional(),
+  cohort: z.string().nullable().optional(),
+  /** Declared purpose of use, e.g. a break-glass emergency. */
+  purpose: z.string().max(500).nullable().optional(),
+});
+
+export type TenantContext = z.infer<typeof contextSchema>;
+
+/** Signs and verifies forwarded contexts with one shared secret. */
+export class ContextSigner {
+  private readonly key: Uint8Array;
+
+  constructor(
+    secret: string,
+    private readonly ttlSeconds: number,
+  ) {
+    if (secret.length < 32) throw new Error('The context signing secret must be at least 32 characters');
+    this.key = new TextEncoder().encode(secret);
+  }
+
+  /** A JWS for one subgraph (`audience`), valid for the configured TTL. */
+  async sign(context: TenantContext, audience: string): Promise<string> {
+    return new SignJWT({ ctx: context })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setIssuer(ISSUER)
+      .setAudience(audience)
+      .setIssuedAt()
+      .setExpirationTime(`${this.ttlSeconds}s`)
+      .sign(this.key);
+  }
+
+  /** Verifies a forwarded context addressed to `audience`; throws ContextInvalidError. */
+  async verify(token: string | undefined, audience: string): Promise<TenantContext> {
+    if (!token) throw new ContextInvalidError('Missing tenant context: subgraphs are reached through the gateway');
+    let payload: Record<string, unknown>;
+    try {
+      ({ payload } = await jwtVerify(token, this.key, { issuer: ISSUER, audience, algorithms: ['HS256'] }));
+    } catch (error) {
+      const reason = (error as { code?: string }).code === 'ERR_JWT_EXPIRED' ? 'expired' : 'invalid';
+      throw new ContextInvalidError(`Tenant context ${reason}`);
+    }
+    const parsed = contextSchema.safeParse(payload.ctx);
+    if (!parsed.success) throw new ContextInvalidError('Tenant context malformed');
+    const context = parsed.data;
+    if (context.access === 'tenant' && !context.tenantId) {
+      throw new ContextInvalidError('Tenant context malformed: tenant access without a tenant');
+    }
+    return context;
+  }
+}
+
+/**
+ * The signing secret: from CONTEXT_SIGNING_SECRET, or generated once into the data folder so
+ * that every service started from the same folder agrees on it.
+ */
+export function resolveSigningSecret(config: Config): string {
+  if (config.context.signingSecret) return config.context.signingSecret;
+  const file = path.join(config.dataDir, 'context-signing.secret');
+  try {
+    return fs.readFileSync(file, 'utf8').trim();
+  } catch {
+    fs.mkdirSync(config.dataDir, { recursive: true });
+    const secret = randomBytes(48).toString('base64url');
+    try {
+      fs.writeFileSync(file, secret, { mode: 0o600, flag: 'wx' });
+      return secret;
+    } catch {
+      // Another service created it first: use theirs.
+      return fs.readFileSync(file, 'utf8').trim();
+    }
+  }
+}
+
+/** Creates the signer from the configuration. */
+export function createContextSigner(config: Config): ContextSigner {
+  return new ContextSigner(resolveSigningSecret(config), config.context.ttlSeconds);
+}
+
+/**
+ * Whether the request may read data of `tenantId`: any tenant at platform level, only its own
+ * at tenant level. Row-level security enforces the same in the database; resolvers use this to
+ * answer `null` (not an empty value) for another tenant's entity reference.
+ */
+export function mayActOnTenant(context: Pick<TenantContext, 'access' | 'tenantId'>, tenantId: string): boolean {
+  return context.access === 'platform' || context.tenantId === tenantId;
+}

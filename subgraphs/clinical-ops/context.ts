@@ -1,0 +1,17 @@
+import type { Database } from '../../lib/db/index.js';
+import { rowLoader } from '../../lib/loaders.js';
+import type { SubgraphContext } from '../../lib/subgraph.js';
+import type { TenantContext } from '../../lib/tenant-context.js';
+import { appointmentsByPatientLoader, fetchPatientsByIds } from './patients.js';
+import { fetchSummaries } from './summary.js';
+
+/** Per-request loaders of the clinical-ops subgraph. */
+export function createClinicalLoaders(db: Database, tenant: TenantContext) {
+  return {
+    summaryByTenant: rowLoader(db, tenant, fetchSummaries, (row) => row.tenant_id),
+    patientById: rowLoader(db, tenant, fetchPatientsByIds, (row) => row.id),
+    appointmentsByPatient: appointmentsByPatientLoader(db, tenant),
+  };
+}
+
+export type ClinicalContext = SubgraphContext<ReturnType<typeof createClinicalLoaders>>;

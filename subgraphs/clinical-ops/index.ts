@@ -1,0 +1,26 @@
+/**
+ * The clinical-ops subgraph (workload plane): patients, appointments and the tenant's
+ * clinical summary.
+ */
+import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
+import { folderOf, loadTypeDefs } from '../../lib/schema-file.js';
+import { startApolloSubgraph, type StartOptions, type SubgraphDefinition } from '../../lib/subgraph.js';
+import { createClinicalLoaders } from './context.js';
+import { patientResolvers } from './patients.js';
+import { summaryResolvers } from './summary.js';
+
+export const name = 'clinical-ops';
+export const typeDefs = loadTypeDefs(import.meta.url);
+export const resolvers = { ...summaryResolvers, ...patientResolvers };
+
+export const definition: SubgraphDefinition<ReturnType<typeof createClinicalLoaders>> = {
+  name,
+  dbSchema: 'clinical_ops',
+  typeDefs,
+  resolvers: resolvers as GraphQLResolverMap<unknown>,
+  migrationsDir: folderOf(import.meta.url, 'migrations'),
+  createLoaders: createClinicalLoaders,
+};
+
+export const start = (options: StartOptions) => startApolloSubgraph(definition, options);
+export const migrationSet = { schema: definition.dbSchema, directory: definition.migrationsDir };

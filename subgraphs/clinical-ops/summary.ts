@@ -1,0 +1,35 @@
+/** Tenant.clinicalSummary: patient and upcoming-appointment counts, all requested tenants in one statement. */
+import type { Tx } from '../../lib/db/index.js';
+import { isUuid } from '../../lib/ids.js';
+import { mayActOnTenant } from '../../lib/tenant-context.js';
+import type { ClinicalContext } from './context.js';
+
+export interface SummaryRow {
+  tenant_id: string;
+  patient_count: number;
+  upcoming_appointment_count: number;
+}
+
+export async function fetchSummaries(tx: Tx, tenantIds: readonly string[]): Promise<SummaryRow[]> {
+  const valid = tenantIds.filter(isUuid);
+  if (valid.length === 0) return [];
+  return tx.query<SummaryRow>(
+    `SELECT k.tenant_id,
+            (SELECT count(*)::int FROM patients p WHERE p.tenant_id = k.tenant_id) AS patient_count,
+            (SELECT count(*)::int FROM appointments a
+              WHERE a.tenant_id = k.tenant_id AND a.status = 'scheduled' AND a.starts_at >= now()) AS upcoming_appointment_count
+       FROM unnest($1::uuid[]) AS k(tenant_id)`,
+    [valid],
+  );
+}
+
+export const summaryResolvers = {
+  Tenant: {
+    __resolveReference: (reference: { id: string }) => ({ id: reference.id }),
+    clinicalSummary: async (tenant: { id: string }, _: unknown, ctx: ClinicalContext) => {
+      if (!mayActOnTenant(ctx.tenant, tenant.id)) return null;
+      const row = await ctx.loaders.summaryByTenant.load(tenant.id);
+      return row && { patientCount: row.patient_count, upcomingAppointmentCount: row.upcoming_appointment_count };
+    },
+  },
+};
