@@ -4,7 +4,7 @@
  * before any execution). Each subgraph folder exports `{ name, typeDefs, resolvers, start }`.
  */
 import { ApolloServer } from '@apollo/server';
-import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
 import type { DocumentNode } from 'graphql';
@@ -81,7 +81,8 @@ export async function startApolloSubgraph<Loaders>(
   const signer = createContextSigner(config);
   const server = new ApolloServer<SubgraphContext<Loaders>>({
     schema: buildSubgraphSchema({ typeDefs: definition.typeDefs, resolvers: definition.resolvers }),
-    plugins: [ApolloServerPluginLandingPageDisabled(), logUnexpectedErrors(logger)],
+    // Inline traces would expose resolver timings to any caller and cost time on every request.
+    plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginInlineTraceDisabled(), logUnexpectedErrors(logger)],
     formatError: (formatted) => maskError(formatted, currentRequestContext()?.requestId),
     includeStacktraceInErrorResponses: false,
   });

@@ -1,0 +1,35 @@
+/** Every error code is documented in docs/errors.md, and masking hides what must not leak. */
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ErrorCode, HTTP_STATUS, maskError } from './errors.js';
+import { ROOT } from './federation/compose.js';
+
+describe('error registry', () => {
+  const doc = fs.readFileSync(path.join(ROOT, 'docs', 'errors.md'), 'utf8');
+
+  it.each(Object.values(ErrorCode))('%s is documented with its HTTP status', (code) => {
+    expect(doc).toMatch(new RegExp(`^\\| \`${code}\` \\| ${HTTP_STATUS[code]} \\|`, 'm'));
+  });
+
+  it('documents no code that does not exist', () => {
+    const documented = [...doc.matchAll(/^\| `([A-Z_]+)` \|/gm)].map((match) => match[1]);
+    expect(documented.sort()).toEqual(Object.values(ErrorCode).sort());
+  });
+
+  it('masks unknown errors as INTERNAL_SERVER_ERROR with the request id and no detail', () => {
+    const masked = maskError(
+      { message: 'duplicate key value violates unique constraint "patients_pkey"', extensions: { stacktrace: ['at x'] } },
+      'req-1',
+    );
+    expect(masked).toEqual({
+      message: 'Internal server error (request req-1)',
+      extensions: { code: 'INTERNAL_SERVER_ERROR', requestId: 'req-1' },
+    });
+  });
+
+  it('keeps registered codes but strips stack traces', () => {
+    const kept = maskError({ message: 'first must be between 1 and 500', path: ['tenants'], extensions: { code: 'BAD_USER_INPUT', stacktrace: ['at y'] } });
+    expect(kept).toEqual({ message: 'first must be between 1 and 500', path: ['tenants'], extensions: { code: 'BAD_USER_INPUT' } });
+  });
+});

@@ -1,0 +1,61 @@
+/**
+ * Helpers for tests that need the database or the running platform. The database comes from
+ * the global setup (see global-setup.ts); each suite starts its own services on free ports.
+ */
+import pg from 'pg';
+import { inject } from 'vitest';
+import { loadConfig, type Config } from '../../lib/config.js';
+import { appUrl } from '../../lib/db/index.js';
+import { startInProcess, type InProcessPlatform } from '../../scripts/platform.js';
+import { TEST_APP_PASSWORD } from './env.js';
+
+export const adminUrl = (): string => inject('adminUrl');
+
+export function testConfig(overrides: Record<string, string> = {}): Config {
+  return loadConfig({
+    CAREGRAPH_DATA_DIR: inject('dataDir'),
+    DATABASE_APP_PASSWORD: TEST_APP_PASSWORD,
+    LOG_LEVEL: 'silent',
+    NODE_ENV: 'test',
+    ...overrides,
+  });
+}
+
+export function startTestPlatform(): Promise<InProcessPlatform> {
+  return startInProcess(testConfig(), adminUrl());
+}
+
+/** A client connected as the admin (superuser): for reading rows to compare against, never for requests. */
+export async function adminClient(): Promise<pg.Client> {
+  const client = new pg.Client({ connectionString: adminUrl() });
+  await client.connect();
+  return client;
+}
+
+/** A client connected as the application role, exactly as the services connect. */
+export async function appClient(): Promise<pg.Client> {
+  const client = new pg.Client({ connectionString: appUrl(adminUrl(), TEST_APP_PASSWORD) });
+  await client.connect();
+  return client;
+}
+
+export interface GraphQLResponse<T = Record<string, unknown>> {
+  status: number;
+  body: { data?: T | null; errors?: { message: string; path?: (string | number)[]; extensions?: Record<string, unknown> }[] };
+  text: string;
+}
+
+/** POSTs a GraphQL operation and returns status, parsed body and raw text (for leak checks). */
+export async function graphql<T = Record<string, unknown>>(
+  url: string,
+  query: string,
+  options: { variables?: Record<string, unknown>; headers?: Record<string, string> } = {},
+): Promise<GraphQLResponse<T>> {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...options.headers },
+    body: JSON.stringify({ query, variables: options.variables }),
+  });
+  const text = await response.text();
+  return { status: response.status, body: JSON.parse(text) as GraphQLResponse<T>['body'], text };
+}
