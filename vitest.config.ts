@@ -1,9 +1,18 @@
+import { createRequire } from 'node:module';
 import { defineConfig } from 'vitest/config';
+
+const require = createRequire(import.meta.url);
 
 // Tiers by suffix: *.test.ts in-process units, *.int.test.ts against real PostgreSQL,
 // test/**/*.e2e.test.ts through the gateway with all four subgraphs. One PostgreSQL (embedded,
 // or a fresh database on DATABASE_URL's server) is prepared once by the global setup.
 export default defineConfig({
+  resolve: {
+    // Vite would pick graphql's ESM build while the Apollo packages require() its CommonJS
+    // build: two graphql instances fail each other's instanceof checks. Node itself resolves
+    // both to the CommonJS build, so tests do the same.
+    alias: [{ find: /^graphql$/, replacement: require.resolve('graphql') }],
+  },
   test: {
     include: ['**/*.test.ts'],
     exclude: ['node_modules/**', '.caregraph/**'],

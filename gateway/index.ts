@@ -1,10 +1,13 @@
 /**
  * The gateway: one federated graph over the four subgraphs, served from the committed
- * supergraph, with the tenant context signed onto every subgraph request.
+ * supergraph. Each request is authenticated, bound to a tenant (or platform/partner level),
+ * stripped of the fields its caller may not read before planning, and forwarded with a
+ * tenant context signed for each subgraph.
  */
 import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { DevIssuer } from '../lib/auth/dev-issuer.js';
 import type { Config, SubgraphName } from '../lib/config.js';
 import { SUBGRAPH_NAMES } from '../lib/config.js';
 import { maskError } from '../lib/errors.js';
@@ -12,11 +15,16 @@ import { readCommittedSupergraph } from '../lib/federation/compose.js';
 import { listenApollo } from '../lib/http/apollo-http.js';
 import { createLogger } from '../lib/logger.js';
 import { currentRequestContext, runWithRequestContext } from '../lib/request-context.js';
+import { ServiceClient } from '../lib/service-client.js';
 import type { RunningService } from '../lib/subgraph.js';
 import { createContextSigner } from '../lib/tenant-context.js';
-import { createGatewayContext, type GatewayContext } from './context.js';
+import { Authenticator } from './authenticate.js';
+import { contextFactory, type GatewayContext } from './context.js';
 import { SignedContextDataSource } from './data-source.js';
+import { FieldPolicies } from './field-policies.js';
 import { readinessRoute } from './health.js';
+import { policyRewrite } from './policy-rewrite.js';
+import { TenantResolver } from './tenant-access.js';
 
 export const name = 'gateway';
 
@@ -34,8 +42,14 @@ export async function start(options: GatewayOptions): Promise<RunningService> {
   const urls = { ...config.subgraphUrls, ...options.subgraphUrls };
   for (const subgraph of SUBGRAPH_NAMES) if (!urls[subgraph]) throw new Error(`No URL for subgraph ${subgraph}`);
 
+  const supergraphSdl = readCommittedSupergraph();
+  const devIssuer = config.auth.mode === 'dev' ? await DevIssuer.open(config) : undefined;
+  const services = new ServiceClient(name, signer, urls, config.context.ttlSeconds);
+  const createContext = contextFactory(new Authenticator(config, services, devIssuer), new TenantResolver(config, services));
+  const policies = new FieldPolicies(supergraphSdl);
+
   const gateway = new ApolloGateway({
-    supergraphSdl: readCommittedSupergraph(),
+    supergraphSdl,
     buildService: ({ name: subgraph }) => new SignedContextDataSource(subgraph, urls[subgraph as SubgraphName], signer),
   });
   const server = new ApolloServer<GatewayContext>({
@@ -43,20 +57,24 @@ export async function start(options: GatewayOptions): Promise<RunningService> {
     plugins: [ApolloServerPluginLandingPageDisabled()],
     formatError: (formatted) => maskError(formatted, currentRequestContext()?.requestId),
     includeStacktraceInErrorResponses: false,
+    // A hash standing in for a query would skip the field-policy walk: every query is sent whole.
+    persistedQueries: false,
   });
   const http = await listenApollo(
     {
       server,
-      createContext: createGatewayContext,
+      createContext,
+      rewrite: policyRewrite(policies),
       around: (context, fn) => runWithRequestContext(context.tenant, fn),
       routes: {
         '/healthz': async () => ({ status: 200, body: { status: 'ok', service: name } }),
         '/readyz': readinessRoute(urls),
+        ...(devIssuer ? { '/.well-known/jwks.json': async () => ({ status: 200, body: devIssuer.jwks() }) } : {}),
       },
     },
     config.host,
     options.port ?? config.ports.gateway,
   );
-  logger.info({ url: http.url }, 'gateway ready');
+  logger.info({ url: http.url, auth: config.auth.mode }, 'gateway ready');
   return { name, url: http.url, port: http.port, close: () => http.close() };
 }

@@ -44,6 +44,20 @@ const envSchema = z.object({
   CONTEXT_SIGNING_SECRET: z.string().min(32).optional(),
   /** Seconds a forwarded tenant context stays valid. */
   CONTEXT_TTL_SECONDS: z.coerce.number().int().min(5).max(600).default(60),
+  /**
+   * JWKS of the identity provider whose JWTs the gateway accepts. Unset: the platform's own
+   * development issuer (keys in the data folder; refused when NODE_ENV=production).
+   */
+  AUTH_JWKS_URL: z.url({ protocol: /^https?$/ }).optional(),
+  /** Expected `iss` of user tokens. */
+  AUTH_ISSUER: z.string().min(1).default('caregraph-dev-issuer'),
+  /** Expected `aud` of user tokens. */
+  AUTH_AUDIENCE: z.string().min(1).default('caregraph'),
+  /**
+   * Seconds the gateway caches API-key lookups and tenant entitlements; revocations and
+   * entitlement changes reach every replica within this time.
+   */
+  ACCESS_CACHE_SECONDS: z.coerce.number().min(0).max(5).default(3),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
 });
@@ -55,9 +69,17 @@ export type Config = Readonly<{
   ports: Readonly<Record<ServiceName, number>>;
   subgraphUrls: Readonly<Record<SubgraphName, string>>;
   context: Readonly<{ signingSecret: string | undefined; ttlSeconds: number }>;
+  auth: AuthConfig;
+  accessCacheSeconds: number;
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
   env: z.infer<typeof envSchema>['NODE_ENV'];
 }>;
+
+/** How user tokens are verified: against an external JWKS, or the built-in development issuer. */
+export type AuthConfig = Readonly<
+  | { mode: 'jwks'; jwksUrl: string; issuer: string; audience: string }
+  | { mode: 'dev'; issuer: string; audience: string }
+>;
 
 export const SUBGRAPH_NAMES = ['tenancy', 'erp', 'clinical-ops', 'observability'] as const;
 export type SubgraphName = (typeof SUBGRAPH_NAMES)[number];
@@ -86,6 +108,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     );
   }
   const e = parsed.data;
+  if (!e.AUTH_JWKS_URL && e.NODE_ENV === 'production') {
+    throw new ConfigError([{ variable: 'AUTH_JWKS_URL', message: 'required in production (the development issuer is for local use only)' }]);
+  }
   return deepFreeze({
     database: { url: e.DATABASE_URL, appPassword: e.DATABASE_APP_PASSWORD, poolSize: e.DATABASE_POOL_SIZE },
     dataDir: path.resolve(e.CAREGRAPH_DATA_DIR),
@@ -104,6 +129,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       observability: e.OBSERVABILITY_URL,
     },
     context: { signingSecret: e.CONTEXT_SIGNING_SECRET, ttlSeconds: e.CONTEXT_TTL_SECONDS },
+    auth: e.AUTH_JWKS_URL
+      ? { mode: 'jwks', jwksUrl: e.AUTH_JWKS_URL, issuer: e.AUTH_ISSUER, audience: e.AUTH_AUDIENCE }
+      : { mode: 'dev', issuer: e.AUTH_ISSUER, audience: e.AUTH_AUDIENCE },
+    accessCacheSeconds: e.ACCESS_CACHE_SECONDS,
     logLevel: e.LOG_LEVEL,
     env: e.NODE_ENV,
   });

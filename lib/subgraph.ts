@@ -3,15 +3,16 @@
  * path (migrate as owner, pool as the application role, verify the forwarded tenant context
  * before any execution). Each subgraph folder exports `{ name, typeDefs, resolvers, start }`.
  */
-import { ApolloServer } from '@apollo/server';
+import { ApolloServer, type ApolloServerPlugin, type BaseContext } from '@apollo/server';
 import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
 import type { DocumentNode } from 'graphql';
 import type { Config, SubgraphName } from './config.js';
 import { appUrl, Database, migrate } from './db/index.js';
-import { maskError } from './errors.js';
-import { listenApollo } from './http/apollo-http.js';
+import { CareGraphError, ContextInvalidError, ErrorCode, HTTP_STATUS, maskError } from './errors.js';
+import { errorBody, listenApollo, type PlainRoute } from './http/apollo-http.js';
+import { enforcePolicies, type PhiRead } from './policy/enforce.js';
 import { createLogger, type Logger } from './logger.js';
 import { currentRequestContext, runWithRequestContext } from './request-context.js';
 import { CONTEXT_HEADER, createContextSigner, type TenantContext } from './tenant-context.js';
@@ -34,7 +35,16 @@ export interface SubgraphDefinition<Loaders> {
   /** Folder of this subgraph's ordered migrations. */
   migrationsDir: string;
   createLoaders(db: Database, tenant: TenantContext): Loaders;
+  /** Routes under /internal/ for other services (the gateway), callable only with a service context. */
+  internalRoutes?: Record<string, InternalRoute>;
+  /** Called for every PHI field read (after the policy allowed it), e.g. to audit it. */
+  onPhiRead?: (context: SubgraphContext<Loaders>, read: PhiRead) => void;
+  /** Awaited after execution and before the response is sent, e.g. to write the audit. */
+  requestDidEnd?: (context: SubgraphContext<Loaders>) => Promise<void>;
 }
+
+/** A service-to-service read: query parameters in, JSON out. */
+export type InternalRoute = (params: URLSearchParams, db: Database, caller: TenantContext) => Promise<unknown>;
 
 export interface StartOptions {
   config: Config;
@@ -80,9 +90,20 @@ export async function startApolloSubgraph<Loaders>(
   const db = await openSubgraphDatabase(definition, options);
   const signer = createContextSigner(config);
   const server = new ApolloServer<SubgraphContext<Loaders>>({
-    schema: buildSubgraphSchema({ typeDefs: definition.typeDefs, resolvers: definition.resolvers }),
+    schema: enforcePolicies<SubgraphContext<Loaders>>(
+      buildSubgraphSchema({ typeDefs: definition.typeDefs, resolvers: definition.resolvers }),
+      definition.typeDefs,
+      { onPhiRead: definition.onPhiRead },
+    ),
     // Inline traces would expose resolver timings to any caller and cost time on every request.
-    plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginInlineTraceDisabled(), logUnexpectedErrors(logger)],
+    plugins: [
+      ApolloServerPluginLandingPageDisabled(),
+      ApolloServerPluginInlineTraceDisabled(),
+      logUnexpectedErrors(logger),
+      ...(definition.requestDidEnd ? [requestDidEndPlugin(definition.requestDidEnd)] : []),
+    ],
+    // Automatic persisted queries would let a hash stand in for a query text; every query is sent whole.
+    persistedQueries: false,
     formatError: (formatted) => maskError(formatted, currentRequestContext()?.requestId),
     includeStacktraceInErrorResponses: false,
   });
@@ -95,7 +116,10 @@ export async function startApolloSubgraph<Loaders>(
         return { tenant, db, loaders: definition.createLoaders(db, tenant) };
       },
       around: (context, fn) => runWithRequestContext(context.tenant, fn),
-      routes: { '/healthz': async () => ({ status: 200, body: { status: 'ok', service: definition.name } }) },
+      routes: {
+        '/healthz': async () => ({ status: 200, body: { status: 'ok', service: definition.name } }),
+        ...internalRoutes(definition.name, definition.internalRoutes ?? {}, signer, db),
+      },
     },
     config.host,
     options.port ?? config.ports[definition.name],
@@ -109,6 +133,52 @@ export async function startApolloSubgraph<Loaders>(
     async close() {
       await http.close();
       await db.close();
+    },
+  };
+}
+
+/** Wraps internal routes: a signed *service* context addressed to this subgraph is required. */
+function internalRoutes(
+  audience: string,
+  routes: Record<string, InternalRoute>,
+  signer: ReturnType<typeof createContextSigner>,
+  db: Database,
+): Record<string, PlainRoute> {
+  const wrapped: Record<string, PlainRoute> = {};
+  for (const [name, route] of Object.entries(routes)) {
+    wrapped[`/internal/${name}`] = async (req) => {
+      try {
+        const header = req.headers[CONTEXT_HEADER];
+        const caller = await signer.verify(typeof header === 'string' ? header : undefined, audience);
+        if (caller.principal.kind !== 'service') throw new ContextInvalidError('Internal routes answer services only');
+        const params = new URL(req.url ?? '/', 'http://localhost').searchParams;
+        return { status: 200, body: await runWithRequestContext(caller, () => route(params, db, caller)) };
+      } catch (error) {
+        if (error instanceof CareGraphError) return { status: HTTP_STATUS[error.code], body: errorBody(error.code, error.message) };
+        throw error;
+      }
+    };
+  }
+  return wrapped;
+}
+
+function requestDidEndPlugin<TContext extends BaseContext>(hook: (context: TContext) => Promise<void>): ApolloServerPlugin<TContext> {
+  return {
+    async requestDidStart() {
+      return {
+        async willSendResponse({ contextValue, response, logger }) {
+          try {
+            await hook(contextValue);
+          } catch (error) {
+            // The hook writes what must accompany the answer (the PHI audit): no record, no answer.
+            logger.error(`request end hook failed: ${(error as Error).message}`);
+            response.body = {
+              kind: 'single',
+              singleResult: { data: null, errors: [{ message: 'Internal server error', extensions: { code: ErrorCode.InternalServerError } }] },
+            };
+          }
+        },
+      };
     },
   };
 }

@@ -18,8 +18,11 @@ const ISSUER = 'caregraph-gateway';
 
 const contextSchema = z.object({
   requestId: z.string().min(1).max(128),
-  /** `tenant`: acting inside one tenant (RLS pins every query to it). `platform`: across tenants. */
-  access: z.enum(['tenant', 'platform']),
+  /**
+   * `tenant`: acting inside one tenant (RLS pins every query to it). `platform`: across tenants
+   * (platform staff). `partner`: a partner's own records and attributed tenants' profiles only.
+   */
+  access: z.enum(['tenant', 'platform', 'partner']),
   tenantId: z.uuid().nullable(),
   principal: z.object({
     id: z.string().min(1),
@@ -32,8 +35,10 @@ const contextSchema = z.object({
   entitlements: z.array(z.string()),
   tier: z.string().nullable().optional(),
   cohort: z.string().nullable().optional(),
-  /** Declared purpose of use, e.g. a break-glass emergency. */
+  /** Declared purpose of use (audited with every PHI read). */
   purpose: z.string().max(500).nullable().optional(),
+  /** The caller declared an emergency (break-glass) with `purpose` as its reason. */
+  breakGlass: z.boolean().optional(),
 });
 
 export type TenantContext = z.infer<typeof contextSchema>;
@@ -77,6 +82,9 @@ export class ContextSigner {
     if (context.access === 'tenant' && !context.tenantId) {
       throw new ContextInvalidError('Tenant context malformed: tenant access without a tenant');
     }
+    if (context.access === 'partner' && !context.principal.partnerId) {
+      throw new ContextInvalidError('Tenant context malformed: partner access without a partner');
+    }
     return context;
   }
 }
@@ -114,5 +122,5 @@ export function createContextSigner(config: Config): ContextSigner {
  * answer `null` (not an empty value) for another tenant's entity reference.
  */
 export function mayActOnTenant(context: Pick<TenantContext, 'access' | 'tenantId'>, tenantId: string): boolean {
-  return context.access === 'platform' || context.tenantId === tenantId;
+  return context.access === 'platform' || (context.access === 'tenant' && context.tenantId === tenantId);
 }

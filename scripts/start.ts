@@ -9,6 +9,7 @@ import path from 'node:path';
 import { ConfigError, loadConfig, SUBGRAPH_NAMES, type Config } from '../lib/config.js';
 import { openDatabaseServer, type DatabaseServer } from '../lib/db/index.js';
 import { ROOT } from '../lib/federation/compose.js';
+import { createDemoCredentials, writeDemoCredentials } from './demo-credentials.js';
 import { migrateAll, seedDemo, tenantCount } from './platform.js';
 
 const DEMO_TENANTS = 40;
@@ -59,13 +60,26 @@ async function main(): Promise<void> {
     return;
   }
   const base = `http://${displayHost(config.host)}:${config.ports.gateway}`;
+  let credentialsFile: string;
+  try {
+    credentialsFile = writeDemoCredentials(config, await createDemoCredentials(config, database.adminUrl, `${base}/graphql`));
+  } catch (error) {
+    console.error(`[caregraph] could not write demo credentials: ${(error as Error).message}`);
+    await stop(1);
+    return;
+  }
   log(`ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   console.log(`
   GraphQL API   ${base}/graphql
   Health        ${base}/healthz   ${base}/readyz
   Data folder   ${config.dataDir}
 
-  Try:  curl -s ${base}/graphql -H 'content-type: application/json' \\
+  Demo credentials  ${credentialsFile}
+    (tokens for a platform admin, tenant A's admin, clinician and biller, an analyst and a partner admin,
+     and a partner API key; valid 12 hours, renewed at every start)
+
+  Try:  TOKEN=$(node -p "require('${credentialsFile}').principals.platformAdmin.token")
+        curl -s ${base}/graphql -H 'content-type: application/json' -H "authorization: Bearer $TOKEN" \\
           -d '{"query":"{ tenants(first: 3) { totalCount edges { node { name tier subscription { plan { name } } clinicalSummary { patientCount } health { availability } } } } }"}'
 
   Ctrl-C stops everything; data is kept for the next start.

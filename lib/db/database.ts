@@ -42,10 +42,14 @@ export class Database {
    * to the context's tenant (or opened to every tenant for platform-level access). The
    * prelude is one round trip; values are validated before they are inlined.
    */
-  async withTenant<T>(context: Pick<TenantContext, 'access' | 'tenantId'>, work: (tx: Tx) => Promise<T>): Promise<T> {
+  async withTenant<T>(context: Pick<TenantContext, 'access' | 'tenantId' | 'principal'>, work: (tx: Tx) => Promise<T>): Promise<T> {
     const tenantId = context.access === 'tenant' ? context.tenantId : '';
+    const partnerId = context.access === 'partner' ? context.principal.partnerId : '';
     if (context.access === 'tenant' && !(tenantId && UUID.test(tenantId))) {
       throw new Error('withTenant: tenant access needs a tenant id');
+    }
+    if (context.access === 'partner' && !(partnerId && UUID.test(partnerId))) {
+      throw new Error('withTenant: partner access needs a partner id');
     }
     const client = await this.pool.connect();
     let broken = false;
@@ -53,7 +57,8 @@ export class Database {
       this.statementCount += 3;
       await client.query(
         `BEGIN; SET LOCAL ROLE ${APP_ROLE}; ` +
-          `SELECT set_config('caregraph.tenant_id', '${tenantId}', true), set_config('caregraph.access', '${context.access}', true)`,
+          `SELECT set_config('caregraph.tenant_id', '${tenantId}', true), set_config('caregraph.partner_id', '${partnerId}', true), ` +
+          `set_config('caregraph.access', '${context.access}', true)`,
       );
       const tx: Tx = {
         query: async <R extends pg.QueryResultRow>(text: string, values?: unknown[]) => {

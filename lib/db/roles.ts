@@ -40,11 +40,15 @@ export async function ensureRoles(adminUrl: string, appPassword: string): Promis
         CREATE OR REPLACE FUNCTION ${SHARED_SCHEMA}.current_tenant_id() RETURNS uuid
           LANGUAGE sql STABLE PARALLEL SAFE
           AS $$ SELECT nullif(current_setting('caregraph.tenant_id', true), '')::uuid $$;
+        CREATE OR REPLACE FUNCTION ${SHARED_SCHEMA}.current_partner_id() RETURNS uuid
+          LANGUAGE sql STABLE PARALLEL SAFE
+          AS $$ SELECT nullif(current_setting('caregraph.partner_id', true), '')::uuid $$;
         CREATE OR REPLACE FUNCTION ${SHARED_SCHEMA}.platform_access() RETURNS boolean
           LANGUAGE sql STABLE PARALLEL SAFE
           AS $$ SELECT coalesce(current_setting('caregraph.access', true), '') = 'platform' $$;
         ALTER FUNCTION ${SHARED_SCHEMA}.current_tenant_id() OWNER TO ${OWNER_ROLE};
         ALTER FUNCTION ${SHARED_SCHEMA}.platform_access() OWNER TO ${OWNER_ROLE};
+        ALTER FUNCTION ${SHARED_SCHEMA}.current_partner_id() OWNER TO ${OWNER_ROLE};
       `);
     } finally {
       await client.query('SELECT pg_advisory_unlock(hashtext($1))', ['caregraph:roles']);

@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { composeServices } from '@apollo/composition';
 import { parse } from 'graphql';
 import { SUBGRAPH_NAMES } from '../config.js';
+import { readSubgraphSdl } from '../schema-file.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const SUPERGRAPH_PATH = path.join(ROOT, 'schema', 'supergraph.graphql');
@@ -25,7 +26,7 @@ export function composeSupergraph(): string {
   const services = SUBGRAPH_NAMES.map((name) => ({
     name,
     url: `http://127.0.0.1:${DEFAULT_PORTS[name]}/graphql`,
-    typeDefs: parse(fs.readFileSync(path.join(ROOT, 'subgraphs', name, 'schema.graphql'), 'utf8')),
+    typeDefs: parse(readSubgraphSdl(path.join(ROOT, 'subgraphs', name))),
   }));
   const result = composeServices(services);
   if (result.errors) {

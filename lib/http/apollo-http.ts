@@ -23,7 +23,17 @@ export interface ApolloHttpOptions<TContext extends BaseContext> {
   /** Wraps the GraphQL execution, e.g. to run it inside the request's AsyncLocalStorage. */
   around?: <T>(context: TContext, fn: () => Promise<T>) => Promise<T>;
   graphqlPath?: string;
+  /**
+   * Rewrites a POST body before GraphQL sees it (the gateway's field policies). It may refuse
+   * the request, or return `finish` to post-process the JSON result. When set, GET requests to
+   * GraphQL are refused, since they would bypass it.
+   */
+  rewrite?: (body: unknown, context: TContext) => Rewrite;
 }
+
+export type Rewrite =
+  | { body: unknown; finish?: (result: Record<string, unknown>) => Record<string, unknown> }
+  | { refuse: { status: number; body: unknown } };
 
 export interface RunningHttpServer {
   server: http.Server;
@@ -60,6 +70,10 @@ export async function listenApollo<TContext extends BaseContext>(
       sendJson(res, 404, errorBody(ErrorCode.NotFound, `No route ${url.pathname}`));
       return;
     }
+    if (options.rewrite && req.method !== 'POST') {
+      sendJson(res, 405, errorBody(ErrorCode.BadUserInput, 'Send GraphQL requests with POST'), { allow: 'POST' });
+      return;
+    }
     let body: unknown;
     try {
       body = req.method === 'POST' ? await readJson(req) : undefined;
@@ -77,6 +91,16 @@ export async function listenApollo<TContext extends BaseContext>(
       }
       throw error;
     }
+    let finish: ((result: Record<string, unknown>) => Record<string, unknown>) | undefined;
+    if (options.rewrite) {
+      const rewritten = options.rewrite(body, context);
+      if ('refuse' in rewritten) {
+        sendJson(res, rewritten.refuse.status, rewritten.refuse.body);
+        return;
+      }
+      body = rewritten.body;
+      finish = rewritten.finish;
+    }
     const headers = new HeaderMap();
     for (const [key, value] of Object.entries(req.headers)) {
       if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
@@ -90,6 +114,13 @@ export async function listenApollo<TContext extends BaseContext>(
     for (const [key, value] of response.headers) res.setHeader(key, value);
     res.statusCode = response.status ?? 200;
     if (response.body.kind === 'complete') {
+      if (finish && response.headers.get('content-type')?.startsWith('application/json')) {
+        const result = finish(JSON.parse(response.body.string) as Record<string, unknown>);
+        const payload = JSON.stringify(result);
+        res.setHeader('content-length', Buffer.byteLength(payload));
+        res.end(payload);
+        return;
+      }
       res.end(response.body.string);
       return;
     }

@@ -3,6 +3,7 @@ import { rowLoader } from '../../lib/loaders.js';
 import type { SubgraphContext } from '../../lib/subgraph.js';
 import type { TenantContext } from '../../lib/tenant-context.js';
 import { appointmentsByPatientLoader, fetchPatientsByIds } from './patients.js';
+import { PhiAuditTrail } from './phi-audit.js';
 import { fetchSummaries } from './summary.js';
 
 /** Per-request loaders of the clinical-ops subgraph. */
@@ -11,6 +12,7 @@ export function createClinicalLoaders(db: Database, tenant: TenantContext) {
     summaryByTenant: rowLoader(db, tenant, fetchSummaries, (row) => row.tenant_id),
     patientById: rowLoader(db, tenant, fetchPatientsByIds, (row) => row.id),
     appointmentsByPatient: appointmentsByPatientLoader(db, tenant),
+    phiAudit: new PhiAuditTrail(),
   };
 }
 

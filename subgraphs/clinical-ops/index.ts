@@ -3,6 +3,7 @@
  * clinical summary.
  */
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
+import { mergeResolvers } from '../../lib/resolvers.js';
 import { folderOf, loadTypeDefs } from '../../lib/schema-file.js';
 import { startApolloSubgraph, type StartOptions, type SubgraphDefinition } from '../../lib/subgraph.js';
 import { createClinicalLoaders } from './context.js';
@@ -11,7 +12,7 @@ import { summaryResolvers } from './summary.js';
 
 export const name = 'clinical-ops';
 export const typeDefs = loadTypeDefs(import.meta.url);
-export const resolvers = { ...summaryResolvers, ...patientResolvers };
+export const resolvers = mergeResolvers(summaryResolvers, patientResolvers);
 
 export const definition: SubgraphDefinition<ReturnType<typeof createClinicalLoaders>> = {
   name,
@@ -20,6 +21,8 @@ export const definition: SubgraphDefinition<ReturnType<typeof createClinicalLoad
   resolvers: resolvers as GraphQLResolverMap<unknown>,
   migrationsDir: folderOf(import.meta.url, 'migrations'),
   createLoaders: createClinicalLoaders,
+  onPhiRead: (context, read) => context.loaders.phiAudit.record(read),
+  requestDidEnd: (context) => context.loaders.phiAudit.flush(context.db, context.tenant),
 };
 
 export const start = (options: StartOptions) => startApolloSubgraph(definition, options);

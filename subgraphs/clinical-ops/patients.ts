@@ -19,6 +19,7 @@ export interface PatientRow {
 
 export interface AppointmentRow {
   id: string;
+  tenant_id: string;
   patient_id: string;
   starts_at: Date;
   duration_minutes: number;
@@ -40,7 +41,7 @@ export function appointmentsByPatientLoader(db: Database, tenant: TenantContext)
   return new DataLoader<string, AppointmentRow[]>(async (patientIds) => {
     const rows = await db.withTenant(tenant, (tx) =>
       tx.query<AppointmentRow>(
-        `SELECT id, patient_id, starts_at, duration_minutes, status, reason
+        `SELECT id, tenant_id, patient_id, starts_at, duration_minutes, status, reason
            FROM appointments WHERE patient_id = ANY($1::uuid[]) ORDER BY starts_at`,
         [patientIds.filter(isUuid)],
       ),

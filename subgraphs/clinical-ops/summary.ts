@@ -8,6 +8,7 @@ export interface SummaryRow {
   tenant_id: string;
   patient_count: number;
   upcoming_appointment_count: number;
+  no_show_rate: number | null;
 }
 
 export async function fetchSummaries(tx: Tx, tenantIds: readonly string[]): Promise<SummaryRow[]> {
@@ -17,7 +18,10 @@ export async function fetchSummaries(tx: Tx, tenantIds: readonly string[]): Prom
     `SELECT k.tenant_id,
             (SELECT count(*)::int FROM patients p WHERE p.tenant_id = k.tenant_id) AS patient_count,
             (SELECT count(*)::int FROM appointments a
-              WHERE a.tenant_id = k.tenant_id AND a.status = 'scheduled' AND a.starts_at >= now()) AS upcoming_appointment_count
+              WHERE a.tenant_id = k.tenant_id AND a.status = 'scheduled' AND a.starts_at >= now()) AS upcoming_appointment_count,
+            (SELECT (count(*) FILTER (WHERE a.status = 'no_show'))::float8 / nullif(count(*), 0) FROM appointments a
+              WHERE a.tenant_id = k.tenant_id AND a.status IN ('completed', 'no_show')
+                AND a.starts_at >= now() - interval '90 days' AND a.starts_at < now()) AS no_show_rate
        FROM unnest($1::uuid[]) AS k(tenant_id)`,
     [valid],
   );
@@ -29,7 +33,13 @@ export const summaryResolvers = {
     clinicalSummary: async (tenant: { id: string }, _: unknown, ctx: ClinicalContext) => {
       if (!mayActOnTenant(ctx.tenant, tenant.id)) return null;
       const row = await ctx.loaders.summaryByTenant.load(tenant.id);
-      return row && { patientCount: row.patient_count, upcomingAppointmentCount: row.upcoming_appointment_count };
+      return (
+        row && {
+          patientCount: row.patient_count,
+          upcomingAppointmentCount: row.upcoming_appointment_count,
+          noShowRate: row.no_show_rate,
+        }
+      );
     },
   },
 };

@@ -4,6 +4,7 @@
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
 import { folderOf, loadTypeDefs } from '../../lib/schema-file.js';
 import { startApolloSubgraph, type StartOptions, type SubgraphDefinition } from '../../lib/subgraph.js';
+import { erpInternalRoutes } from './internal.js';
 import { createErpLoaders, subscriptionResolvers } from './subscriptions.js';
 
 export const name = 'erp';
@@ -17,6 +18,7 @@ export const definition: SubgraphDefinition<ReturnType<typeof createErpLoaders>>
   resolvers: resolvers as GraphQLResolverMap<unknown>,
   migrationsDir: folderOf(import.meta.url, 'migrations'),
   createLoaders: createErpLoaders,
+  internalRoutes: erpInternalRoutes,
 };
 
 export const start = (options: StartOptions) => startApolloSubgraph(definition, options);

@@ -22,6 +22,11 @@ export interface SubscriptionRow {
   plan: PlanRow;
 }
 
+/** Subscriptions that produce revenue (a trial does not). */
+const BILLABLE_STATUSES = new Set(['active', 'past_due']);
+/** Subscriptions whose plan features the tenant holds. */
+export const ENTITLING_STATUSES = new Set(['trialing', 'active', 'past_due']);
+
 const PLAN_COLUMNS = 'p.code, p.name, p.features, p.limits, p.monthly_price_minor, p.currency';
 
 export async function fetchSubscriptionsByTenant(tx: Tx, tenantIds: readonly string[]): Promise<SubscriptionRow[]> {
@@ -55,6 +60,17 @@ export const subscriptionResolvers = {
     __resolveReference: (reference: { id: string }) => ({ id: reference.id }),
     subscription: (tenant: { id: string }, _: unknown, ctx: ErpContext) =>
       mayActOnTenant(ctx.tenant, tenant.id) ? ctx.loaders.subscriptionByTenant.load(tenant.id) : null,
+    billingInsights: async (tenant: { id: string }, _: unknown, ctx: ErpContext) => {
+      if (!mayActOnTenant(ctx.tenant, tenant.id)) return null;
+      const subscription = await ctx.loaders.subscriptionByTenant.load(tenant.id);
+      if (!subscription) return null;
+      const billable = BILLABLE_STATUSES.has(subscription.status);
+      return {
+        tenureDays: Math.floor((Date.now() - subscription.started_at.getTime()) / 86_400_000),
+        monthlyRecurringRevenueMinor: billable ? Number(subscription.plan.monthly_price_minor) : 0,
+        currency: subscription.plan.currency,
+      };
+    },
   },
   TenantSubscription: {
     status: (row: SubscriptionRow) => row.status.toUpperCase(),

@@ -12,6 +12,7 @@ import { maskError } from '../../lib/errors.js';
 import { errorBody } from '../../lib/http/apollo-http.js';
 import { CareGraphError, HTTP_STATUS } from '../../lib/errors.js';
 import { createLogger } from '../../lib/logger.js';
+import { enforcePolicies } from '../../lib/policy/enforce.js';
 import { enterRequestContext } from '../../lib/request-context.js';
 import { folderOf, loadTypeDefs } from '../../lib/schema-file.js';
 import { openSubgraphDatabase, type RunningService, type StartOptions } from '../../lib/subgraph.js';
@@ -55,7 +56,7 @@ export async function start(options: StartOptions): Promise<RunningService> {
 
   await app.register(mercurius, {
     // @apollo/subgraph's resolver map type differs from Mercurius'; the schema is plain graphql-js.
-    schema: buildSubgraphSchema({ typeDefs, resolvers: resolvers as never }),
+    schema: enforcePolicies(buildSubgraphSchema({ typeDefs, resolvers: resolvers as never }), typeDefs),
     path: '/graphql',
     graphiql: false,
     context: (request) => {

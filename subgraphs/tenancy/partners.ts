@@ -17,6 +17,9 @@ export async function fetchPartnersByIds(tx: Tx, ids: readonly string[]): Promis
 }
 
 export const partnerResolvers = {
+  Query: {
+    partners: (_: unknown, __: unknown, ctx: TenancyContext) => ctx.db.withTenant(ctx.tenant, fetchVisiblePartners),
+  },
   Partner: {
     __resolveReference(reference: { id: string }, ctx: TenancyContext) {
       return ctx.loaders.partnerById.load(reference.id);
@@ -24,3 +27,7 @@ export const partnerResolvers = {
     brandName: (row: PartnerRow) => row.brand_name,
   },
 };
+
+export async function fetchVisiblePartners(tx: Tx): Promise<PartnerRow[]> {
+  return tx.query<PartnerRow>('SELECT id, slug, name, brand_name FROM partners ORDER BY slug');
+}

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SubgraphName } from '../../lib/config.js';
 import type { InProcessPlatform } from '../../scripts/platform.js';
 import { seedDemo } from '../../scripts/platform.js';
-import { adminClient, adminUrl, graphql, startTestPlatform } from '../support/platform.js';
+import { adminClient, adminUrl, bearer, graphql, startTestPlatform } from '../support/platform.js';
 
 const DASHBOARD = /* GraphQL */ `
   query Dashboard($id: ID!) {
@@ -50,7 +50,7 @@ describe('tenant dashboard across four subgraphs', () => {
     );
     const response = await graphql<{ tenant: Record<string, any> }>(platform.gateway.url, DASHBOARD, {
       variables: { id: tenant.id },
-      headers: { 'x-tenant-id': tenant.id },
+      headers: await bearer(['tenant_admin'], { tenantId: tenant.id }),
     });
     expect(response.body.errors).toBeUndefined();
     const got = response.body.data!.tenant;
@@ -105,11 +105,12 @@ describe('tenant dashboard across four subgraphs', () => {
   });
 
   it('refuses bad arguments with BAD_USER_INPUT and no data', async () => {
-    const badId = await graphql(platform.gateway.url, DASHBOARD, { variables: { id: 'not-a-uuid' } });
+    const admin = await bearer(['platform_admin']);
+    const badId = await graphql(platform.gateway.url, DASHBOARD, { variables: { id: 'not-a-uuid' }, headers: admin });
     expect(badId.body.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
     expect(badId.body.data?.tenant ?? null).toBeNull();
 
-    const tooMany = await graphql(platform.gateway.url, FLEET, { variables: { first: 100_000 } });
+    const tooMany = await graphql(platform.gateway.url, FLEET, { variables: { first: 100_000 }, headers: admin });
     expect(tooMany.body.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
     expect(tooMany.text).not.toContain('stack');
   });
@@ -118,7 +119,10 @@ describe('tenant dashboard across four subgraphs', () => {
 describe('N+1: statements per subgraph do not grow with the page size', () => {
   const statementsFor = async (first: number): Promise<Record<SubgraphName, number>> => {
     const before = snapshot();
-    const response = await graphql<{ tenants: { edges: unknown[] } }>(platform.gateway.url, FLEET, { variables: { first } });
+    const response = await graphql<{ tenants: { edges: unknown[] } }>(platform.gateway.url, FLEET, {
+      variables: { first },
+      headers: await bearer(['platform_admin']),
+    });
     expect(response.body.errors).toBeUndefined();
     expect(response.body.data!.tenants.edges).toHaveLength(first);
     const after = snapshot();

@@ -5,7 +5,9 @@
 import pg from 'pg';
 import { inject } from 'vitest';
 import { loadConfig, type Config } from '../../lib/config.js';
+import { DevIssuer } from '../../lib/auth/dev-issuer.js';
 import { appUrl } from '../../lib/db/index.js';
+import type { Role } from '../../lib/policy/spec.js';
 import { startInProcess, type InProcessPlatform } from '../../scripts/platform.js';
 import { TEST_APP_PASSWORD } from './env.js';
 
@@ -58,4 +60,18 @@ export async function graphql<T = Record<string, unknown>>(
   });
   const text = await response.text();
   return { status: response.status, body: JSON.parse(text) as GraphQLResponse<T>['body'], text };
+}
+
+/** A development token for the given roles (the gateway of the test platform accepts it). */
+export async function tokenFor(
+  roles: Role[],
+  options: { tenantId?: string; partnerId?: string; scopes?: string[]; ttlSeconds?: number; subject?: string } = {},
+): Promise<string> {
+  const issuer = await DevIssuer.open(testConfig());
+  return issuer.mint({ subject: options.subject ?? `test-${roles.join('-')}`, roles, ...options });
+}
+
+/** Authorization header for the given roles. */
+export async function bearer(roles: Role[], options: Parameters<typeof tokenFor>[1] = {}): Promise<Record<string, string>> {
+  return { authorization: `Bearer ${await tokenFor(roles, options)}` };
 }

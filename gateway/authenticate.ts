@@ -1,0 +1,89 @@
+/**
+ * Who is calling: a user (Bearer JWT verified against the configured issuer, audience and
+ * JWKS — or the development issuer's key) or a partner (x-api-key, looked up by hash in
+ * tenancy and cached for at most ACCESS_CACHE_SECONDS so revocations apply on every replica
+ * within that time). Anything else is UNAUTHENTICATED.
+ */
+import type http from 'node:http';
+import { createLocalJWKSet, createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTVerifyGetKey } from 'jose';
+import type { Config } from '../lib/config.js';
+import { BadUserInputError, UnauthenticatedError } from '../lib/errors.js';
+import { isUuid } from '../lib/ids.js';
+import type { DevIssuer } from '../lib/auth/dev-issuer.js';
+import { ROLES, type Role } from '../lib/policy/spec.js';
+import type { ServiceClient } from '../lib/service-client.js';
+import { TtlCache } from '../lib/ttl-cache.js';
+import { hashApiKey, looksLikeApiKey, type ApiKeyLookup } from '../lib/auth/api-keys.js';
+
+export interface Principal {
+  id: string;
+  kind: 'user' | 'api_key';
+  roles: Role[];
+  scopes: string[];
+  /** The tenant a tenant-bound user belongs to. */
+  tenantId: string | null;
+  /** The partner of a partner admin or an API key. */
+  partnerId: string | null;
+}
+
+/** Only asymmetric algorithms: an HS256 token "signed" with the public key must never verify. */
+const ALGORITHMS = ['ES256', 'ES384', 'RS256', 'RS384', 'RS512', 'PS256', 'EdDSA'];
+
+export class Authenticator {
+  private readonly keys: JWTVerifyGetKey;
+  private readonly apiKeys: TtlCache<ApiKeyLookup>;
+
+  constructor(
+    private readonly config: Config,
+    private readonly services: ServiceClient,
+    devIssuer: DevIssuer | undefined,
+  ) {
+    if (config.auth.mode === 'jwks') this.keys = createRemoteJWKSet(new URL(config.auth.jwksUrl));
+    else if (devIssuer) this.keys = createLocalJWKSet(devIssuer.jwks());
+    else throw new Error('The development issuer is required when AUTH_JWKS_URL is unset');
+    this.apiKeys = new TtlCache(config.accessCacheSeconds * 1000);
+  }
+
+  async authenticate(req: http.IncomingMessage): Promise<Principal> {
+    const authorization = req.headers.authorization;
+    const apiKey = req.headers['x-api-key'];
+    if (authorization && apiKey) throw new BadUserInputError('Send either Authorization or x-api-key, not both');
+    if (typeof authorization === 'string') {
+      const match = /^Bearer ([A-Za-z0-9_\-.]+)$/.exec(authorization);
+      if (!match) throw new UnauthenticatedError('Authorization must be "Bearer <token>"');
+      return this.verifyToken(match[1]!);
+    }
+    if (typeof apiKey === 'string') return this.verifyApiKey(apiKey);
+    throw new UnauthenticatedError('Authentication required: send a Bearer token or an x-api-key');
+  }
+
+  private async verifyToken(token: string): Promise<Principal> {
+    let payload: Record<string, unknown>;
+    try {
+      ({ payload } = await jwtVerify(token, this.keys, {
+        issuer: this.config.auth.issuer,
+        audience: this.config.auth.audience,
+        algorithms: ALGORITHMS,
+        requiredClaims: ['sub', 'exp'],
+        clockTolerance: 5,
+      }));
+    } catch (error) {
+      throw new UnauthenticatedError(error instanceof joseErrors.JWTExpired ? 'Token expired' : 'Invalid token');
+    }
+    const roles = Array.isArray(payload.roles) ? payload.roles.filter((r): r is Role => ROLES.includes(r as Role)) : [];
+    const scopes = typeof payload.scope === 'string' ? payload.scope.split(' ').filter(Boolean) : [];
+    const tenantId = isUuid(payload.tenant_id) ? payload.tenant_id.toLowerCase() : null;
+    const partnerId = isUuid(payload.partner_id) ? payload.partner_id.toLowerCase() : null;
+    return { id: `user:${String(payload.sub)}`, kind: 'user', roles, scopes, tenantId, partnerId };
+  }
+
+  private async verifyApiKey(key: string): Promise<Principal> {
+    if (!looksLikeApiKey(key)) throw new UnauthenticatedError('Invalid API key');
+    const hash = hashApiKey(key);
+    const found = await this.apiKeys.get(hash, () => this.services.get<ApiKeyLookup>('tenancy', 'api-key', { hash }));
+    if (found.status !== 'active' || !found.id || !found.partnerId) {
+      throw new UnauthenticatedError(found.status === 'unknown' ? 'Invalid API key' : `API key ${found.status}`);
+    }
+    return { id: `api_key:${found.id}`, kind: 'api_key', roles: [], scopes: found.scopes ?? [], tenantId: null, partnerId: found.partnerId };
+  }
+}

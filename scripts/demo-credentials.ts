@@ -1,0 +1,87 @@
+/**
+ * Demo credentials for the running platform: development tokens for each kind of user and a
+ * fresh partner API key, written to `<data folder>/demo-credentials.json` by `npm start`.
+ * Tenant A is on the standard plan and attributed to the first demo partner; tenant B is not
+ * attributed to that partner. Tokens last 12 hours; restart to renew.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import pg from 'pg';
+import { DevIssuer } from '../lib/auth/dev-issuer.js';
+import type { Config } from '../lib/config.js';
+import { OWNER_ROLE } from '../lib/db/index.js';
+import { insertApiKey } from '../subgraphs/tenancy/api-keys.js';
+import { DEMO_PARTNERS } from '../lib/demo/fleet.js';
+
+const TOKEN_TTL_SECONDS = 12 * 3600;
+const DEMO_KEY_NAME = 'demo-credentials';
+export const DEMO_PARTNER_SCOPES = ['tenant:read', 'billing:read', 'telemetry:read'];
+
+export interface DemoCredentials {
+  gateway: string;
+  tenants: { a: string; b: string };
+  principals: {
+    platformAdmin: { token: string };
+    tenantAdminA: { token: string; tenantId: string };
+    clinicianA: { token: string; tenantId: string };
+    billerA: { token: string; tenantId: string };
+    analyst: { token: string };
+    partnerAdmin: { token: string; partnerId: string };
+    partner: { apiKey: string; partnerId: string; tenants: string[]; scopes: string[] };
+  };
+}
+
+export async function createDemoCredentials(config: Config, adminUrl: string, gatewayUrl: string): Promise<DemoCredentials> {
+  const partner = DEMO_PARTNERS[0]!;
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  let a: string, b: string, attributed: string[], apiKey: string;
+  try {
+    await client.query(`BEGIN; SET LOCAL ROLE ${OWNER_ROLE}; SET LOCAL search_path TO tenancy`);
+    const pick = async (sql: string) => (await client.query<{ id: string }>(sql, [partner.id])).rows[0]?.id;
+    const standardOfPartner = `SELECT t.id FROM tenants t JOIN erp.subscriptions s ON s.tenant_id = t.id
+       WHERE t.partner_id = $1 AND t.status = 'active' AND s.plan_code = 'standard' AND s.status = 'active' ORDER BY t.slug LIMIT 1`;
+    const notOfPartner = `SELECT t.id FROM tenants t WHERE t.partner_id IS DISTINCT FROM $1 AND t.status = 'active' ORDER BY t.slug LIMIT 1`;
+    a = (await pick(standardOfPartner)) ?? '';
+    b = (await pick(notOfPartner)) ?? '';
+    if (!a || !b) throw new Error('The demo fleet lacks the tenants the demo credentials need; run npm run seed');
+    attributed = (await client.query<{ id: string }>('SELECT id FROM tenants WHERE partner_id = $1 ORDER BY slug', [partner.id])).rows.map((r) => r.id);
+    // One live demo key at a time: the previous one is revoked when a new one is issued.
+    await client.query('UPDATE api_keys SET revoked_at = now() WHERE name = $1 AND revoked_at IS NULL', [DEMO_KEY_NAME]);
+    const issued = await insertApiKey(
+      { query: async (text, values) => (await client.query(text, values)).rows },
+      { partnerId: partner.id, name: DEMO_KEY_NAME, scopes: DEMO_PARTNER_SCOPES, expiresInDays: 30, createdBy: 'npm-start' },
+    );
+    apiKey = issued.secret;
+    await client.query('COMMIT');
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  } finally {
+    await client.end();
+  }
+
+  const issuer = await DevIssuer.open(config);
+  const mint = (subject: string, roles: Parameters<DevIssuer['mint']>[0]['roles'], extra: { tenantId?: string; partnerId?: string } = {}) =>
+    issuer.mint({ subject, roles, ttlSeconds: TOKEN_TTL_SECONDS, ...extra });
+  return {
+    gateway: gatewayUrl,
+    tenants: { a, b },
+    principals: {
+      platformAdmin: { token: await mint('demo-platform-admin', ['platform_admin']) },
+      tenantAdminA: { token: await mint('demo-tenant-admin-a', ['tenant_admin'], { tenantId: a }), tenantId: a },
+      clinicianA: { token: await mint('demo-clinician-a', ['clinician'], { tenantId: a }), tenantId: a },
+      billerA: { token: await mint('demo-biller-a', ['biller'], { tenantId: a }), tenantId: a },
+      analyst: { token: await mint('demo-analyst', ['analyst']) },
+      partnerAdmin: { token: await mint('demo-partner-admin', ['partner_admin'], { partnerId: partner.id }), partnerId: partner.id },
+      partner: { apiKey, partnerId: partner.id, tenants: attributed, scopes: DEMO_PARTNER_SCOPES },
+    },
+  };
+}
+
+/** Writes the credentials readable by the current user only. */
+export function writeDemoCredentials(config: Config, credentials: DemoCredentials): string {
+  const file = path.join(config.dataDir, 'demo-credentials.json');
+  fs.writeFileSync(file, JSON.stringify(credentials, null, 2) + '\n', { mode: 0o600 });
+  return file;
+}

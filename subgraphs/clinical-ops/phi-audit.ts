@@ -1,0 +1,71 @@
+/**
+ * The PHI audit: every PHI field read in a request is collected per record and written to
+ * `phi_access_log` in one statement before the response leaves (see `requestDidEnd`); if the
+ * write fails, the response is replaced by an error. Break-glass reads also raise a security
+ * event in the logs (identifiers only, never values).
+ */
+import type { Database } from '../../lib/db/index.js';
+import { createLogger } from '../../lib/logger.js';
+import type { PhiRead } from '../../lib/policy/enforce.js';
+import type { TenantContext } from '../../lib/tenant-context.js';
+
+const logger = createLogger('clinical-ops');
+
+interface RecordRead {
+  tenantId: string;
+  recordType: string;
+  recordId: string;
+  fields: Set<string>;
+  breakGlass: boolean;
+}
+
+/** Collects one request's PHI reads. */
+export class PhiAuditTrail {
+  private readonly reads = new Map<string, RecordRead>();
+
+  record(read: PhiRead): void {
+    const source = read.source as { id?: string; tenant_id?: string };
+    if (!source.id || !source.tenant_id) throw new Error(`PHI field ${read.typeName}.${read.fieldName} read from a row without id/tenant_id`);
+    const key = `${read.typeName}:${source.id}`;
+    let entry = this.reads.get(key);
+    if (!entry) {
+      entry = { tenantId: source.tenant_id, recordType: read.typeName, recordId: source.id, fields: new Set(), breakGlass: false };
+      this.reads.set(key, entry);
+    }
+    entry.fields.add(read.fieldName);
+    entry.breakGlass ||= read.breakGlass;
+  }
+
+  async flush(db: Database, tenant: TenantContext): Promise<void> {
+    if (this.reads.size === 0) return;
+    const entries = [...this.reads.values()];
+    this.reads.clear();
+    await db.withTenant(tenant, (tx) =>
+      tx.query(
+        `INSERT INTO phi_access_log (tenant_id, request_id, principal_id, principal_kind, roles, record_type, record_id, fields, purpose, break_glass)
+         SELECT tenant_id, $1, $2, $3, $4, record_type, record_id, string_to_array(fields, ','), $5, break_glass
+           FROM unnest($6::uuid[], $7::text[], $8::uuid[], $9::text[], $10::boolean[])
+             AS r(tenant_id, record_type, record_id, fields, break_glass)`,
+        [
+          tenant.requestId,
+          tenant.principal.id,
+          tenant.principal.kind,
+          tenant.roles,
+          tenant.purpose ?? null,
+          entries.map((e) => e.tenantId),
+          entries.map((e) => e.recordType),
+          entries.map((e) => e.recordId),
+          entries.map((e) => [...e.fields].sort().join(',')),
+          entries.map((e) => e.breakGlass),
+        ],
+      ),
+    );
+    const breakGlass = entries.filter((e) => e.breakGlass);
+    if (breakGlass.length > 0) {
+      logger.warn(
+        { securityEvent: 'phi_break_glass', principalId: tenant.principal.id, roles: tenant.roles, records: breakGlass.length },
+        'PHI read under break-glass',
+      );
+    }
+  }
+}

@@ -1,0 +1,23 @@
+/** Internal routes the gateway calls (with a signed service context) to build request contexts. */
+import { BadUserInputError } from '../../lib/errors.js';
+import { isUuid } from '../../lib/ids.js';
+import type { InternalRoute } from '../../lib/subgraph.js';
+import { ENTITLING_STATUSES, fetchSubscriptionsByTenant } from './subscriptions.js';
+
+export const erpInternalRoutes: Record<string, InternalRoute> = {
+  /**
+   * `GET /internal/entitlements?tenantId=…` → the plan and the features it entitles the tenant
+   * to (none when the subscription is canceled or missing).
+   */
+  entitlements: async (params, db, caller) => {
+    const tenantId = params.get('tenantId');
+    if (!isUuid(tenantId)) throw new BadUserInputError('tenantId must be a UUID');
+    const [subscription] = await db.withTenant(caller, (tx) => fetchSubscriptionsByTenant(tx, [tenantId.toLowerCase()]));
+    if (!subscription) return { planCode: null, status: null, features: [] };
+    return {
+      planCode: subscription.plan.code,
+      status: subscription.status,
+      features: ENTITLING_STATUSES.has(subscription.status) ? subscription.plan.features : [],
+    };
+  },
+};

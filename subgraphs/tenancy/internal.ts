@@ -1,0 +1,22 @@
+/** Internal routes the gateway calls (with a signed service context) to build request contexts. */
+import { BadUserInputError } from '../../lib/errors.js';
+import { isUuid } from '../../lib/ids.js';
+import type { InternalRoute } from '../../lib/subgraph.js';
+import { lookupApiKey } from './api-keys.js';
+import { fetchTenantAccess } from './tenant-access.js';
+
+export const tenancyInternalRoutes: Record<string, InternalRoute> = {
+  /** `GET /internal/tenant-access?tenantId=…` → TenantAccess, or `{ "tenant": null }` when it does not exist. */
+  'tenant-access': async (params, db, caller) => {
+    const tenantId = params.get('tenantId');
+    if (!isUuid(tenantId)) throw new BadUserInputError('tenantId must be a UUID');
+    const [access] = await db.withTenant(caller, (tx) => fetchTenantAccess(tx, [tenantId.toLowerCase()]));
+    return { tenant: access ?? null };
+  },
+  /** `GET /internal/api-key?hash=<sha256 hex>` → ApiKeyLookup. */
+  'api-key': async (params, db, caller) => {
+    const hash = params.get('hash');
+    if (!hash || !/^[0-9a-f]{64}$/.test(hash)) throw new BadUserInputError('hash must be a SHA-256 hex digest');
+    return db.withTenant(caller, (tx) => lookupApiKey(tx, hash));
+  },
+};
