@@ -347,7 +347,7 @@ function forEachParent(value: unknown, keys: string[], fn: (object: Record<strin
   if (!value || typeof value !== 'object') return;
   const object = value as Record<string, unknown>;
   if (depth === keys.length - 1) {
-    if (keys[depth]! in object) fn(object, keys[depth]!);
+    fn(object, keys[depth]!);
     return;
   }
   forEachParent(object[keys[depth]!], keys, fn, depth + 1);

@@ -21,7 +21,7 @@ export interface PolicyDecision {
 
 const ALLOWED: PolicyDecision = Object.freeze({ allowed: true });
 
-type Caller = Pick<TenantContext, 'access' | 'roles' | 'scopes' | 'entitlements' | 'purpose'>;
+type Caller = Pick<TenantContext, 'access' | 'roles' | 'scopes' | 'entitlements' | 'purpose' | 'breakGlass'>;
 
 export function evaluatePolicy(policy: FieldPolicy | undefined, caller: Caller): PolicyDecision {
   if (!policy) return ALLOWED;
@@ -32,7 +32,7 @@ export function evaluatePolicy(policy: FieldPolicy | undefined, caller: Caller):
   if (policy.phi) {
     const clinical = caller.scopes.includes(PHI_SCOPE) && caller.roles.some((role) => CLINICAL_ROLES.includes(role as Role));
     if (!clinical) {
-      const mayBreakGlass = Boolean(caller.purpose) && caller.roles.some((role) => BREAK_GLASS_ROLES.includes(role as Role));
+      const mayBreakGlass = caller.breakGlass === true && Boolean(caller.purpose) && caller.roles.some((role) => BREAK_GLASS_ROLES.includes(role as Role));
       if (!mayBreakGlass) {
         return deny(ErrorCode.PhiAccessDenied, 'Protected health information requires the phi:read scope and a clinical role');
       }
