@@ -199,3 +199,38 @@ describe('partner level', () => {
     expectNoDataOf(world, response.text);
   });
 });
+
+describe('entitlement changes', () => {
+  it('a governed override granting a feature takes effect within 5 seconds, and its withdrawal too', async () => {
+    const admin = await adminClient();
+    const { rows: [other] } = await admin.query(
+      `SELECT t.id FROM tenancy.tenants t JOIN erp.subscriptions s ON s.tenant_id = t.id
+        WHERE s.plan_code = 'standard' AND s.status = 'active' AND t.status = 'active' AND t.id <> $1 ORDER BY t.slug DESC LIMIT 1`,
+      [world.a],
+    );
+    const headers = await bearer(['clinician'], { tenantId: other.id });
+    const query = 'query T($id: ID!) { tenant(id: $id) { clinicalSummary { noShowRate } } }';
+    const entitled = async () => codesOf((await graphql(world.gateway, query, { variables: { id: other.id }, headers })).body).length === 0;
+    const waitFor = async (expected: boolean) => {
+      const started = Date.now();
+      while (Date.now() - started < 5_000) {
+        if ((await entitled()) === expected) return Date.now() - started;
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      throw new Error(`entitlement did not become ${expected} within 5 s`);
+    };
+    try {
+      expect(await entitled()).toBe(false);
+      await admin.query(
+        "INSERT INTO tenancy.tenant_feature_overrides (tenant_id, feature, enabled, reason, approved_by) VALUES ($1, 'advanced_analytics', true, 'pilot', 'ops-lead')",
+        [other.id],
+      );
+      expect(await waitFor(true)).toBeLessThan(5_000);
+      await admin.query('DELETE FROM tenancy.tenant_feature_overrides WHERE tenant_id = $1', [other.id]);
+      expect(await waitFor(false)).toBeLessThan(5_000);
+    } finally {
+      await admin.query('DELETE FROM tenancy.tenant_feature_overrides WHERE tenant_id = $1', [other.id]);
+      await admin.end();
+    }
+  });
+});
