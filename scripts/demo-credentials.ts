@@ -6,10 +6,9 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import pg from 'pg';
 import { DevIssuer } from '../lib/auth/dev-issuer.js';
 import type { Config } from '../lib/config.js';
-import { OWNER_ROLE } from '../lib/db/index.js';
+import { asOwner } from '../lib/db/owner.js';
 import { insertApiKey } from '../subgraphs/tenancy/api-keys.js';
 import { DEMO_PARTNERS } from '../lib/demo/fleet.js';
 
@@ -33,33 +32,27 @@ export interface DemoCredentials {
 
 export async function createDemoCredentials(config: Config, adminUrl: string, gatewayUrl: string): Promise<DemoCredentials> {
   const partner = DEMO_PARTNERS[0]!;
-  const client = new pg.Client({ connectionString: adminUrl });
-  await client.connect();
-  let a: string, b: string, attributed: string[], apiKey: string;
-  try {
-    await client.query(`BEGIN; SET LOCAL ROLE ${OWNER_ROLE}; SET LOCAL search_path TO tenancy`);
-    const pick = async (sql: string) => (await client.query<{ id: string }>(sql, [partner.id])).rows[0]?.id;
-    const standardOfPartner = `SELECT t.id FROM tenants t JOIN erp.subscriptions s ON s.tenant_id = t.id
-       WHERE t.partner_id = $1 AND t.status = 'active' AND s.plan_code = 'standard' AND s.status = 'active' ORDER BY t.slug LIMIT 1`;
-    const notOfPartner = `SELECT t.id FROM tenants t WHERE t.partner_id IS DISTINCT FROM $1 AND t.status = 'active' ORDER BY t.slug LIMIT 1`;
-    a = (await pick(standardOfPartner)) ?? '';
-    b = (await pick(notOfPartner)) ?? '';
-    if (!a || !b) throw new Error('The demo fleet lacks the tenants the demo credentials need; run npm run seed');
-    attributed = (await client.query<{ id: string }>('SELECT id FROM tenants WHERE partner_id = $1 ORDER BY slug', [partner.id])).rows.map((r) => r.id);
-    // One live demo key at a time: the previous one is revoked when a new one is issued.
-    await client.query('UPDATE api_keys SET revoked_at = now() WHERE name = $1 AND revoked_at IS NULL', [DEMO_KEY_NAME]);
-    const issued = await insertApiKey(
-      { query: async (text, values) => (await client.query(text, values)).rows },
-      { partnerId: partner.id, name: DEMO_KEY_NAME, scopes: DEMO_PARTNER_SCOPES, expiresInDays: 30, createdBy: 'npm-start' },
-    );
-    apiKey = issued.secret;
-    await client.query('COMMIT');
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  } finally {
-    await client.end();
-  }
+  const { a, b, attributed, apiKey } = await asOwner(
+    adminUrl,
+    async (client) => {
+      const pick = async (sql: string) => (await client.query<{ id: string }>(sql, [partner.id])).rows[0]?.id;
+      const a = await pick(
+        `SELECT t.id FROM tenants t JOIN erp.subscriptions s ON s.tenant_id = t.id
+          WHERE t.partner_id = $1 AND t.status = 'active' AND s.plan_code = 'standard' AND s.status = 'active' ORDER BY t.slug LIMIT 1`,
+      );
+      const b = await pick(`SELECT t.id FROM tenants t WHERE t.partner_id IS DISTINCT FROM $1 AND t.status = 'active' ORDER BY t.slug LIMIT 1`);
+      if (!a || !b) throw new Error('The demo fleet lacks the tenants the demo credentials need; run npm run seed');
+      const attributed = (await client.query<{ id: string }>('SELECT id FROM tenants WHERE partner_id = $1 ORDER BY slug', [partner.id])).rows.map((r) => r.id);
+      // One live demo key at a time: the previous one is revoked when a new one is issued.
+      await client.query('UPDATE api_keys SET revoked_at = now() WHERE name = $1 AND revoked_at IS NULL', [DEMO_KEY_NAME]);
+      const issued = await insertApiKey(
+        { query: async (text, values) => (await client.query(text, values)).rows },
+        { partnerId: partner.id, name: DEMO_KEY_NAME, scopes: DEMO_PARTNER_SCOPES, expiresInDays: 30, createdBy: 'npm-start' },
+      );
+      return { a, b, attributed, apiKey: issued.secret };
+    },
+    'tenancy',
+  );
 
   const issuer = await DevIssuer.open(config);
   const mint = (subject: string, roles: Parameters<DevIssuer['mint']>[0]['roles'], extra: { tenantId?: string; partnerId?: string } = {}) =>

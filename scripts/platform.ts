@@ -14,7 +14,8 @@ import * as tenancy from '../subgraphs/tenancy/index.js';
 import { seedTenancy } from '../subgraphs/tenancy/seed.js';
 import * as gateway from '../gateway/index.js';
 import type { Config, SubgraphName } from '../lib/config.js';
-import { migrate, OWNER_ROLE } from '../lib/db/index.js';
+import { migrate } from '../lib/db/index.js';
+import { asOwner } from '../lib/db/owner.js';
 import { demoFleet } from '../lib/demo/fleet.js';
 import type { RunningService, StartOptions } from '../lib/subgraph.js';
 
@@ -61,21 +62,12 @@ export async function seedDemo(adminUrl: string, options: SeedOptions): Promise<
   const fleet = demoFleet(options.tenants);
   const now = options.now ?? new Date();
   const anchor = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()));
-  const client = new pg.Client({ connectionString: adminUrl });
-  await client.connect();
-  try {
-    await client.query(`BEGIN; SET LOCAL ROLE ${OWNER_ROLE}`);
+  await asOwner(adminUrl, async (client) => {
     await seedTenancy(client, fleet, anchor);
     await seedErp(client, fleet, anchor);
     await seedClinicalOps(client, fleet, anchor);
     await seedObservability(client, fleet, now);
-    await client.query('COMMIT');
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  } finally {
-    await client.end();
-  }
+  });
 }
 
 export interface InProcessPlatform {
