@@ -1,0 +1,51 @@
+/**
+ * The benchmark harness in its shortest mode, against the test database: every scenario
+ * runs and reports figures. Speeds are not asserted — this machine's load decides them.
+ */
+import { describe, expect, inject, it } from 'vitest';
+import { adminUrl } from '../test/support/platform.js';
+import { TEST_APP_PASSWORD } from '../test/support/env.js';
+import { runHarness } from './harness.js';
+import { MODES } from './modes.js';
+import { formatReport } from './report.js';
+
+describe('benchmark harness (smoke mode)', () => {
+  it('measures every target of scenarios A and A2, and scenarios B and C', async () => {
+    const report = await runHarness({
+      mode: MODES.smoke,
+      adminUrl: adminUrl(),
+      dataDir: inject('dataDir'),
+      appPassword: TEST_APP_PASSWORD,
+    });
+
+    const operations = ['A-tenant', 'A-fleet', 'A2-deep'];
+    for (const operation of operations) {
+      for (const target of ['caregraph', 'apollo', 'hive', 'subgraph']) {
+        const row = report.throughput.find((r) => r.operation === operation && r.target === target);
+        expect(row, `${operation} / ${target}`).toBeDefined();
+        expect(row!.requests).toBeGreaterThan(0);
+        expect(row!.errors).toBe(0);
+        expect(row!.latencyMs.p99).toBeGreaterThan(0);
+        if (target !== 'subgraph') {
+          expect(row!.gatewayPeakRssMb).toBeGreaterThan(0);
+          expect(row!.sameAnswerAsCareGraph).toBe(true);
+        }
+      }
+    }
+    expect(report.ratios.map((ratio) => ratio.operation)).toEqual(operations);
+    for (const ratio of report.ratios) {
+      expect(ratio.caregraphOverBare).toBeGreaterThan(0);
+      expect(ratio.caregraphOverHive).toBeGreaterThan(0);
+    }
+
+    expect(report.nPlusOne.rows.map((row) => row.first)).toEqual(MODES.smoke.pageSizes);
+    for (const row of report.nPlusOne.rows) expect(row.statementsPerRequest).toBeGreaterThan(0);
+
+    expect(report.startup.emptyFolderSeconds).toBeGreaterThan(0);
+    expect(report.startup.seed.seconds).toBeGreaterThan(0);
+
+    const table = formatReport(report);
+    expect(table).toContain('CareGraph/bare');
+    expect(table).toContain('Hive Gateway');
+  }, 180_000);
+});

@@ -1,0 +1,136 @@
+/**
+ * The benchmark: scenarios A and A2 (throughput through four targets), B (SQL statements per
+ * request) and C (start-up and seeding) against a database that is already migrated and
+ * seeded. `run.ts` prepares that database for `npm run bench`; the harness test passes the
+ * test database instead.
+ */
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { loadConfig } from '../lib/config.js';
+import { presignContexts } from './contexts.js';
+import type { Mode } from './modes.js';
+import { startChild } from './processes/child.js';
+import type { SubgraphsReady } from './processes/subgraphs.js';
+import { throughputOperations } from './queries.js';
+import { runNPlusOne, type NPlusOneResult } from './scenarios/n-plus-one.js';
+import { runStartup, type StartupResult } from './scenarios/startup.js';
+import { runThroughput, type ThroughputRow } from './scenarios/throughput.js';
+import { ratiosOf, type Ratio } from './report.js';
+
+export interface HarnessOptions {
+  mode: Mode;
+  adminUrl: string;
+  /** Folder of the platform's data (signing secret); scenario C works beside it. */
+  dataDir: string;
+  /** Password of the application role in that database. */
+  appPassword: string;
+  /** Folder for CPU profiles of the gateway processes; none when absent. */
+  profileDirectory?: string;
+  log?(line: string): void;
+}
+
+export interface BenchReport {
+  mode: Mode['name'];
+  startedAt: string;
+  machine: { cpu: string; cores: number; memoryGb: number; os: string; node: string };
+  settings: Pick<Mode, 'connections' | 'warmupSeconds' | 'durationSeconds'> & { tenantsInDatabase: number };
+  throughput: ThroughputRow[];
+  ratios: Ratio[];
+  nPlusOne: NPlusOneResult;
+  startup: StartupResult;
+}
+
+export async function runHarness(options: HarnessOptions): Promise<BenchReport> {
+  const log = options.log ?? (() => undefined);
+  const startedAt = new Date().toISOString();
+  // Every process of the run reads the same configuration: same database, same secret.
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    DATABASE_URL: options.adminUrl,
+    DATABASE_APP_PASSWORD: options.appPassword,
+    CAREGRAPH_DATA_DIR: options.dataDir,
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'warn',
+  };
+  delete env.CONTEXT_SIGNING_SECRET;
+  const config = loadConfig(env);
+  const { tenantId, tenants } = await benchTenant(options.adminUrl);
+  const operations = throughputOperations(tenantId);
+  const contexts = await presignContexts(config, operations.map((operation) => operation.scope));
+
+  log(`A  starting the subgraphs and the load generator (${options.mode.connections} connections, ` +
+    `${options.mode.warmupSeconds} s warm-up, ${options.mode.durationSeconds} s measured)`);
+  const subgraphs = await startChild<SubgraphsReady>('subgraphs', {}, { env });
+  let throughput: ThroughputRow[];
+  try {
+    const load = await startChild<{ pid: number }>('load', {}, { env });
+    try {
+      throughput = await runThroughput({
+        mode: options.mode,
+        env,
+        operations,
+        contexts,
+        subgraphs,
+        load,
+        profileDirectory: options.profileDirectory,
+        log,
+      });
+    } finally {
+      await load.stop();
+    }
+  } finally {
+    await subgraphs.stop();
+  }
+
+  log('B  SQL statements per request');
+  const nPlusOne = await runNPlusOne(config, options.adminUrl, options.mode.pageSizes);
+
+  const startup = await runStartup({
+    dataDir: path.join(path.dirname(options.dataDir), `${path.basename(options.dataDir)}-start`),
+    adminUrl: options.adminUrl,
+    appPassword: options.appPassword,
+    seedTenants: options.mode.seedTenants,
+    restartOnExistingFolder: options.mode.restartOnExistingFolder,
+    log,
+  });
+
+  return {
+    mode: options.mode.name,
+    startedAt,
+    machine: {
+      cpu: os.cpus()[0]?.model ?? 'unknown',
+      cores: os.cpus().length,
+      memoryGb: Math.round(os.totalmem() / 1024 ** 3),
+      os: `${os.type()} ${os.release()}`,
+      node: process.version,
+    },
+    settings: {
+      connections: options.mode.connections,
+      warmupSeconds: options.mode.warmupSeconds,
+      durationSeconds: options.mode.durationSeconds,
+      tenantsInDatabase: tenants,
+    },
+    throughput,
+    ratios: ratiosOf(throughput),
+    nPlusOne,
+    startup,
+  };
+}
+
+/** A tenant with a partner (so the dashboard crosses every subgraph), and the fleet size. */
+async function benchTenant(adminUrl: string): Promise<{ tenantId: string; tenants: number }> {
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ id: string; n: number }>(
+      `SELECT (SELECT id FROM tenancy.tenants WHERE partner_id IS NOT NULL ORDER BY slug LIMIT 1) AS id,
+              (SELECT count(*)::int FROM tenancy.tenants) AS n`,
+    );
+    const row = rows[0];
+    if (!row?.id) throw new Error('The benchmark needs a seeded database (no tenant with a partner found)');
+    return { tenantId: row.id, tenants: row.n };
+  } finally {
+    await client.end();
+  }
+}

@@ -1,0 +1,53 @@
+/**
+ * How long and how hard each mode measures. `full` is the run whose figures go into
+ * docs/performance.md; `quick` checks everything in about two minutes; `smoke` is the
+ * shortest run that still exercises every scenario (the harness test uses it).
+ */
+export type ModeName = 'full' | 'quick' | 'smoke';
+
+export interface Mode {
+  name: ModeName;
+  /** Concurrent connections of the load generator, each with one request in flight. */
+  connections: number;
+  warmupSeconds: number;
+  durationSeconds: number;
+  /** Page sizes of scenario B. */
+  pageSizes: number[];
+  /** Tenants seeded into a scratch database to time seeding (scenario C). */
+  seedTenants: number;
+  /** Whether scenario C also times `npm start` on the data folder the first start left behind. */
+  restartOnExistingFolder: boolean;
+}
+
+export const MODES: Record<ModeName, Mode> = {
+  full: {
+    name: 'full',
+    connections: 16,
+    warmupSeconds: 5,
+    durationSeconds: 20,
+    pageSizes: [10, 100, 400],
+    seedTenants: 400,
+    restartOnExistingFolder: true,
+  },
+  quick: {
+    name: 'quick',
+    connections: 16,
+    warmupSeconds: 2,
+    durationSeconds: 5,
+    pageSizes: [10, 100, 400],
+    seedTenants: 400,
+    restartOnExistingFolder: true,
+  },
+  smoke: {
+    name: 'smoke',
+    connections: 4,
+    warmupSeconds: 0.25,
+    durationSeconds: 1,
+    pageSizes: [10, 100, 400],
+    seedTenants: 40,
+    restartOnExistingFolder: false,
+  },
+};
+
+/** The demo fleet size the full and quick runs benchmark against. */
+export const BENCH_TENANTS = 400;

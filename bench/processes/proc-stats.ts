@@ -1,0 +1,70 @@
+/**
+ * Resource figures of another process, read from /proc (Linux) so that measuring never runs
+ * inside the process being measured: resident memory now and at its peak (VmRSS, VmHWM) and
+ * CPU time spent (utime + stime). Elsewhere every figure is null.
+ */
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+
+const SAMPLE_INTERVAL_MS = 200;
+
+let clockTicks: number | undefined;
+function ticksPerSecond(): number {
+  if (clockTicks === undefined) {
+    try {
+      clockTicks = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+    } catch {
+      clockTicks = 100;
+    }
+  }
+  return clockTicks;
+}
+
+/** Resident set size and its high-water mark, in bytes. */
+export function memoryOf(pid: number): { rss: number; peak: number } | null {
+  try {
+    const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN) * 1024;
+    return { rss: kb('VmRSS'), peak: kb('VmHWM') };
+  } catch {
+    return null;
+  }
+}
+
+/** CPU seconds (user + system, all threads) the process has used so far. */
+export function cpuSecondsOf(pid: number): number | null {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may contain spaces) start at field 3.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / ticksPerSecond();
+  } catch {
+    return null;
+  }
+}
+
+export interface ProcessWindow {
+  /** Highest resident set size sampled during the window, in bytes. */
+  peakRss: number | null;
+  /** CPU seconds used during the window. */
+  cpuSeconds: number | null;
+}
+
+/** Samples a process from now until `stop()`: peak RSS (every 200 ms) and CPU time used. */
+export function watchProcess(pid: number): { stop(): ProcessWindow } {
+  const cpuStart = cpuSecondsOf(pid);
+  let peakRss: number | null = memoryOf(pid)?.rss ?? null;
+  const sample = () => {
+    const rss = memoryOf(pid)?.rss;
+    if (rss !== undefined && (peakRss === null || rss > peakRss)) peakRss = rss;
+  };
+  const timer = setInterval(sample, SAMPLE_INTERVAL_MS);
+  return {
+    stop() {
+      clearInterval(timer);
+      sample();
+      const cpuEnd = cpuSecondsOf(pid);
+      return { peakRss, cpuSeconds: cpuStart === null || cpuEnd === null ? null : cpuEnd - cpuStart };
+    },
+  };
+}

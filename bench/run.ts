@@ -1,0 +1,57 @@
+/**
+ * `npm run bench` (full run, about ten minutes), `npm run bench -- --quick` (about three),
+ * `--smoke` (shortest), `--profile` (V8 CPU profiles of each gateway process into the
+ * results folder). Starts its own embedded PostgreSQL under .caregraph/, seeds the
+ * 400-tenant demo fleet, runs every scenario, prints one table and writes the same figures as
+ * JSON to bench/results/. Never part of `npm test`.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { ensureRoles, startEmbeddedPostgres } from '../lib/db/index.js';
+import { ROOT } from '../lib/federation/compose.js';
+import { migrateAll, seedDemo } from '../scripts/platform.js';
+import { runHarness } from './harness.js';
+import { BENCH_TENANTS, MODES } from './modes.js';
+import { formatReport } from './report.js';
+
+const APP_PASSWORD = 'caregraph-app-bench';
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: { quick: { type: 'boolean' }, smoke: { type: 'boolean' }, profile: { type: 'boolean' } },
+    strict: true,
+  });
+  const mode = MODES[values.smoke ? 'smoke' : values.quick ? 'quick' : 'full'];
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  const resultsDir = path.join(ROOT, 'bench', 'results');
+  const dataDir = path.join(ROOT, '.caregraph', `bench-${mode.name}-${stamp}`);
+  const started = performance.now();
+  const log = (line: string) => console.log(`[bench ${((performance.now() - started) / 1000).toFixed(0).padStart(4)} s] ${line}`);
+  fs.mkdirSync(resultsDir, { recursive: true });
+
+  log(`${mode.name} run: starting PostgreSQL in ${path.relative(ROOT, dataDir)}`);
+  const database = await startEmbeddedPostgres({ directory: path.join(dataDir, 'postgres') });
+  try {
+    await ensureRoles(database.url, APP_PASSWORD);
+    await migrateAll(database.url);
+    log(`seeding ${BENCH_TENANTS} tenants`);
+    await seedDemo(database.url, { tenants: BENCH_TENANTS });
+    const profileDirectory = values.profile ? path.join(resultsDir, `profiles-${stamp}`) : undefined;
+    const report = await runHarness({ mode, adminUrl: database.url, dataDir, appPassword: APP_PASSWORD, profileDirectory, log });
+    const text = formatReport(report);
+    console.log(`\n${text}\n`);
+    const file = path.join(resultsDir, `bench-${mode.name}-${stamp}.json`);
+    fs.writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
+    log(`figures written to ${path.relative(ROOT, file)}`);
+    if (profileDirectory) log(`CPU profiles in ${path.relative(ROOT, profileDirectory)} (summarise with: npx tsx bench/profile.ts <file>)`);
+  } finally {
+    await database.stop();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(`[bench] failed: ${error instanceof Error ? error.message : String(error)}`);
+  process.exitCode = 1;
+});

@@ -1,0 +1,159 @@
+/**
+ * Scenario C: how long the platform takes to become ready. `npm start` is run as a user
+ * would run it, on non-default ports, with a fresh data folder (initialise PostgreSQL,
+ * migrate, seed, start five services) and then again on the folder it left behind; the
+ * clock stops at the first 200 from the gateway's /readyz. Seeding is timed separately in a
+ * scratch database on the benchmark's server.
+ */
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import pg from 'pg';
+import { ROOT } from '../../lib/federation/compose.js';
+import { ensureRoles } from '../../lib/db/index.js';
+import { migrateAll, seedDemo } from '../../scripts/platform.js';
+
+const READY_TIMEOUT_MS = 180_000;
+const STOP_TIMEOUT_MS = 30_000;
+
+export interface StartupResult {
+  emptyFolderSeconds: number;
+  /** Null when the mode skips the second start. */
+  existingFolderSeconds: number | null;
+  seed: { tenants: number; seconds: number };
+}
+
+export async function runStartup(options: {
+  /** A folder of its own, created here and removed afterwards. */
+  dataDir: string;
+  adminUrl: string;
+  /** Password of the application role on that server (roles are shared by its databases). */
+  appPassword: string;
+  seedTenants: number;
+  restartOnExistingFolder: boolean;
+  log(line: string): void;
+}): Promise<StartupResult> {
+  fs.rmSync(options.dataDir, { recursive: true, force: true });
+  try {
+    options.log('C  npm start on an empty data folder');
+    const emptyFolderSeconds = await timeNpmStart(options.dataDir);
+    let existingFolderSeconds: number | null = null;
+    if (options.restartOnExistingFolder) {
+      options.log('C  npm start on the existing data folder');
+      existingFolderSeconds = await timeNpmStart(options.dataDir);
+    }
+    options.log(`C  seeding ${options.seedTenants} tenants`);
+    const seed = { tenants: options.seedTenants, seconds: await timeSeed(options.adminUrl, options.appPassword, options.seedTenants) };
+    return { emptyFolderSeconds, existingFolderSeconds, seed };
+  } finally {
+    fs.rmSync(options.dataDir, { recursive: true, force: true });
+  }
+}
+
+/** Seconds from spawning `npm start` to the gateway's first ready answer. */
+async function timeNpmStart(dataDir: string): Promise<number> {
+  const [gateway, tenancy, erp, clinicalOps, observability] = await freePorts(5);
+  const url = (port: number | undefined) => `http://127.0.0.1:${port}/graphql`;
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    CAREGRAPH_DATA_DIR: dataDir,
+    LOG_LEVEL: 'warn',
+    GATEWAY_PORT: String(gateway),
+    TENANCY_PORT: String(tenancy),
+    ERP_PORT: String(erp),
+    CLINICAL_OPS_PORT: String(clinicalOps),
+    OBSERVABILITY_PORT: String(observability),
+    TENANCY_URL: url(tenancy),
+    ERP_URL: url(erp),
+    CLINICAL_OPS_URL: url(clinicalOps),
+    OBSERVABILITY_URL: url(observability),
+  };
+  // The embedded database is what is being timed, whatever server the caller uses.
+  delete env.DATABASE_URL;
+  delete env.CONTEXT_SIGNING_SECRET;
+
+  const log = fs.openSync(path.join(path.dirname(dataDir), `${path.basename(dataDir)}.log`), 'a');
+  const started = performance.now();
+  // Its own process group, so that stopping it reaches npm, the launcher, the services and
+  // PostgreSQL alike, as Ctrl-C in a terminal does.
+  const child = spawn('npm', ['start'], { cwd: ROOT, env, detached: true, stdio: ['ignore', log, log] });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  try {
+    const deadline = started + READY_TIMEOUT_MS;
+    while (performance.now() < deadline) {
+      if (child.exitCode !== null) throw new Error(`npm start exited with code ${child.exitCode} (see ${dataDir}.log)`);
+      try {
+        const response = await fetch(`http://127.0.0.1:${gateway}/readyz`, { signal: AbortSignal.timeout(1_000) });
+        if (response.ok) return (performance.now() - started) / 1000;
+      } catch {
+        // not listening yet
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    throw new Error(`npm start was not ready within ${READY_TIMEOUT_MS / 1000} s (see ${dataDir}.log)`);
+  } finally {
+    await stopGroup(child.pid!, exited);
+    fs.closeSync(log);
+  }
+}
+
+async function stopGroup(pgid: number, exited: Promise<void>): Promise<void> {
+  const alive = () => {
+    try {
+      process.kill(-pgid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  signalGroup(pgid, 'SIGINT');
+  const deadline = Date.now() + STOP_TIMEOUT_MS;
+  while (alive() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+  if (alive()) signalGroup(pgid, 'SIGKILL');
+  await exited;
+}
+
+function signalGroup(pgid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pgid, signal);
+  } catch {
+    // already gone
+  }
+}
+
+/** Seconds to seed `tenants` tenants into a freshly migrated scratch database. */
+async function timeSeed(adminUrl: string, appPassword: string, tenants: number): Promise<number> {
+  const database = `caregraph_bench_seed_${process.pid}_${Date.now().toString(36)}`;
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  try {
+    await admin.query(`CREATE DATABASE ${database}`);
+    const url = new URL(adminUrl);
+    url.pathname = `/${database}`;
+    try {
+      await ensureRoles(url.toString(), appPassword);
+      await migrateAll(url.toString());
+      const started = performance.now();
+      await seedDemo(url.toString(), { tenants });
+      return (performance.now() - started) / 1000;
+    } finally {
+      await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+    }
+  } finally {
+    await admin.end();
+  }
+}
+
+async function freePorts(count: number): Promise<number[]> {
+  const servers = await Promise.all(
+    Array.from({ length: count }, () => new Promise<net.Server>((resolve, reject) => {
+      const server = net.createServer();
+      server.once('error', reject);
+      server.listen(0, '127.0.0.1', () => resolve(server));
+    })),
+  );
+  const ports = servers.map((server) => (server.address() as net.AddressInfo).port);
+  await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
+  return ports;
+}
