@@ -1,23 +1,55 @@
 /**
- * What the harness sends to the CareGraph gateway to act as a given caller. Every header the
- * CareGraph target needs is made here and nowhere else, so that when the gateway starts
- * requiring a Bearer token, this one function changes (for example, to mint a token from the
- * development issuer) and every scenario follows.
+ * Who the benchmark's requests act as, and what the CareGraph gateway is sent to prove it.
+ * Every header the CareGraph target needs is made in `caregraphHeaders` and nowhere else, so
+ * that a change in how the gateway authenticates changes this one function.
  */
+import { DevIssuer } from '../lib/auth/dev-issuer.js';
+import type { Config } from '../lib/config.js';
+import { DEFAULT_ROLE_SCOPES, type Role } from '../lib/policy/spec.js';
 
-/** Who a benchmark request acts as: the whole platform, or inside one tenant. */
+/**
+ * A benchmark caller: a tenant administrator inside one tenant (the tenant dashboard), or a
+ * platform administrator across tenants (the fleet pages).
+ */
 export type Scope = { access: 'platform' } | { access: 'tenant'; tenantId: string };
 
-/** Request headers for the CareGraph gateway acting in `scope` (today: anonymous, tenant by header). */
-export async function caregraphHeaders(scope: Scope): Promise<Record<string, string>> {
-  return scope.access === 'tenant' ? { 'x-tenant-id': scope.tenantId } : {};
+/** The caller behind a scope, as the development issuer's token describes it. */
+export function callerOf(scope: Scope): { subject: string; role: Role; scopes: string[] } {
+  const role: Role = scope.access === 'tenant' ? 'tenant_admin' : 'platform_admin';
+  return { subject: `bench-${role.replace('_', '-')}`, role, scopes: [...DEFAULT_ROLE_SCOPES[role]] };
+}
+
+/** Tokens live longer than any run; minted once per scope. */
+const TOKEN_TTL_SECONDS = 6 * 60 * 60;
+const tokens = new Map<string, Promise<string>>();
+
+/**
+ * Request headers for the CareGraph gateway acting in `scope`: a Bearer token from the
+ * platform's development issuer (the embedded default), with the caller's role and default
+ * scopes and, inside a tenant, its tenant claim — authenticated and policed like any user.
+ */
+export async function caregraphHeaders(config: Config, scope: Scope): Promise<Record<string, string>> {
+  const key = scopeKey(scope);
+  let token = tokens.get(key);
+  if (!token) {
+    const caller = callerOf(scope);
+    token = DevIssuer.open(config).then((issuer) =>
+      issuer.mint({
+        subject: caller.subject,
+        roles: [caller.role],
+        tenantId: scope.access === 'tenant' ? scope.tenantId : null,
+        ttlSeconds: TOKEN_TTL_SECONDS,
+      }),
+    );
+    tokens.set(key, token);
+  }
+  return { authorization: `Bearer ${await token}` };
 }
 
 /**
  * Request headers for the baseline gateways (bare Apollo, Hive). They do not authenticate:
  * they only need to know which pre-signed context to forward, which they read from
- * `x-tenant-id` (see contexts.ts). Kept apart from caregraphHeaders on purpose, so that
- * CareGraph's authentication can change without touching the baselines.
+ * `x-tenant-id` (see contexts.ts).
  */
 export function baselineHeaders(scope: Scope): Record<string, string> {
   return scope.access === 'tenant' ? { 'x-tenant-id': scope.tenantId } : {};

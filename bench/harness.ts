@@ -57,7 +57,20 @@ export async function runHarness(options: HarnessOptions): Promise<BenchReport> 
   const config = loadConfig(env);
   const { tenantId, tenants } = await benchTenant(options.adminUrl);
   const operations = throughputOperations(tenantId);
-  const contexts = await presignContexts(config, operations.map((operation) => operation.scope));
+  const contexts = await presignContexts(config, options.adminUrl, operations.map((operation) => operation.scope));
+
+  const runStartupScenario = () =>
+    runStartup({
+      dataDir: path.join(path.dirname(options.dataDir), `${path.basename(options.dataDir)}-start`),
+      adminUrl: options.adminUrl,
+      appPassword: options.appPassword,
+      seedTenants: options.mode.seedTenants,
+      restartOnExistingFolder: options.mode.restartOnExistingFolder,
+      log,
+    });
+  const startupAlongside = options.mode.startupAlongside ? runStartupScenario() : undefined;
+  // Settled at once so that a failure of A or B cannot leave it unobserved.
+  startupAlongside?.catch(() => undefined);
 
   log(`A  starting the subgraphs and the load generator (${options.mode.connections} connections, ` +
     `${options.mode.warmupSeconds} s warm-up, ${options.mode.durationSeconds} s measured)`);
@@ -68,6 +81,7 @@ export async function runHarness(options: HarnessOptions): Promise<BenchReport> 
     try {
       throughput = await runThroughput({
         mode: options.mode,
+        config,
         env,
         operations,
         contexts,
@@ -85,15 +99,7 @@ export async function runHarness(options: HarnessOptions): Promise<BenchReport> 
 
   log('B  SQL statements per request');
   const nPlusOne = await runNPlusOne(config, options.adminUrl, options.mode.pageSizes);
-
-  const startup = await runStartup({
-    dataDir: path.join(path.dirname(options.dataDir), `${path.basename(options.dataDir)}-start`),
-    adminUrl: options.adminUrl,
-    appPassword: options.appPassword,
-    seedTenants: options.mode.seedTenants,
-    restartOnExistingFolder: options.mode.restartOnExistingFolder,
-    log,
-  });
+  const startup = await (startupAlongside ?? runStartupScenario());
 
   return {
     mode: options.mode.name,

@@ -61,6 +61,7 @@ export function formatReport(report: BenchReport): string {
     `${machine.cpu} × ${machine.cores} cores, ${machine.memoryGb} GB, ${machine.os}, Node ${machine.node}`,
     `${settings.connections} connections, ${settings.warmupSeconds} s warm-up, ${settings.durationSeconds} s measured; ` +
       `${settings.tenantsInDatabase} tenants in the database`,
+    ...(report.mode === 'smoke' ? ['smoke mode: scenario C ran alongside A and B; no figure here is a measurement'] : []),
     '',
   );
   out.push(

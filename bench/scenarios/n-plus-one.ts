@@ -33,7 +33,7 @@ export async function runNPlusOne(config: Config, adminUrl: string, pageSizes: n
     const send = async (first: number) => {
       const response = await fetch(platform.gateway.url, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', ...(await caregraphHeaders({ access: 'platform' })) },
+        headers: { 'content-type': 'application/json', ...(await caregraphHeaders(config, { access: 'platform' })) },
         body: JSON.stringify({ query: N_PLUS_ONE_QUERY, variables: { first } }),
       });
       const body = (await response.json()) as { data?: { tenants: { edges: unknown[] } }; errors?: unknown[] };

@@ -5,6 +5,7 @@
  * the same as CareGraph, so a faster target cannot be one that skips work.
  */
 import path from 'node:path';
+import type { Config } from '../../lib/config.js';
 import { CONTEXT_HEADER } from '../../lib/tenant-context.js';
 import type { PresignedContexts } from '../contexts.js';
 import { baselineHeaders, caregraphHeaders, scopeKey } from '../credentials.js';
@@ -40,6 +41,8 @@ export interface ThroughputRow extends LoadFigures {
 
 export interface ThroughputContext {
   mode: Mode;
+  /** The platform's configuration (the CareGraph caller's token comes from its issuer). */
+  config: Config;
   env: NodeJS.ProcessEnv;
   operations: ThroughputOperation[];
   contexts: PresignedContexts;
@@ -109,7 +112,7 @@ async function requestFor(
       body: JSON.stringify({ query: operation.floor.query, variables: operation.floor.variables }),
     };
   }
-  const headers = target === 'caregraph' ? await caregraphHeaders(operation.scope) : baselineHeaders(operation.scope);
+  const headers = target === 'caregraph' ? await caregraphHeaders(context.config, operation.scope) : baselineHeaders(operation.scope);
   return { url: gatewayUrl!, headers, body: JSON.stringify({ query: operation.query, variables: operation.variables }) };
 }
 
