@@ -13,5 +13,5 @@ try {
   }
 } catch (error) {
   console.error(error instanceof ConfigError ? error.message : `Migration failed: ${(error as Error).message}`);
-  process.exitCode = 1;
+  process.exit(1);
 }

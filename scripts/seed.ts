@@ -31,5 +31,5 @@ async function main(): Promise<void> {
 
 main().catch((error: unknown) => {
   console.error(error instanceof ConfigError ? error.message : `Seed failed: ${(error as Error).message}`);
-  process.exitCode = 1;
+  process.exit(1);
 });

