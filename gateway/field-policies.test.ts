@@ -10,10 +10,10 @@ import { applyPolicyPlan, FieldPolicies } from './field-policies.js';
 const SDL = /* GraphQL */ `
   ${POLICY_DIRECTIVES_SDL}
   type Query { search: [Result!]! node(id: ID!): Node record: Record }
-  interface Node { id: ID! }
+  interface Node { id: ID! audit: String @scopes(anyOf: [["auditor"]]) }
   union Result = Patient | Invoice
-  type Patient implements Node { id: ID! name: String! @phi email: String @phi }
-  type Invoice implements Node { id: ID! totalMinor: Int @scopes(anyOf: [["billing:read"]]) forecast: Int @entitled(feature: "advanced_analytics") }
+  type Patient implements Node { id: ID! audit: String name: String! @phi email: String @phi }
+  type Invoice implements Node { id: ID! audit: String totalMinor: Int @scopes(anyOf: [["billing:read"]]) forecast: Int @entitled(feature: "advanced_analytics") }
   type Record { id: ID! secret: String! @scopes(anyOf: [["admin"], ["auditor", "billing:read"]]) }
 `;
 
@@ -57,6 +57,11 @@ describe('FieldPolicies.plan', () => {
     expect(plan.query).not.toContain('name');
     // name is non-null: its null lands on the nullable `n`.
     expect(plan.removals[0]).toMatchObject({ path: ['n', 'who'], nullPath: ['n'] });
+  });
+
+  it('applies a policy declared on an interface field to reads through the interface', () => {
+    const plan = policies.plan('{ node(id: "1") { id audit } }', undefined, {}, caller());
+    expect(plan.removals.map((r) => [r.path.join('.'), r.denial.code])).toEqual([['node.audit', 'INSUFFICIENT_SCOPE']]);
   });
 
   it('honours OR-of-AND scopes', () => {

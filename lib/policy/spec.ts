@@ -10,6 +10,8 @@ import {
   type ConstDirectiveNode,
   type DocumentNode,
   type FieldDefinitionNode,
+  type InterfaceTypeDefinitionNode,
+  type InterfaceTypeExtensionNode,
   type ObjectTypeDefinitionNode,
   type ObjectTypeExtensionNode,
   type ValueNode,
@@ -73,9 +75,13 @@ export type PolicyMap = ReadonlyMap<string, FieldPolicy>;
 export function policyMapOf(document: DocumentNode): PolicyMap {
   const typePolicies = new Map<string, FieldPolicy>();
   const fieldPolicies = new Map<string, FieldPolicy>();
+  // Interfaces too: a policy on an interface field binds every read through that interface.
   const objects = document.definitions.filter(
-    (d): d is ObjectTypeDefinitionNode | ObjectTypeExtensionNode =>
-      d.kind === Kind.OBJECT_TYPE_DEFINITION || d.kind === Kind.OBJECT_TYPE_EXTENSION,
+    (d): d is ObjectTypeDefinitionNode | ObjectTypeExtensionNode | InterfaceTypeDefinitionNode | InterfaceTypeExtensionNode =>
+      d.kind === Kind.OBJECT_TYPE_DEFINITION ||
+      d.kind === Kind.OBJECT_TYPE_EXTENSION ||
+      d.kind === Kind.INTERFACE_TYPE_DEFINITION ||
+      d.kind === Kind.INTERFACE_TYPE_EXTENSION,
   );
   for (const object of objects) {
     const own = readPolicy(object.directives ?? []);
