@@ -28,10 +28,13 @@ export interface Principal {
 
 /** Only asymmetric algorithms: an HS256 token "signed" with the public key must never verify. */
 const ALGORITHMS = ['ES256', 'ES384', 'RS256', 'RS384', 'RS512', 'PS256', 'EdDSA'];
+const VERIFIED_TOKEN_TTL_MS = 60_000;
+const MAX_VERIFIED_TOKENS = 10_000;
 
 export class Authenticator {
   private readonly keys: JWTVerifyGetKey;
   private readonly apiKeys: TtlCache<ApiKeyLookup>;
+  private readonly verified = new Map<string, { principal: Promise<Principal>; until: number }>();
 
   constructor(
     private readonly config: Config,
@@ -57,7 +60,23 @@ export class Authenticator {
     throw new UnauthenticatedError('Authentication required: send a Bearer token or an x-api-key');
   }
 
-  private async verifyToken(token: string): Promise<Principal> {
+  private verifyToken(token: string): Promise<Principal> {
+    // A token's signature is checked once; the same string is then trusted until it expires
+    // (at most VERIFIED_TOKEN_TTL_MS), which saves an ECDSA verification per request.
+    const cached = this.verified.get(token);
+    if (cached && cached.until > Date.now()) return cached.principal;
+    const principal = this.verifyTokenSignature(token);
+    principal.then(
+      (p) => {
+        if (this.verified.size >= MAX_VERIFIED_TOKENS) this.verified.clear();
+        this.verified.set(token, { principal: Promise.resolve(p), until: Math.min(Date.now() + VERIFIED_TOKEN_TTL_MS, p.expiresAt * 1000) });
+      },
+      () => undefined,
+    );
+    return principal;
+  }
+
+  private async verifyTokenSignature(token: string): Promise<Principal & { expiresAt: number }> {
     let payload: Record<string, unknown>;
     try {
       ({ payload } = await jwtVerify(token, this.keys, {
@@ -74,7 +93,7 @@ export class Authenticator {
     const scopes = typeof payload.scope === 'string' ? payload.scope.split(' ').filter(Boolean) : [];
     const tenantId = isUuid(payload.tenant_id) ? payload.tenant_id.toLowerCase() : null;
     const partnerId = isUuid(payload.partner_id) ? payload.partner_id.toLowerCase() : null;
-    return { id: `user:${String(payload.sub)}`, kind: 'user', roles, scopes, tenantId, partnerId };
+    return { id: `user:${String(payload.sub)}`, kind: 'user', roles, scopes, tenantId, partnerId, expiresAt: Number(payload.exp) };
   }
 
   private async verifyApiKey(key: string): Promise<Principal> {
