@@ -18,6 +18,8 @@ export default defineConfig({
     exclude: ['node_modules/**', '.caregraph/**'],
     globalSetup: ['test/support/global-setup.ts'],
     pool: 'forks',
+    // Services started in-process log to stdout; tests assert on responses and rows instead.
+    env: { LOG_LEVEL: 'silent' },
     testTimeout: 30_000,
     hookTimeout: 120_000,
   },
