@@ -36,9 +36,16 @@ export function busyTime(profile: CpuProfile): number {
 /** `node_modules/@scope/name` → `@scope/name`; project files → their top folder; V8 entries as named. */
 export function ownerOf(frame: ProfileNode['callFrame']): string {
   if (!frame.url) return frame.functionName.startsWith('(') ? frame.functionName : '(native)';
+  // WebAssembly in a Node process is undici's HTTP parser (llhttp), i.e. fetch.
+  if (frame.url.startsWith('wasm:')) return 'wasm (undici llhttp)';
   const file = frame.url.replace(/^file:\/\//, '');
   const match = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(file);
   if (match) return match[1]!;
+  // Node's bundled undici (fetch) and web streams are worth telling apart from the rest of core.
+  if (file.startsWith('node:internal/deps/undici') || file.startsWith('node:internal/webstreams')) return 'node core: fetch (undici, web streams)';
+  if (file.startsWith('node:internal/crypto')) return 'node core: crypto';
+  if (file.startsWith('node:internal/async_hooks')) return 'node core: async_hooks';
+  if (file.startsWith('node:internal/modules')) return 'node core: module loading';
   if (file.startsWith('node:')) return 'node core';
   const relative = path.relative(ROOT, file);
   return relative.startsWith('..') ? file : `caregraph ${relative.split(path.sep).slice(0, 2).join('/')}`;

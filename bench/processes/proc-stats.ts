@@ -68,3 +68,20 @@ export function watchProcess(pid: number): { stop(): ProcessWindow } {
     },
   };
 }
+
+/**
+ * Resolves once the processes together use less than 5% of one core over 250 ms (or after
+ * `timeoutMs`): the work a previous load left queued is done.
+ */
+export async function waitUntilIdle(pids: number[], timeoutMs = 15_000): Promise<void> {
+  const INTERVAL_MS = 250;
+  const total = () => pids.reduce((sum, pid) => sum + (cpuSecondsOf(pid) ?? 0), 0);
+  const deadline = Date.now() + timeoutMs;
+  let before = total();
+  while (Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, INTERVAL_MS));
+    const now = total();
+    if (now - before < 0.05 * (INTERVAL_MS / 1000)) return;
+    before = now;
+  }
+}

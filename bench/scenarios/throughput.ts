@@ -1,7 +1,7 @@
 /**
  * Scenarios A and A2: the same operations through each target in turn, under the same load.
- * Each gateway gets a fresh process; the subgraphs and the load generator stay up for the
- * whole scenario. Before loading a target, one request checks that it answers correctly and
+ * Each gateway runs in a process of its own; the subgraphs and the load generator are shared
+ * by all of them. Before loading a target, one request checks that it answers correctly and
  * the same as CareGraph, so a faster target cannot be one that skips work.
  */
 import path from 'node:path';
@@ -13,7 +13,7 @@ import type { Mode } from '../modes.js';
 import { startChild, type ChildHandle } from '../processes/child.js';
 import type { GatewayStart, GatewayTarget } from '../processes/gateway.js';
 import type { LoadFigures, LoadJob } from '../processes/load.js';
-import { watchProcess, type ProcessWindow } from '../processes/proc-stats.js';
+import { waitUntilIdle, watchProcess, type ProcessWindow } from '../processes/proc-stats.js';
 import type { SubgraphsReady } from '../processes/subgraphs.js';
 import type { ThroughputOperation } from '../queries.js';
 
@@ -58,10 +58,18 @@ const TARGETS: TargetName[] = ['caregraph', 'apollo', 'hive', 'subgraph'];
 export async function runThroughput(context: ThroughputContext): Promise<ThroughputRow[]> {
   const rows: ThroughputRow[] = [];
   const reference = new Map<string, string>();
-  for (const target of TARGETS) {
-    const gateway = target === 'subgraph' ? undefined : await startGateway(target, context);
-    try {
-      for (const operation of context.operations) {
+  // All gateways are up for the whole scenario and the cells run operation by operation, so
+  // that drift over the run (caches, the database's state) falls on every target alike.
+  const gatewayTargets = TARGETS.filter((target): target is GatewayTarget => target !== 'subgraph');
+  const started = await Promise.allSettled(gatewayTargets.map((target) => startGateway(target, context)));
+  const gateways = new Map<TargetName, ChildHandle<{ url: string }>>();
+  started.forEach((result, i) => result.status === 'fulfilled' && gateways.set(gatewayTargets[i]!, result.value));
+  try {
+    const failed = started.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+    if (failed) throw failed.reason;
+    for (const operation of context.operations) {
+      for (const target of TARGETS) {
+        const gateway = gateways.get(target);
         const request = await requestFor(target, operation, gateway?.ready.url, context);
         const fingerprint = await checkAnswer(request, `${TARGET_LABELS[target]} / ${operation.id}`);
         if (target === 'caregraph') reference.set(operation.id, fingerprint);
@@ -76,10 +84,12 @@ export async function runThroughput(context: ThroughputContext): Promise<Through
           subgraphsCpuMsPerRequest: perRequestMs(figures.subgraphs.cpuSeconds, figures.load.requests),
           sameAnswerAsCareGraph: target === 'subgraph' ? null : reference.get(operation.id) === fingerprint,
         });
+        // Requests still queued when the measured run ended must not spill into the next cell.
+        await waitUntilIdle([context.subgraphs.pid, ...(gateway ? [gateway.pid] : [])]);
       }
-    } finally {
-      await gateway?.stop();
     }
+  } finally {
+    await Promise.all([...gateways.values()].map((gateway) => gateway.stop()));
   }
   return rows;
 }
