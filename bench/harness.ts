@@ -27,6 +27,8 @@ export interface HarnessOptions {
   appPassword: string;
   /** Folder for CPU profiles of the gateway processes; none when absent. */
   profileDirectory?: string;
+  /** Run only these operations of scenarios A and A2 (ids such as `A-fleet`); all when absent. */
+  only?: string[];
   log?(line: string): void;
 }
 
@@ -56,7 +58,8 @@ export async function runHarness(options: HarnessOptions): Promise<BenchReport> 
   delete env.CONTEXT_SIGNING_SECRET;
   const config = loadConfig(env);
   const { tenantId, tenants } = await benchTenant(options.adminUrl);
-  const operations = throughputOperations(tenantId);
+  const operations = throughputOperations(tenantId).filter((operation) => !options.only || options.only.includes(operation.id));
+  if (operations.length === 0) throw new Error(`--only matches no operation (known: ${throughputOperations(tenantId).map((o) => o.id).join(', ')})`);
   const contexts = await presignContexts(config, options.adminUrl, operations.map((operation) => operation.scope));
 
   const runStartupScenario = () =>

@@ -1,7 +1,7 @@
 /**
- * `npm run bench` (full run, about ten minutes), `npm run bench -- --quick` (about three),
+ * `npm run bench` (full run, about seven minutes), `npm run bench -- --quick` (about three),
  * `--smoke` (shortest), `--profile` (V8 CPU profiles of each gateway process into the
- * results folder). Starts its own embedded PostgreSQL under .caregraph/, seeds the
+ * results folder), `--only A-fleet` (one operation of A/A2, repeatable; B and C still run). Starts its own embedded PostgreSQL under .caregraph/, seeds the
  * 400-tenant demo fleet, runs every scenario, prints one table and writes the same figures as
  * JSON to bench/results/. Never part of `npm test`.
  */
@@ -19,7 +19,12 @@ const APP_PASSWORD = 'caregraph-app-bench';
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { quick: { type: 'boolean' }, smoke: { type: 'boolean' }, profile: { type: 'boolean' } },
+    options: {
+      quick: { type: 'boolean' },
+      smoke: { type: 'boolean' },
+      profile: { type: 'boolean' },
+      only: { type: 'string', multiple: true },
+    },
     strict: true,
   });
   const mode = MODES[values.smoke ? 'smoke' : values.quick ? 'quick' : 'full'];
@@ -38,7 +43,15 @@ async function main(): Promise<void> {
     log(`seeding ${BENCH_TENANTS} tenants`);
     await seedDemo(database.url, { tenants: BENCH_TENANTS });
     const profileDirectory = values.profile ? path.join(resultsDir, `profiles-${stamp}`) : undefined;
-    const report = await runHarness({ mode, adminUrl: database.url, dataDir, appPassword: APP_PASSWORD, profileDirectory, log });
+    const report = await runHarness({
+      mode,
+      adminUrl: database.url,
+      dataDir,
+      appPassword: APP_PASSWORD,
+      profileDirectory,
+      only: values.only,
+      log,
+    });
     const text = formatReport(report);
     console.log(`\n${text}\n`);
     const file = path.join(resultsDir, `bench-${mode.name}-${stamp}.json`);
