@@ -73,7 +73,10 @@ async function timeNpmStart(dataDir: string): Promise<number> {
   delete env.DATABASE_URL;
   delete env.CONTEXT_SIGNING_SECRET;
 
-  const log = fs.openSync(path.join(path.dirname(dataDir), `${path.basename(dataDir)}.log`), 'a');
+  // npm start's output goes to a file beside the data folder, kept only when something fails.
+  const logFile = path.join(path.dirname(dataDir), `${path.basename(dataDir)}.log`);
+  const log = fs.openSync(logFile, 'a');
+  let succeeded = false;
   const started = performance.now();
   // Its own process group, so that stopping it reaches npm, the launcher, the services and
   // PostgreSQL alike, as Ctrl-C in a terminal does.
@@ -85,7 +88,10 @@ async function timeNpmStart(dataDir: string): Promise<number> {
       if (child.exitCode !== null) throw new Error(`npm start exited with code ${child.exitCode} (see ${dataDir}.log)`);
       try {
         const response = await fetch(`http://127.0.0.1:${gateway}/readyz`, { signal: AbortSignal.timeout(1_000) });
-        if (response.ok) return (performance.now() - started) / 1000;
+        if (response.ok) {
+          succeeded = true;
+          return (performance.now() - started) / 1000;
+        }
       } catch {
         // not listening yet
       }
@@ -95,6 +101,7 @@ async function timeNpmStart(dataDir: string): Promise<number> {
   } finally {
     await stopGroup(child.pid!, exited);
     fs.closeSync(log);
+    if (succeeded) fs.rmSync(logFile, { force: true });
   }
 }
 
