@@ -21,6 +21,8 @@ declare module 'autocannon' {
     pipelining?: number;
     /** Seconds. */
     duration?: number;
+    /** Stop after this many requests instead of after `duration`. */
+    amount?: number;
     /** Seconds before a request counts as timed out. */
     timeout?: number;
     /** Counts a response as a mismatch when it returns false. */

@@ -11,6 +11,11 @@ export interface Mode {
   connections: number;
   warmupSeconds: number;
   durationSeconds: number;
+  /**
+   * When set, each cell measures this many requests instead of a fixed time: a proof that
+   * every target answers, however loaded the machine (the smoke mode).
+   */
+  requestsPerCell?: number;
   /** Page sizes of scenario B. */
   pageSizes: number[];
   /** Tenants seeded into a scratch database to time seeding (scenario C). */
@@ -47,9 +52,10 @@ export const MODES: Record<ModeName, Mode> = {
   },
   smoke: {
     name: 'smoke',
-    connections: 4,
-    warmupSeconds: 0.25,
+    connections: 2,
+    warmupSeconds: 0,
     durationSeconds: 1,
+    requestsPerCell: 4,
     pageSizes: [10, 100, 400],
     seedTenants: 40,
     restartOnExistingFolder: false,

@@ -14,6 +14,8 @@ export interface LoadJob {
   connections: number;
   warmupSeconds: number;
   durationSeconds: number;
+  /** Measure this many requests instead of `durationSeconds`. */
+  amount?: number;
 }
 
 export interface LoadFigures {
@@ -45,7 +47,7 @@ serveChild<{ pid: number }>(async () => ({
     };
     if (job.warmupSeconds > 0) await autocannon({ ...options, duration: job.warmupSeconds });
     emit({ phase: 'measure' } satisfies LoadEvent);
-    const result = await autocannon({ ...options, duration: job.durationSeconds });
+    const result = await autocannon(job.amount ? { ...options, amount: job.amount } : { ...options, duration: job.durationSeconds });
     const figures: LoadFigures = {
       requestsPerSecond: result.requests.total / result.duration,
       requests: result.requests.total,

@@ -156,6 +156,7 @@ async function measure(
     connections: context.mode.connections,
     warmupSeconds: context.mode.warmupSeconds,
     durationSeconds: context.mode.durationSeconds,
+    amount: context.mode.requestsPerCell,
   };
   let watchers: { gateway?: ReturnType<typeof watchProcess>; subgraphs: ReturnType<typeof watchProcess> } | undefined;
   const load = await context.load.request<LoadFigures>(job, () => {
