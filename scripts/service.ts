@@ -3,13 +3,20 @@
  * Configuration comes from the environment (see README); subgraphs need DATABASE_URL.
  * This is how services run in a real deployment, and how `npm start` runs each of them.
  */
-import * as gateway from '../gateway/index.js';
-import { ConfigError, loadConfig, SUBGRAPH_NAMES, type SubgraphName } from '../lib/config.js';
+import { ConfigError, loadConfig, type Config } from '../lib/config.js';
 import type { RunningService } from '../lib/subgraph.js';
-import { SUBGRAPHS } from './platform.js';
+
+/** Each service loads only its own code: a gateway process carries no subgraph, and vice versa. */
+const SERVICES: Record<string, (config: Config) => Promise<RunningService>> = {
+  gateway: async (config) => (await import('../gateway/index.js')).start({ config }),
+  tenancy: async (config) => (await import('../subgraphs/tenancy/index.js')).start({ config }),
+  erp: async (config) => (await import('../subgraphs/erp/index.js')).start({ config }),
+  'clinical-ops': async (config) => (await import('../subgraphs/clinical-ops/index.js')).start({ config }),
+  observability: async (config) => (await import('../subgraphs/observability/index.js')).start({ config }),
+};
 
 const name = process.argv[2] ?? '';
-const known = ['gateway', ...SUBGRAPH_NAMES];
+const known = Object.keys(SERVICES);
 
 async function main(): Promise<void> {
   if (!known.includes(name)) {
@@ -17,8 +24,7 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const config = loadConfig();
-  const service: RunningService =
-    name === 'gateway' ? await gateway.start({ config }) : await SUBGRAPHS[name as SubgraphName].start({ config });
+  const service = await SERVICES[name]!(config);
   let stopping = false;
   const stop = async () => {
     if (stopping) return;
