@@ -209,3 +209,11 @@ export function safeErrorFields(error: unknown): { name?: string; message?: stri
   const code = (error as { code?: unknown }).code;
   return { name: error.name, message: error.message, code: typeof code === 'string' ? code : undefined, stack: error.stack };
 }
+
+/** The start function and migration set of an Apollo subgraph, from its definition. */
+export function apolloSubgraph<Loaders>(definition: SubgraphDefinition<Loaders>) {
+  return {
+    start: (options: StartOptions) => startApolloSubgraph(definition, options),
+    migrationSet: { schema: definition.dbSchema, directory: definition.migrationsDir },
+  };
+}

@@ -5,7 +5,7 @@
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
 import { mergeResolvers } from '../../lib/resolvers.js';
 import { folderOf, loadTypeDefs } from '../../lib/schema-file.js';
-import { startApolloSubgraph, type StartOptions, type SubgraphDefinition } from '../../lib/subgraph.js';
+import { apolloSubgraph, type SubgraphDefinition } from '../../lib/subgraph.js';
 import { createClinicalLoaders } from './context.js';
 import { patientResolvers } from './patients.js';
 import { summaryResolvers } from './summary.js';
@@ -25,5 +25,4 @@ export const definition: SubgraphDefinition<ReturnType<typeof createClinicalLoad
   requestDidEnd: (context) => context.loaders.phiAudit.flush(context.db, context.tenant),
 };
 
-export const start = (options: StartOptions) => startApolloSubgraph(definition, options);
-export const migrationSet = { schema: definition.dbSchema, directory: definition.migrationsDir };
+export const { start, migrationSet } = apolloSubgraph(definition);

@@ -3,7 +3,7 @@
  */
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
 import { folderOf, loadTypeDefs } from '../../lib/schema-file.js';
-import { startApolloSubgraph, type StartOptions, type SubgraphDefinition } from '../../lib/subgraph.js';
+import { apolloSubgraph, type SubgraphDefinition } from '../../lib/subgraph.js';
 import { erpInternalRoutes } from './internal.js';
 import { createErpLoaders, subscriptionResolvers } from './subscriptions.js';
 
@@ -21,5 +21,4 @@ export const definition: SubgraphDefinition<ReturnType<typeof createErpLoaders>>
   internalRoutes: erpInternalRoutes,
 };
 
-export const start = (options: StartOptions) => startApolloSubgraph(definition, options);
-export const migrationSet = { schema: definition.dbSchema, directory: definition.migrationsDir };
+export const { start, migrationSet } = apolloSubgraph(definition);

@@ -4,7 +4,7 @@
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
 import { mergeResolvers } from '../../lib/resolvers.js';
 import { folderOf, loadTypeDefs } from '../../lib/schema-file.js';
-import { startApolloSubgraph, type StartOptions, type SubgraphDefinition } from '../../lib/subgraph.js';
+import { apolloSubgraph, type SubgraphDefinition } from '../../lib/subgraph.js';
 import { apiKeyResolvers } from './api-keys.js';
 import { createTenancyLoaders } from './context.js';
 import { tenancyInternalRoutes } from './internal.js';
@@ -26,5 +26,4 @@ export const definition: SubgraphDefinition<ReturnType<typeof createTenancyLoade
   internalRoutes: tenancyInternalRoutes,
 };
 
-export const start = (options: StartOptions) => startApolloSubgraph(definition, options);
-export const migrationSet = { schema: definition.dbSchema, directory: definition.migrationsDir };
+export const { start, migrationSet } = apolloSubgraph(definition);
