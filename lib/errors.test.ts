@@ -33,3 +33,13 @@ describe('error registry', () => {
     expect(kept).toEqual({ message: 'first must be between 1 and 500', path: ['tenants'], extensions: { code: 'BAD_USER_INPUT' } });
   });
 });
+
+describe('INTERNAL_SERVER_ERROR from elsewhere', () => {
+  it('is re-masked: its original message may name internal addresses', () => {
+    const masked = maskError(
+      { message: 'request to http://127.0.0.1:4003/graphql failed, reason: connect ECONNREFUSED', extensions: { code: 'INTERNAL_SERVER_ERROR' } },
+      'req-9',
+    );
+    expect(masked).toEqual({ message: 'Internal server error (request req-9)', extensions: { code: 'INTERNAL_SERVER_ERROR', requestId: 'req-9' } });
+  });
+});

@@ -96,7 +96,8 @@ const KNOWN_CODES = new Set<string>(Object.values(ErrorCode));
  */
 export function maskError(formatted: GraphQLFormattedError, requestId?: string): GraphQLFormattedError {
   const code = formatted.extensions?.code;
-  if (typeof code === 'string' && (KNOWN_CODES.has(code) || PASS_THROUGH_CODES.has(code))) {
+  // INTERNAL_SERVER_ERROR is registered but never passed through: its message may name internals.
+  if (typeof code === 'string' && code !== ErrorCode.InternalServerError && (KNOWN_CODES.has(code) || PASS_THROUGH_CODES.has(code))) {
     const { stacktrace: _stack, exception: _exception, ...extensions } = formatted.extensions ?? {};
     return { ...formatted, extensions };
   }

@@ -80,7 +80,9 @@ export class Database {
     }
   }
 
+  /** Closes the pool; closing twice is harmless. */
   async close(): Promise<void> {
+    if (this.pool.ending) return;
     await this.pool.end();
   }
 }
