@@ -1,7 +1,7 @@
 /**
  * The operations the benchmark sends. Scenario A is the tenant dashboard, once for one tenant
- * (tenant-level access) and once as a fleet page (platform level); A2 is the deepest shape
- * the current graph allows; B counts SQL statements of a fleet page of N tenants.
+ * (tenant-level access) and once as a fleet page (platform level); A2 chains three stages
+ * (tenancy → erp → clinical-ops/observability/tenancy); B counts SQL statements of a fleet page of N tenants.
  *
  * Each throughput operation has a `floor`: the part of it the tenancy subgraph answers,
  * which is the first fetch of every gateway's plan, sent straight to that subgraph.
@@ -31,30 +31,31 @@ const DASHBOARD_FIELDS = /* GraphQL */ `
 const HEALTH = 'availability errorRate p95LatencyMs requestCount windowMinutes';
 
 /**
- * The deep query. Tenant is the only entity shared between subgraphs, and nothing that erp,
- * clinical-ops or observability return leads back to another subgraph, so every plan over
- * this graph is at most two stages deep (tenancy, then the three extensions in parallel).
- * This operation therefore goes wide instead: 100 tenants, each with its partner entity, its
- * subscription and plan, its clinical summary and two health windows — 300 entity
- * representations for the gateway to send, merge and serialise per request.
+ * The deep query: a plan of three sequential stages across the four subgraphs, in the spirit
+ * of the public gateways benchmark's `users → reviews → product → reviews → author`.
+ * tenancy (the page) → erp (each tenant's subscription, whose `tenant` is a fresh reference)
+ * → clinical-ops, observability and tenancy again (that tenant's clinical summary, two health
+ * windows and partner), for 50 tenants: the gateway cannot know the reference is the same
+ * tenant, so every stage waits for the one before.
  */
 const DEEP_QUERY = /* GraphQL */ `
   query FleetDeep($first: Int!) {
     tenants(first: $first) {
       totalCount
-      pageInfo { hasNextPage endCursor }
       edges {
-        cursor
         node {
-          id slug name segment tier region placement cohort status createdAt
-          partner { id slug name brandName }
+          id slug name tier
           subscription {
             id status startedAt
-            plan { code name features limits { key value } monthlyPriceMinor currency }
+            plan { code name features monthlyPriceMinor currency }
+            tenant {
+              id
+              partner { id name brandName }
+              clinicalSummary { patientCount upcomingAppointmentCount }
+              day: health(windowMinutes: 1440) { ${HEALTH} }
+              hour: health(windowMinutes: 60) { ${HEALTH} }
+            }
           }
-          clinicalSummary { patientCount upcomingAppointmentCount }
-          day: health(windowMinutes: 1440) { ${HEALTH} }
-          hour: health(windowMinutes: 60) { ${HEALTH} }
         }
       }
     }
@@ -83,21 +84,20 @@ export function throughputOperations(tenantId: string): ThroughputOperation[] {
     },
     {
       id: 'A2-deep',
-      title: 'A2 deep (tenants(first: 100), every extension)',
+      title: 'A2 deep (tenants(first: 50), three sequential stages)',
       query: DEEP_QUERY,
-      variables: { first: 100 },
+      variables: { first: 50 },
       scope: { access: 'platform' },
       floor: {
         query: /* GraphQL */ `
           query DeepFloor($first: Int!) {
             tenants(first: $first) {
               totalCount
-              pageInfo { hasNextPage endCursor }
-              edges { cursor node { id slug name segment tier region placement cohort status createdAt partner { id slug name brandName } } }
+              edges { node { id slug name tier } }
             }
           }
         `,
-        variables: { first: 100 },
+        variables: { first: 50 },
       },
     },
   ];

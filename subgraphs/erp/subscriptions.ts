@@ -73,6 +73,7 @@ export const subscriptionResolvers = {
     },
   },
   TenantSubscription: {
+    tenant: (row: SubscriptionRow) => ({ __typename: 'Tenant', id: row.tenant_id }),
     status: (row: SubscriptionRow) => row.status.toUpperCase(),
     startedAt: (row: SubscriptionRow) => row.started_at.toISOString(),
   },
