@@ -104,6 +104,19 @@ describe('tenant dashboard across four subgraphs', () => {
     });
   });
 
+  it('follows a subscription back to its tenant across three plan stages', async () => {
+    const response = await graphql<{ tenants: { edges: { node: { id: string; subscription: { tenant: { id: string; health: { requestCount: number } } } } }[] } }>(
+      platform.gateway.url,
+      '{ tenants(first: 5) { edges { node { id subscription { tenant { id health { requestCount } } } } } } }',
+      { headers: await bearer(['platform_admin']) },
+    );
+    expect(response.body.errors).toBeUndefined();
+    for (const { node } of response.body.data!.tenants.edges) {
+      expect(node.subscription.tenant.id).toBe(node.id);
+      expect(node.subscription.tenant.health.requestCount).toBeGreaterThan(0);
+    }
+  });
+
   it('refuses bad arguments with BAD_USER_INPUT and no data', async () => {
     const admin = await bearer(['platform_admin']);
     const badId = await graphql(platform.gateway.url, DASHBOARD, { variables: { id: 'not-a-uuid' }, headers: admin });
