@@ -34,7 +34,7 @@ const MAX_VERIFIED_TOKENS = 10_000;
 export class Authenticator {
   private readonly keys: JWTVerifyGetKey;
   private readonly apiKeys: TtlCache<ApiKeyLookup>;
-  private readonly verified = new Map<string, { principal: Promise<Principal>; until: number }>();
+  private readonly verified = new TtlCache<Principal & { expiresAt: number }>(VERIFIED_TOKEN_TTL_MS, MAX_VERIFIED_TOKENS);
 
   constructor(
     private readonly config: Config,
@@ -63,17 +63,7 @@ export class Authenticator {
   private verifyToken(token: string): Promise<Principal> {
     // A token's signature is checked once; the same string is then trusted until it expires
     // (at most VERIFIED_TOKEN_TTL_MS), which saves an ECDSA verification per request.
-    const cached = this.verified.get(token);
-    if (cached && cached.until > Date.now()) return cached.principal;
-    const principal = this.verifyTokenSignature(token);
-    principal.then(
-      (p) => {
-        if (this.verified.size >= MAX_VERIFIED_TOKENS) this.verified.clear();
-        this.verified.set(token, { principal: Promise.resolve(p), until: Math.min(Date.now() + VERIFIED_TOKEN_TTL_MS, p.expiresAt * 1000) });
-      },
-      () => undefined,
-    );
-    return principal;
+    return this.verified.get(token, () => this.verifyTokenSignature(token), (principal) => principal.expiresAt * 1000);
   }
 
   private async verifyTokenSignature(token: string): Promise<Principal & { expiresAt: number }> {

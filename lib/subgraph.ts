@@ -111,8 +111,7 @@ export async function startApolloSubgraph<Loaders>(
     {
       server,
       async createContext(req) {
-        const header = req.headers[CONTEXT_HEADER];
-        const tenant = await signer.verify(typeof header === 'string' ? header : undefined, definition.name);
+        const tenant = await signer.verify(req.headers[CONTEXT_HEADER], definition.name);
         return { tenant, db, loaders: definition.createLoaders(db, tenant) };
       },
       around: (context, fn) => runWithRequestContext(context.tenant, fn),
@@ -148,8 +147,7 @@ function internalRoutes(
   for (const [name, route] of Object.entries(routes)) {
     wrapped[`/internal/${name}`] = async (req) => {
       try {
-        const header = req.headers[CONTEXT_HEADER];
-        const caller = await signer.verify(typeof header === 'string' ? header : undefined, audience);
+        const caller = await signer.verify(req.headers[CONTEXT_HEADER], audience);
         if (caller.principal.kind !== 'service') throw new ContextInvalidError('Internal routes answer services only');
         const params = new URL(req.url ?? '/', 'http://localhost').searchParams;
         return { status: 200, body: await runWithRequestContext(caller, () => route(params, db, caller)) };

@@ -68,8 +68,12 @@ export class ContextSigner {
     return `${signingInput}.${this.mac(signingInput).toString('base64url')}`;
   }
 
-  /** Verifies a forwarded context addressed to `audience`; throws ContextInvalidError. */
-  async verify(token: string | undefined, audience: string): Promise<TenantContext> {
+  /**
+   * Verifies a forwarded context addressed to `audience`, as found in the request's
+   * CONTEXT_HEADER (a repeated header counts as missing); throws ContextInvalidError.
+   */
+  async verify(headerValue: string | string[] | undefined, audience: string): Promise<TenantContext> {
+    const token = typeof headerValue === 'string' ? headerValue : undefined;
     if (!token) throw new ContextInvalidError('Missing tenant context: subgraphs are reached through the gateway');
     const parts = token.split('.');
     if (parts.length !== 3) throw new ContextInvalidError('Tenant context invalid');

@@ -3,6 +3,7 @@
  * the database: `withTenant` runs work in a transaction pinned to the request's tenant.
  */
 import pg from 'pg';
+import { isUuid } from '../ids.js';
 import type { TenantContext } from '../tenant-context.js';
 import { APP_ROLE } from './roles.js';
 
@@ -18,8 +19,6 @@ export interface DatabaseOptions {
 export interface Tx {
   query<R extends pg.QueryResultRow = pg.QueryResultRow>(text: string, values?: unknown[]): Promise<R[]>;
 }
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export class Database {
   private readonly pool: pg.Pool;
@@ -45,10 +44,10 @@ export class Database {
   async withTenant<T>(context: Pick<TenantContext, 'access' | 'tenantId' | 'principal'>, work: (tx: Tx) => Promise<T>): Promise<T> {
     const tenantId = context.access === 'tenant' ? context.tenantId : '';
     const partnerId = context.access === 'partner' ? context.principal.partnerId : '';
-    if (context.access === 'tenant' && !(tenantId && UUID.test(tenantId))) {
+    if (context.access === 'tenant' && !isUuid(tenantId)) {
       throw new Error('withTenant: tenant access needs a tenant id');
     }
-    if (context.access === 'partner' && !(partnerId && UUID.test(partnerId))) {
+    if (context.access === 'partner' && !isUuid(partnerId)) {
       throw new Error('withTenant: partner access needs a partner id');
     }
     const client = await this.pool.connect();

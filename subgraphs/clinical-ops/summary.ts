@@ -29,7 +29,6 @@ export async function fetchSummaries(tx: Tx, tenantIds: readonly string[]): Prom
 
 export const summaryResolvers = {
   Tenant: {
-    __resolveReference: (reference: { id: string }) => ({ id: reference.id }),
     clinicalSummary: async (tenant: { id: string }, _: unknown, ctx: ClinicalContext) => {
       if (!mayActOnTenant(ctx.tenant, tenant.id)) return null;
       const row = await ctx.loaders.summaryByTenant.load(tenant.id);

@@ -57,7 +57,6 @@ export const subscriptionResolvers = {
     plans: (_: unknown, __: unknown, ctx: ErpContext) => ctx.db.withTenant(ctx.tenant, fetchPlans),
   },
   Tenant: {
-    __resolveReference: (reference: { id: string }) => ({ id: reference.id }),
     subscription: (tenant: { id: string }, _: unknown, ctx: ErpContext) =>
       mayActOnTenant(ctx.tenant, tenant.id) ? ctx.loaders.subscriptionByTenant.load(tenant.id) : null,
     billingInsights: async (tenant: { id: string }, _: unknown, ctx: ErpContext) => {

@@ -53,7 +53,6 @@ export type ObservabilityContext = SubgraphContext<ReturnType<typeof createObser
 
 export const healthResolvers = {
   Tenant: {
-    __resolveReference: (reference: { id: string }) => ({ id: reference.id }),
     health: async (tenant: { id: string }, args: { windowMinutes?: number | null }, ctx: ObservabilityContext) => {
       const windowMinutes = args.windowMinutes ?? 1440;
       if (!Number.isInteger(windowMinutes) || windowMinutes < 1 || windowMinutes > MAX_WINDOW_MINUTES) {

@@ -45,8 +45,7 @@ export async function start(options: StartOptions): Promise<RunningService> {
   app.addHook('onRequest', async (request, reply) => {
     if (!request.url.startsWith('/graphql')) return;
     try {
-      const header = request.headers[CONTEXT_HEADER];
-      request.tenantContext = await signer.verify(typeof header === 'string' ? header : undefined, name);
+      request.tenantContext = await signer.verify(request.headers[CONTEXT_HEADER], name);
       enterRequestContext(request.tenantContext);
     } catch (error) {
       if (!(error instanceof CareGraphError)) throw error;
