@@ -15,6 +15,14 @@ export enum ErrorCode {
   EntitlementRequired = 'ENTITLEMENT_REQUIRED',
   PhiAccessDenied = 'PHI_ACCESS_DENIED',
   ContextInvalid = 'CONTEXT_INVALID',
+  TenantSuspended = 'TENANT_SUSPENDED',
+  TenantOffboarded = 'TENANT_OFFBOARDED',
+  RateLimited = 'RATE_LIMITED',
+  OperationTooLarge = 'OPERATION_TOO_LARGE',
+  OperationTooDeep = 'OPERATION_TOO_DEEP',
+  IntrospectionDisabled = 'INTROSPECTION_DISABLED',
+  PayloadTooLarge = 'PAYLOAD_TOO_LARGE',
+  GatewayTimeout = 'GATEWAY_TIMEOUT',
   InternalServerError = 'INTERNAL_SERVER_ERROR',
 }
 
@@ -28,6 +36,14 @@ export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = Object.freeze({
   [ErrorCode.EntitlementRequired]: 403,
   [ErrorCode.PhiAccessDenied]: 403,
   [ErrorCode.ContextInvalid]: 401,
+  [ErrorCode.TenantSuspended]: 403,
+  [ErrorCode.TenantOffboarded]: 403,
+  [ErrorCode.RateLimited]: 429,
+  [ErrorCode.OperationTooLarge]: 400,
+  [ErrorCode.OperationTooDeep]: 400,
+  [ErrorCode.IntrospectionDisabled]: 403,
+  [ErrorCode.PayloadTooLarge]: 413,
+  [ErrorCode.GatewayTimeout]: 504,
   [ErrorCode.InternalServerError]: 500,
 });
 
@@ -86,7 +102,58 @@ export class ContextInvalidError extends CareGraphError {
   }
 }
 
+export class TenantSuspendedError extends CareGraphError {
+  constructor(message = 'The tenant is suspended', extensions?: Extra) {
+    super(ErrorCode.TenantSuspended, message, { extensions });
+  }
+}
+export class TenantOffboardedError extends CareGraphError {
+  constructor(message = 'The tenant has been offboarded', extensions?: Extra) {
+    super(ErrorCode.TenantOffboarded, message, { extensions });
+  }
+}
+export class RateLimitedError extends CareGraphError {
+  constructor(message: string, extensions?: Extra) {
+    super(ErrorCode.RateLimited, message, { extensions });
+  }
+}
+export class OperationTooLargeError extends CareGraphError {
+  constructor(message: string, extensions?: Extra) {
+    super(ErrorCode.OperationTooLarge, message, { extensions });
+  }
+}
+export class OperationTooDeepError extends CareGraphError {
+  constructor(message: string, extensions?: Extra) {
+    super(ErrorCode.OperationTooDeep, message, { extensions });
+  }
+}
+export class IntrospectionDisabledError extends CareGraphError {
+  constructor(message = 'Introspection is available to platform staff only', extensions?: Extra) {
+    super(ErrorCode.IntrospectionDisabled, message, { extensions });
+  }
+}
+export class PayloadTooLargeError extends CareGraphError {
+  constructor(message: string, extensions?: Extra) {
+    super(ErrorCode.PayloadTooLarge, message, { extensions });
+  }
+}
+export class GatewayTimeoutError extends CareGraphError {
+  constructor(message = 'The request did not complete within its deadline', extensions?: Extra) {
+    super(ErrorCode.GatewayTimeout, message, { extensions });
+  }
+}
+
 const KNOWN_CODES = new Set<string>(Object.values(ErrorCode));
+
+/**
+ * The only extension keys a client ever sees. Anything else a library adds (a subgraph's
+ * `serviceName`, the upstream `response` with its internal URL, `exception`, `stacktrace`)
+ * names internals and is dropped.
+ */
+const CLIENT_EXTENSIONS = new Set(['code', 'requestId', 'argument', 'occurrences', 'limit', 'retryAfterSeconds']);
+
+/** graphql-js' "Did you mean …?" hints reveal schema members the caller may not see. */
+const SUGGESTION = / ?Did you mean [^?]*\?$/;
 
 /**
  * Masks anything that is not a registered, client-safe error. Errors that already carry a
@@ -98,8 +165,8 @@ export function maskError(formatted: GraphQLFormattedError, requestId?: string):
   const code = formatted.extensions?.code;
   // INTERNAL_SERVER_ERROR is registered but never passed through: its message may name internals.
   if (typeof code === 'string' && code !== ErrorCode.InternalServerError && (KNOWN_CODES.has(code) || PASS_THROUGH_CODES.has(code))) {
-    const { stacktrace: _stack, exception: _exception, ...extensions } = formatted.extensions ?? {};
-    return { ...formatted, extensions };
+    const extensions = Object.fromEntries(Object.entries(formatted.extensions ?? {}).filter(([key]) => CLIENT_EXTENSIONS.has(key)));
+    return { ...formatted, message: formatted.message.replace(SUGGESTION, ''), extensions };
   }
   return {
     message: requestId ? `Internal server error (request ${requestId})` : 'Internal server error',
