@@ -18,11 +18,23 @@ export class ServiceClient {
     private readonly ttlSeconds: number,
   ) {}
 
+  /** Reads from an internal route. */
   async get<T>(subgraph: SubgraphName, route: string, params: Record<string, string>): Promise<T> {
     const url = new URL(`/internal/${route}`, this.urls[subgraph]);
     for (const [key, value] of Object.entries(params)) url.searchParams.set(key, value);
+    return this.call<T>(subgraph, route, url, { method: 'GET' });
+  }
+
+  /** Writes through an internal route (JSON body); resolves once the subgraph has committed it. */
+  async post<T>(subgraph: SubgraphName, route: string, body: unknown): Promise<T> {
+    const url = new URL(`/internal/${route}`, this.urls[subgraph]);
+    return this.call<T>(subgraph, route, url, { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
+  }
+
+  private async call<T>(subgraph: SubgraphName, route: string, url: URL, init: { method: string; body?: string; headers?: Record<string, string> }): Promise<T> {
     const response = await fetch(url, {
-      headers: { [CONTEXT_HEADER]: await this.token(subgraph) },
+      ...init,
+      headers: { ...init.headers, [CONTEXT_HEADER]: await this.token(subgraph) },
       signal: AbortSignal.timeout(TIMEOUT_MS),
     });
     if (!response.ok) throw new Error(`${subgraph} /internal/${route} answered ${response.status}`);

@@ -43,8 +43,11 @@ export interface SubgraphDefinition<Loaders> {
   requestDidEnd?: (context: SubgraphContext<Loaders>) => Promise<void>;
 }
 
-/** A service-to-service read: query parameters in, JSON out. */
-export type InternalRoute = (params: URLSearchParams, db: Database, caller: TenantContext) => Promise<unknown>;
+/**
+ * A service-to-service call: query parameters (and, for POST, the JSON body) in, JSON out.
+ * Reads are GET, writes (e.g. recording a security event) POST.
+ */
+export type InternalRoute = (params: URLSearchParams, db: Database, caller: TenantContext, body?: unknown) => Promise<unknown>;
 
 export interface StartOptions {
   config: Config;
@@ -145,12 +148,12 @@ function internalRoutes(
 ): Record<string, PlainRoute> {
   const wrapped: Record<string, PlainRoute> = {};
   for (const [name, route] of Object.entries(routes)) {
-    wrapped[`/internal/${name}`] = async (req) => {
+    wrapped[`/internal/${name}`] = async (req, body) => {
       try {
         const caller = await signer.verify(req.headers[CONTEXT_HEADER], audience);
         if (caller.principal.kind !== 'service') throw new ContextInvalidError('Internal routes answer services only');
         const params = new URL(req.url ?? '/', 'http://localhost').searchParams;
-        return { status: 200, body: await runWithRequestContext(caller, () => route(params, db, caller)) };
+        return { status: 200, body: await runWithRequestContext(caller, () => route(params, db, caller, body)) };
       } catch (error) {
         if (error instanceof CareGraphError) return { status: HTTP_STATUS[error.code], body: errorBody(error.code, error.message) };
         throw error;

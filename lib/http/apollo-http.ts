@@ -12,13 +12,17 @@ import { CareGraphError, ErrorCode, HTTP_STATUS } from '../errors.js';
 
 const MAX_BODY_BYTES = 1_000_000;
 
-export type PlainRoute = (req: http.IncomingMessage) => Promise<{ status: number; body: unknown; headers?: Record<string, string> }>;
+/** A route outside GraphQL. GET routes get no body; POST routes get the parsed JSON body (size-capped). */
+export type PlainRoute = (
+  req: http.IncomingMessage,
+  body?: unknown,
+) => Promise<{ status: number; body: unknown; headers?: Record<string, string> }>;
 
 export interface ApolloHttpOptions<TContext extends BaseContext> {
   server: ApolloServer<TContext>;
   /** Builds the GraphQL context; throw a CareGraphError to refuse the request unexecuted. */
   createContext: (req: http.IncomingMessage) => Promise<TContext>;
-  /** GET routes outside GraphQL, by exact path. */
+  /** Routes outside GraphQL, by exact path: GET, and POST with a JSON body (service-to-service writes). */
   routes?: Record<string, PlainRoute>;
   /** Wraps the GraphQL execution, e.g. to run it inside the request's AsyncLocalStorage. */
   around?: <T>(context: TContext, fn: () => Promise<T>) => Promise<T>;
@@ -61,8 +65,17 @@ export async function listenApollo<TContext extends BaseContext>(
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const route = options.routes?.[url.pathname];
-    if (route && req.method === 'GET') {
-      const result = await route(req);
+    if (route && (req.method === 'GET' || req.method === 'POST')) {
+      let routeBody: unknown;
+      if (req.method === 'POST') {
+        try {
+          routeBody = await readJson(req);
+        } catch (error) {
+          sendJson(res, 400, errorBody(ErrorCode.BadUserInput, (error as Error).message));
+          return;
+        }
+      }
+      const result = await route(req, routeBody);
       sendJson(res, result.status, result.body, result.headers);
       return;
     }
