@@ -19,6 +19,7 @@ import { ServiceClient } from '../lib/service-client.js';
 import type { RunningService } from '../lib/subgraph.js';
 import { createContextSigner } from '../lib/tenant-context.js';
 import { Authenticator } from './authenticate.js';
+import { BreakGlassVerifier } from './break-glass.js';
 import { contextFactory, type GatewayContext } from './context.js';
 import { SignedContextDataSource } from './data-source.js';
 import { FieldPolicies } from './field-policies.js';
@@ -45,7 +46,11 @@ export async function start(options: GatewayOptions): Promise<RunningService> {
   const supergraphSdl = readCommittedSupergraph();
   const devIssuer = config.auth.mode === 'dev' ? await DevIssuer.open(config) : undefined;
   const services = new ServiceClient(name, signer, urls, config.context.ttlSeconds);
-  const createContext = contextFactory(new Authenticator(config, services, devIssuer), new TenantResolver(config, services));
+  const createContext = contextFactory(
+    new Authenticator(config, services, devIssuer),
+    new TenantResolver(config, services),
+    new BreakGlassVerifier(services),
+  );
   const policies = new FieldPolicies(supergraphSdl);
 
   const gateway = new ApolloGateway({

@@ -14,7 +14,9 @@ export function createLogger(service: string, level: string = process.env.LOG_LE
     base: { service },
     mixin() {
       const context = currentRequestContext();
-      return context ? { requestId: context.requestId, tenantId: context.tenantId ?? undefined } : {};
+      return context
+        ? { requestId: context.requestId, correlationId: context.correlationId ?? undefined, tenantId: context.tenantId ?? undefined }
+        : {};
     },
     redact: {
       // Defence in depth: should a request object ever be logged, credentials stay out.

@@ -11,10 +11,24 @@ describe('evaluatePolicy', () => {
     expect(evaluatePolicy(phi, { ...base, roles: ['analyst'], scopes: ['phi:read'] }).denial?.code).toBe('PHI_ACCESS_DENIED');
   });
 
-  it('break-glass needs a declared purpose and a role allowed to break it', () => {
-    expect(evaluatePolicy(phi, { ...base, roles: ['support'], purpose: 'outage triage', breakGlass: true })).toEqual({ allowed: true, breakGlass: true });
-    expect(evaluatePolicy(phi, { ...base, roles: ['support'], purpose: 'outage triage', breakGlass: false }).allowed).toBe(false);
-    expect(evaluatePolicy(phi, { ...base, roles: ['analyst'], purpose: 'curious', breakGlass: true }).allowed).toBe(false);
+  const grant = (expiresInSeconds: number) => ({
+    id: '00000000-0000-4000-8000-000000000001',
+    patientIds: ['00000000-0000-4000-8000-000000000002'],
+    expiresAt: Math.floor(Date.now() / 1000) + expiresInSeconds,
+  });
+  const glass = { ...base, roles: ['support'], purpose: 'outage triage', breakGlass: true, breakGlassGrant: grant(600) };
+
+  it('break-glass needs a live grant, a declared purpose and a role allowed to break it', () => {
+    expect(evaluatePolicy(phi, glass)).toEqual({ allowed: true, breakGlass: true });
+    expect(evaluatePolicy(phi, { ...glass, breakGlass: false }).allowed).toBe(false);
+    expect(evaluatePolicy(phi, { ...glass, roles: ['analyst'] }).allowed).toBe(false);
+  });
+
+  it('break-glass without a grant, with an expired one, or at platform level is refused', () => {
+    expect(evaluatePolicy(phi, { ...glass, breakGlassGrant: null }).denial?.code).toBe('PHI_ACCESS_DENIED');
+    expect(evaluatePolicy(phi, { ...glass, breakGlassGrant: grant(-1) }).denial?.code).toBe('PHI_ACCESS_DENIED');
+    expect(evaluatePolicy(phi, { ...glass, access: 'platform' }).denial?.code).toBe('PHI_ACCESS_DENIED');
+    expect(evaluatePolicy(phi, { ...glass, access: 'partner' }).denial?.code).toBe('PHI_ACCESS_DENIED');
   });
 
   it('scopes are an OR of ANDs, checked before PHI', () => {

@@ -21,7 +21,7 @@ export interface PolicyDecision {
 
 const ALLOWED: PolicyDecision = Object.freeze({ allowed: true });
 
-type Caller = Pick<TenantContext, 'access' | 'roles' | 'scopes' | 'entitlements' | 'purpose' | 'breakGlass'>;
+type Caller = Pick<TenantContext, 'access' | 'roles' | 'scopes' | 'entitlements' | 'purpose' | 'breakGlass' | 'breakGlassGrant'>;
 
 export function evaluatePolicy(policy: FieldPolicy | undefined, caller: Caller): PolicyDecision {
   if (!policy) return ALLOWED;
@@ -32,7 +32,7 @@ export function evaluatePolicy(policy: FieldPolicy | undefined, caller: Caller):
   if (policy.phi) {
     const clinical = caller.scopes.includes(PHI_SCOPE) && caller.roles.some((role) => CLINICAL_ROLES.includes(role as Role));
     if (!clinical) {
-      const mayBreakGlass = caller.breakGlass === true && Boolean(caller.purpose) && caller.roles.some((role) => BREAK_GLASS_ROLES.includes(role as Role));
+      const mayBreakGlass = underBreakGlassGrant(caller);
       if (!mayBreakGlass) {
         return deny(ErrorCode.PhiAccessDenied, 'Protected health information requires the phi:read scope and a clinical role');
       }
@@ -45,6 +45,22 @@ export function evaluatePolicy(policy: FieldPolicy | undefined, caller: Caller):
     if (missing.length > 0) return deny(ErrorCode.EntitlementRequired, `The tenant's plan does not include ${missing.join(', ')}`);
   }
   return breakGlass ? { allowed: true, breakGlass } : ALLOWED;
+}
+
+/**
+ * Whether the caller acts under a declared break-glass grant that still holds: bound to one
+ * tenant (never platform level), to a role that may declare it, and not yet expired. Which
+ * patients it covers is checked where the record is known (clinical-ops, at resolution).
+ */
+export function underBreakGlassGrant(caller: Caller, nowSeconds = Date.now() / 1000): boolean {
+  return (
+    caller.access === 'tenant' &&
+    caller.breakGlass === true &&
+    Boolean(caller.purpose) &&
+    caller.breakGlassGrant != null &&
+    caller.breakGlassGrant.expiresAt > nowSeconds &&
+    caller.roles.some((role) => BREAK_GLASS_ROLES.includes(role as Role))
+  );
 }
 
 function deny(code: PolicyDenial['code'], message: string): PolicyDecision {

@@ -41,11 +41,13 @@ export const SCOPES = [
   'telemetry:read',
   PHI_SCOPE,
   'keys:manage',
+  /** Security events (break-glass declarations) for review: platform admins. */
+  'audit:read',
 ] as const;
 
 /** Scopes a token gets by default for each role (the development issuer uses them). */
 export const DEFAULT_ROLE_SCOPES: Readonly<Record<Role, readonly string[]>> = {
-  platform_admin: ['tenant:read', 'billing:read', 'clinical:read', 'telemetry:read', 'keys:manage'],
+  platform_admin: ['tenant:read', 'billing:read', 'clinical:read', 'telemetry:read', 'keys:manage', 'audit:read'],
   support: ['tenant:read', 'clinical:read', 'telemetry:read'],
   analyst: ['tenant:read', 'billing:read', 'clinical:read', 'telemetry:read'],
   tenant_admin: ['tenant:read', 'billing:read', 'clinical:read', 'telemetry:read'],
@@ -92,7 +94,33 @@ export function policyMapOf(document: DocumentNode): PolicyMap {
     for (const field of object.fields ?? ([] as readonly FieldDefinitionNode[])) {
       const own = readPolicy(field.directives ?? []);
       const combined = own && typePolicy ? merge(typePolicy, own) : (own ?? typePolicy);
-      if (combined) fieldPolicies.set(`${object.name.value}.${field.name.value}`, combined);
+      if (combined) {
+        const key = `${object.name.value}.${field.name.value}`;
+        fieldPolicies.set(key, merge(fieldPolicies.get(key) ?? EMPTY, combined));
+      }
+    }
+  }
+  // A policy declared on an interface field binds the same field of every implementing type,
+  // so a read through the concrete type (`... on Impl { field }`, or a resolver of Impl) is
+  // judged exactly like a read through the interface.
+  const interfacesOf = new Map<string, Set<string>>();
+  for (const object of objects) {
+    if (object.kind !== Kind.OBJECT_TYPE_DEFINITION && object.kind !== Kind.OBJECT_TYPE_EXTENSION) continue;
+    const set = interfacesOf.get(object.name.value) ?? new Set<string>();
+    for (const named of object.interfaces ?? []) set.add(named.name.value);
+    interfacesOf.set(object.name.value, set);
+  }
+  for (const [typeName, interfaces] of interfacesOf) {
+    const fieldNames = new Set(
+      objects.filter((o) => o.name.value === typeName).flatMap((o) => (o.fields ?? []).map((f) => f.name.value)),
+    );
+    for (const interfaceName of interfaces) {
+      for (const fieldName of fieldNames) {
+        const inherited = fieldPolicies.get(`${interfaceName}.${fieldName}`);
+        if (!inherited) continue;
+        const key = `${typeName}.${fieldName}`;
+        fieldPolicies.set(key, merge(fieldPolicies.get(key) ?? EMPTY, inherited));
+      }
     }
   }
   return fieldPolicies;

@@ -1,7 +1,7 @@
 /** Patients and their appointments, read within the current tenant. */
 import DataLoader from 'dataloader';
 import type { Database, Tx } from '../../lib/db/index.js';
-import { BadUserInputError } from '../../lib/errors.js';
+import { BadUserInputError, TenantForbiddenError } from '../../lib/errors.js';
 import { isUuid, requireUuid } from '../../lib/ids.js';
 import type { TenantContext } from '../../lib/tenant-context.js';
 import type { ClinicalContext } from './context.js';
@@ -52,11 +52,23 @@ export function appointmentsByPatientLoader(db: Database, tenant: TenantContext)
   });
 }
 
+/**
+ * Clinical records are read inside one tenant only. Row-level security would let a
+ * platform-level transaction see every tenant's patients (the fleet's counts need it), so
+ * listing and fetching patients is refused here unless the request acts in one tenant.
+ */
+function assertTenantLevel(tenant: TenantContext): void {
+  if (tenant.access !== 'tenant') throw new TenantForbiddenError('Clinical records are read within one tenant: send x-tenant-id');
+}
+
 export const patientResolvers = {
   Query: {
-    patient: (_: unknown, args: { id: string }, ctx: ClinicalContext) =>
-      ctx.loaders.patientById.load(requireUuid(args.id, 'id')),
+    patient: (_: unknown, args: { id: string }, ctx: ClinicalContext) => {
+      assertTenantLevel(ctx.tenant);
+      return ctx.loaders.patientById.load(requireUuid(args.id, 'id'));
+    },
     patients: async (_: unknown, args: { first?: number | null }, ctx: ClinicalContext) => {
+      assertTenantLevel(ctx.tenant);
       const first = args.first ?? 20;
       if (!Number.isInteger(first) || first < 1 || first > MAX_PATIENTS) {
         throw new BadUserInputError(`first must be between 1 and ${MAX_PATIENTS}`, { argument: 'first' });
@@ -69,7 +81,9 @@ export const patientResolvers = {
     },
   },
   Patient: {
-    __resolveReference: (reference: { id: string }, ctx: ClinicalContext) => ctx.loaders.patientById.load(reference.id),
+    // An entity reference outside one tenant resolves to nothing, like a record of another tenant.
+    __resolveReference: (reference: { id: string }, ctx: ClinicalContext) =>
+      ctx.tenant.access === 'tenant' ? ctx.loaders.patientById.load(reference.id) : null,
     givenName: (row: PatientRow) => row.given_name,
     familyName: (row: PatientRow) => row.family_name,
     birthDate: (row: PatientRow) => row.birth_date,

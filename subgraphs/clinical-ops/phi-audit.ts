@@ -5,6 +5,7 @@
  * event in the logs (identifiers only, never values).
  */
 import type { Database } from '../../lib/db/index.js';
+import { PhiAccessDeniedError } from '../../lib/errors.js';
 import { createLogger } from '../../lib/logger.js';
 import type { PhiRead } from '../../lib/policy/enforce.js';
 import type { TenantContext } from '../../lib/tenant-context.js';
@@ -23,9 +24,20 @@ interface RecordRead {
 export class PhiAuditTrail {
   private readonly reads = new Map<string, RecordRead>();
 
-  record(read: PhiRead): void {
-    const source = read.source as { id?: string; tenant_id?: string };
+  /**
+   * Notes one PHI field read. Under break-glass it first checks that the record belongs to a
+   * patient the grant names and that the grant still holds: throwing here denies the field.
+   */
+  record(read: PhiRead, tenant: TenantContext): void {
+    const source = read.source as { id?: string; tenant_id?: string; patient_id?: string };
     if (!source.id || !source.tenant_id) throw new Error(`PHI field ${read.typeName}.${read.fieldName} read from a row without id/tenant_id`);
+    if (read.breakGlass) {
+      const grant = tenant.breakGlassGrant;
+      const patientId = source.patient_id ?? (read.typeName === 'Patient' ? source.id : undefined);
+      if (!grant || grant.expiresAt <= Date.now() / 1000 || !patientId || !grant.patientIds.includes(patientId)) {
+        throw new PhiAccessDeniedError('The break-glass grant does not cover this patient');
+      }
+    }
     const key = `${read.typeName}:${source.id}`;
     let entry = this.reads.get(key);
     if (!entry) {
@@ -42,8 +54,10 @@ export class PhiAuditTrail {
     this.reads.clear();
     await db.withTenant(tenant, (tx) =>
       tx.query(
-        `INSERT INTO phi_access_log (tenant_id, request_id, principal_id, principal_kind, roles, record_type, record_id, fields, purpose, break_glass)
-         SELECT tenant_id, $1, $2, $3, $4, record_type, record_id, string_to_array(fields, ','), $5, break_glass
+        `INSERT INTO phi_access_log
+              (tenant_id, request_id, correlation_id, grant_id, principal_id, principal_kind, roles, record_type, record_id, fields, purpose, break_glass)
+         SELECT tenant_id, $1, $11, CASE WHEN break_glass THEN $12::uuid END, $2, $3, $4, record_type, record_id,
+                string_to_array(fields, ','), $5, break_glass
            FROM unnest($6::uuid[], $7::text[], $8::uuid[], $9::text[], $10::boolean[])
              AS r(tenant_id, record_type, record_id, fields, break_glass)`,
         [
@@ -57,13 +71,21 @@ export class PhiAuditTrail {
           entries.map((e) => e.recordId),
           entries.map((e) => [...e.fields].sort().join(',')),
           entries.map((e) => e.breakGlass),
+          tenant.correlationId ?? null,
+          tenant.breakGlassGrant?.id ?? null,
         ],
       ),
     );
     const breakGlass = entries.filter((e) => e.breakGlass);
     if (breakGlass.length > 0) {
       logger.warn(
-        { securityEvent: 'phi_break_glass', principalId: tenant.principal.id, roles: tenant.roles, records: breakGlass.length },
+        {
+          securityEvent: 'phi_break_glass',
+          grantId: tenant.breakGlassGrant?.id,
+          principalId: tenant.principal.id,
+          roles: tenant.roles,
+          records: breakGlass.length,
+        },
         'PHI read under break-glass',
       );
     }
