@@ -57,7 +57,7 @@ describe('policyCoverage', () => {
 
   it('accepts a reviewed reason for a patient-like field that is not PHI', () => {
     const report = policyCoverage(sdl, {
-      public: { 'Visit.id': 'opaque id of a visit', 'Clinic.id': 'opaque id', 'Clinic.name': 'clinic display name', 'Visit.startsAt': 'x', 'Clinic.ownerBirthDate': 'never set by anyone' },
+      public: { 'Visit.id': 'opaque id of a visit', 'Clinic.id': 'opaque id of a clinic', 'Clinic.name': 'clinic display name', 'Visit.startsAt': 'x', 'Clinic.ownerBirthDate': 'never set by anyone' },
       notPhi: { 'Visit.startsAt': 'a scheduling slot, not tied to a person', 'Clinic.ownerBirthDate': 'a business owner, not a patient' },
     });
     expect(report.uncovered).toEqual([]);
