@@ -73,7 +73,7 @@ export async function start(options: GatewayOptions): Promise<RunningService> {
       around: (context, fn) => runWithRequestContext(context.tenant, fn),
       routes: {
         '/healthz': async () => ({ status: 200, body: { status: 'ok', service: name } }),
-        '/readyz': readinessRoute(urls),
+        '/readyz': readinessRoute(urls, logger),
         ...(devIssuer ? { '/.well-known/jwks.json': async () => ({ status: 200, body: devIssuer.jwks() }) } : {}),
       },
     },
