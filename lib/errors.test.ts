@@ -43,3 +43,32 @@ describe('INTERNAL_SERVER_ERROR from elsewhere', () => {
     expect(masked).toEqual({ message: 'Internal server error (request req-9)', extensions: { code: 'INTERNAL_SERVER_ERROR', requestId: 'req-9' } });
   });
 });
+
+describe('what a client error may carry', () => {
+  it('drops extensions that name internals: a subgraph name and the upstream response with its URL', () => {
+    const masked = maskError({
+      message: '401: Unauthorized',
+      extensions: {
+        code: 'UNAUTHENTICATED',
+        serviceName: 'clinical-ops',
+        response: { url: 'http://127.0.0.1:4003/graphql', status: 401, body: { errors: [] } },
+        exception: { stacktrace: ['at z'] },
+      },
+    });
+    expect(masked).toEqual({ message: '401: Unauthorized', extensions: { code: 'UNAUTHENTICATED' } });
+    expect(JSON.stringify(masked)).not.toMatch(/127\.0\.0\.1|clinical-ops/);
+  });
+
+  it('keeps the documented client extensions', () => {
+    const kept = maskError({ message: 'Too many', extensions: { code: 'RATE_LIMITED', limit: 5, requestId: 'r', internal: 'x' } });
+    expect(kept.extensions).toEqual({ code: 'RATE_LIMITED', limit: 5, requestId: 'r' });
+  });
+
+  it('removes "Did you mean" suggestions, which reveal schema members the caller may not see', () => {
+    const masked = maskError({
+      message: 'Cannot query field "emial" on type "Patient". Did you mean "email" or "mrn"?',
+      extensions: { code: 'GRAPHQL_VALIDATION_FAILED' },
+    });
+    expect(masked.message).toBe('Cannot query field "emial" on type "Patient".');
+  });
+});
