@@ -33,9 +33,12 @@ describe('with clinical-ops stopped', () => {
       expect(node.clinicalSummary).toBeNull();
     }
     expect(response.body.errors?.length).toBeGreaterThan(0);
-    for (const error of response.body.errors!) {
-      expect(error.extensions).toEqual({ code: 'INTERNAL_SERVER_ERROR', requestId: 'degraded-1' });
-    }
+    // The request id is the gateway's own (the client's x-request-id is only a correlation id).
+    const requestIds = new Set(response.body.errors!.map((error) => error.extensions?.requestId));
+    expect(requestIds.size).toBe(1);
+    const [requestId] = requestIds;
+    expect(requestId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+    for (const error of response.body.errors!) expect(error.extensions).toEqual({ code: 'INTERNAL_SERVER_ERROR', requestId });
     expect(response.text).not.toMatch(/127\.0\.0\.1|ECONNREFUSED|at \w+ \(/);
 
     const ready = await fetch(new URL('/readyz', platform.gateway.url));
