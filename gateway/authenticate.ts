@@ -3,6 +3,10 @@
  * JWKS — or the development issuer's key) or a partner (x-api-key, looked up by hash in
  * tenancy and cached for at most ACCESS_CACHE_SECONDS so revocations apply on every replica
  * within that time). Anything else is UNAUTHENTICATED.
+ *
+ * Unauthenticated traffic must not cost database work: a key whose checksum does not match is
+ * refused before any lookup, and the answers for unknown, revoked and expired keys are cached
+ * like good ones, in a cache bounded by entries as well as by time.
  */
 import type http from 'node:http';
 import { createLocalJWKSet, createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTVerifyGetKey } from 'jose';
@@ -30,6 +34,8 @@ export interface Principal {
 const ALGORITHMS = ['ES256', 'ES384', 'RS256', 'RS384', 'RS512', 'PS256', 'EdDSA'];
 const VERIFIED_TOKEN_TTL_MS = 60_000;
 const MAX_VERIFIED_TOKENS = 10_000;
+/** Cached key lookups, good and bad: past this, the oldest are dropped (a flood cannot grow memory). */
+const MAX_CACHED_KEY_LOOKUPS = 10_000;
 
 export class Authenticator {
   private readonly keys: JWTVerifyGetKey;
@@ -44,7 +50,7 @@ export class Authenticator {
     if (config.auth.mode === 'jwks') this.keys = createRemoteJWKSet(new URL(config.auth.jwksUrl));
     else if (devIssuer) this.keys = createLocalJWKSet(devIssuer.jwks());
     else throw new Error('The development issuer is required when AUTH_JWKS_URL is unset');
-    this.apiKeys = new TtlCache(config.accessCacheSeconds * 1000);
+    this.apiKeys = new TtlCache(config.accessCacheSeconds * 1000, MAX_CACHED_KEY_LOOKUPS);
   }
 
   async authenticate(req: http.IncomingMessage): Promise<Principal> {
@@ -87,6 +93,7 @@ export class Authenticator {
   }
 
   private async verifyApiKey(key: string): Promise<Principal> {
+    // Shape and checksum: a random or mistyped key ends here, with no call to tenancy.
     if (!looksLikeApiKey(key)) throw new UnauthenticatedError('Invalid API key');
     const hash = hashApiKey(key);
     const found = await this.apiKeys.get(hash, () => this.services.get<ApiKeyLookup>('tenancy', 'api-key', { hash }));

@@ -53,7 +53,7 @@ export function contextFactory(authenticator: Authenticator, tenants: TenantReso
     if (tenantHeader !== undefined && !isUuid(tenantHeader)) throw new BadUserInputError('x-tenant-id must be a tenant id (UUID)');
     const purpose = purposeOf(req);
     const principal = await authenticator.authenticate(req);
-    const access = await tenants.resolve(principal, tenantHeader?.toLowerCase() ?? null);
+    const access = await tenants.resolve(principal, tenantHeader?.toLowerCase() ?? null, { requestId, correlationId });
     const tenant: TenantContext = {
       requestId,
       correlationId,

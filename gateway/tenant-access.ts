@@ -1,15 +1,22 @@
 /**
  * Which tenant a request acts on, whether the principal may act on it, and what the tenant is
  * entitled to: plan features (erp) plus cohort flags and governed overrides (tenancy). Facts
- * are cached per tenant for ACCESS_CACHE_SECONDS, so changes reach every replica within that.
+ * — the tenant's status included — are cached per tenant for ACCESS_CACHE_SECONDS, so changes
+ * reach every replica within that.
+ *
+ * A suspended or offboarded tenant is closed to its users and its partners' keys. Platform
+ * staff may still act on it, and each such request is recorded as a security event in
+ * tenancy before anything executes: if the record cannot be written, the request is refused.
  */
+import type { SecurityEvent } from '../lib/auth/security-event.js';
+import { OPEN_TENANT_STATUSES, type TenantAccess } from '../lib/auth/tenant-access.js';
 import type { Config } from '../lib/config.js';
-import { TenantForbiddenError } from '../lib/errors.js';
+import { CareGraphError, ErrorCode, TenantForbiddenError, TenantOffboardedError, TenantSuspendedError } from '../lib/errors.js';
+import { createLogger, type Logger } from '../lib/logger.js';
 import { PLATFORM_ROLES } from '../lib/policy/spec.js';
 import type { ServiceClient } from '../lib/service-client.js';
 import type { TenantContext } from '../lib/tenant-context.js';
 import { TtlCache } from '../lib/ttl-cache.js';
-import type { TenantAccess } from '../lib/auth/tenant-access.js';
 import type { Principal } from './authenticate.js';
 
 export interface TenantFacts {
@@ -17,20 +24,38 @@ export interface TenantFacts {
   entitlements: string[];
 }
 
+/** The ids of the request being resolved, for the audit of platform staff in an inactive tenant. */
+export interface RequestIds {
+  /** The gateway's own request id. */
+  requestId: string;
+  /** The client's x-request-id, if any. */
+  correlationId: string | null;
+}
+
 type Access = Pick<TenantContext, 'access' | 'tenantId' | 'entitlements' | 'tier' | 'cohort'>;
+
+/** The refusal for a tenant that is not open; a status the gateway does not know is closed like a suspension. */
+function closedTenantError(status: string): CareGraphError {
+  return status === 'offboarded' ? new TenantOffboardedError() : new TenantSuspendedError();
+}
 
 export class TenantResolver {
   private readonly facts: TtlCache<TenantFacts | null>;
+  private readonly logger: Logger;
 
   constructor(
     config: Config,
-    private readonly services: ServiceClient,
+    private readonly services: Pick<ServiceClient, 'get' | 'post'>,
   ) {
     this.facts = new TtlCache(config.accessCacheSeconds * 1000);
+    this.logger = createLogger('gateway', config.logLevel);
   }
 
-  /** Decides the request's access level and tenant; throws TENANT_FORBIDDEN. */
-  async resolve(principal: Principal, requestedTenantId: string | null): Promise<Access> {
+  /**
+   * Decides the request's access level and tenant; throws TENANT_FORBIDDEN, TENANT_SUSPENDED
+   * or TENANT_OFFBOARDED, or INTERNAL_SERVER_ERROR when a required audit cannot be recorded.
+   */
+  async resolve(principal: Principal, requestedTenantId: string | null, request: RequestIds): Promise<Access> {
     const platformStaff = principal.roles.some((role) => PLATFORM_ROLES.includes(role));
     const tenantId = requestedTenantId ?? principal.tenantId;
     if (!tenantId) {
@@ -46,7 +71,37 @@ export class TenantResolver {
         principal.tenantId === tenantId ||
         (principal.partnerId !== null && facts.access.partnerId === principal.partnerId && principal.tenantId === null));
     if (!allowed) throw new TenantForbiddenError();
+    // Checked after the permission, so a caller learns a tenant's status only if it may act on it.
+    if (!OPEN_TENANT_STATUSES.includes(facts.access.status)) {
+      if (!platformStaff) throw closedTenantError(facts.access.status);
+      await this.recordClosedTenantAccess(principal, facts.access, request);
+    }
     return { access: 'tenant', tenantId, entitlements: facts.entitlements, tier: facts.access.tier, cohort: facts.access.cohort };
+  }
+
+  /** No record, no answer: the request goes on only once tenancy has committed the event. */
+  private async recordClosedTenantAccess(principal: Principal, tenant: TenantAccess, request: RequestIds): Promise<void> {
+    const event: SecurityEvent = {
+      kind: 'inactive_tenant_access',
+      tenantId: tenant.id,
+      principalId: principal.id,
+      roles: principal.roles,
+      requestId: request.requestId,
+      correlationId: request.correlationId,
+      detail: { status: tenant.status, principalKind: principal.kind },
+    };
+    try {
+      await this.services.post('tenancy', 'security-event', event);
+    } catch (error) {
+      // Logged here with the ids because no request context exists yet to carry them.
+      this.logger.error(
+        { requestId: request.requestId, tenantId: tenant.id, err: { message: (error as Error).message } },
+        'security event not recorded: request refused',
+      );
+      throw new CareGraphError(ErrorCode.InternalServerError, `Internal server error (request ${request.requestId})`, {
+        extensions: { requestId: request.requestId },
+      });
+    }
   }
 
   private factsOf(tenantId: string): Promise<TenantFacts | null> {

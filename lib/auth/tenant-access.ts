@@ -1,6 +1,7 @@
 /** What tenancy's internal tenant-access route answers: the facts the gateway builds a tenant context from. */
 export interface TenantAccess {
   id: string;
+  /** Lifecycle status (`tenancy.tenants.status`): see OPEN_TENANT_STATUSES. */
   status: string;
   tier: string;
   cohort: string;
@@ -10,3 +11,10 @@ export interface TenantAccess {
   /** Features withdrawn by an override (they win over the plan). */
   withdrawnFeatures: string[];
 }
+
+/**
+ * Statuses in which a tenant's own users and its partners' keys may act on it. Every other
+ * status (suspended, offboarded, and any the gateway does not know yet) admits platform staff
+ * only, each request audited.
+ */
+export const OPEN_TENANT_STATUSES: readonly string[] = ['active', 'provisioning'];

@@ -15,6 +15,8 @@ export interface DemoPartner {
   slug: string;
   name: string;
   brandName: string;
+  /** Scopes the partner's API keys may carry (`partners.allowed_scopes`). */
+  allowedScopes: string[];
 }
 
 export interface DemoTenant {
@@ -72,9 +74,26 @@ const KINDS: Record<DemoTenant['segment'], string[]> = {
   specialty: ['Cardiology', 'Orthopedics', 'Dermatology'],
 };
 
+/**
+ * MediBridge resells billing and analytics and integrates no clinical data; CarePath's
+ * scheduling integration reads clinical data (patient ids, appointments), so the platform
+ * allows its keys clinical:read.
+ */
 export const DEMO_PARTNERS: DemoPartner[] = [
-  { id: demoUuid('partner:1'), slug: 'medibridge', name: 'MediBridge Solutions', brandName: 'MediBridge Clinic Cloud' },
-  { id: demoUuid('partner:2'), slug: 'carepath-resellers', name: 'CarePath Resellers', brandName: 'CarePath One' },
+  {
+    id: demoUuid('partner:1'),
+    slug: 'medibridge',
+    name: 'MediBridge Solutions',
+    brandName: 'MediBridge Clinic Cloud',
+    allowedScopes: ['tenant:read', 'billing:read', 'telemetry:read'],
+  },
+  {
+    id: demoUuid('partner:2'),
+    slug: 'carepath-resellers',
+    name: 'CarePath Resellers',
+    brandName: 'CarePath One',
+    allowedScopes: ['tenant:read', 'billing:read', 'clinical:read', 'telemetry:read'],
+  },
 ];
 
 /** The fleet of `count` tenants (tenant i is the same whatever the count). */

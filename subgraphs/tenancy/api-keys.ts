@@ -2,11 +2,15 @@
  * Partner API keys: issued, listed, revoked and rotated through GraphQL by platform admins or
  * the partner's own admins; looked up by hash by the gateway (internal route). A key is shown
  * once at issuance; only its SHA-256 is stored.
+ *
+ * A key never carries more than its issuer holds, nor more than its partner is allowed
+ * (`partners.allowed_scopes`, set by the platform), and a partner holds at most
+ * MAX_LIVE_KEYS_PER_PARTNER live keys. Refusals write nothing.
  */
 import { randomUUID } from 'node:crypto';
 import { generateApiKey, type ApiKeyLookup } from '../../lib/auth/api-keys.js';
 import type { Tx } from '../../lib/db/index.js';
-import { BadUserInputError, InsufficientScopeError, NotFoundError } from '../../lib/errors.js';
+import { BadUserInputError, InsufficientScopeError, NotFoundError, RateLimitedError } from '../../lib/errors.js';
 import { requireUuid } from '../../lib/ids.js';
 import { API_KEY_SCOPES } from '../../lib/policy/spec.js';
 import type { TenantContext } from '../../lib/tenant-context.js';
@@ -25,6 +29,9 @@ export interface ApiKeyRow {
 }
 
 const COLUMNS = 'id, partner_id, name, prefix, scopes, expires_at, revoked_at, last_used_at, created_at';
+
+/** Live (neither revoked nor expired) keys one partner may hold at once. */
+export const MAX_LIVE_KEYS_PER_PARTNER = 25;
 
 export interface IssueInput {
   partnerId: string;
@@ -53,6 +60,53 @@ function assertMayManage(tenant: TenantContext, partnerId: string): void {
   const ownPartnerAdmin = tenant.roles.includes('partner_admin') && tenant.principal.partnerId === partnerId;
   if (!platformAdmin && !ownPartnerAdmin) {
     throw new InsufficientScopeError('Only platform admins or the partner’s own admins manage its API keys');
+  }
+}
+
+/** A key can carry only scopes its issuer holds itself: anything else would be an escalation. */
+function assertIssuerHolds(tenant: TenantContext, scopes: readonly string[]): void {
+  const lacking = scopes.filter((scope) => !tenant.scopes.includes(scope));
+  if (lacking.length > 0) {
+    throw new InsufficientScopeError(`A key can carry only scopes its issuer holds; the caller lacks ${lacking.join(', ')}`, {
+      argument: 'input.scopes',
+    });
+  }
+}
+
+/**
+ * Serialises key issuance per partner for the rest of the transaction and answers the scopes
+ * the partner's keys may carry. A transaction-scoped advisory lock rather than `FOR UPDATE`
+ * on the partner row: it needs no UPDATE right on partners (the application has none on
+ * allowed_scopes) and does not depend on which row policies let a caller lock the row.
+ * Counting live keys after it is exact until commit, so two concurrent issues at the cap
+ * cannot both pass.
+ */
+async function lockPartnerForIssuance(tx: Tx, partnerId: string): Promise<string[]> {
+  await tx.query("SELECT pg_advisory_xact_lock(hashtextextended('caregraph:api-keys:' || $1, 0))", [partnerId]);
+  const [partner] = await tx.query<{ allowed_scopes: string[] }>('SELECT allowed_scopes FROM partners WHERE id = $1', [partnerId]);
+  if (!partner) throw new NotFoundError('No such partner');
+  return partner.allowed_scopes;
+}
+
+function assertWithinAllowance(scopes: readonly string[], allowed: readonly string[]): void {
+  const beyond = scopes.filter((scope) => !allowed.includes(scope));
+  if (beyond.length > 0) {
+    throw new BadUserInputError(
+      `The partner's keys may carry only ${allowed.join(', ') || 'no scopes'}; ${beyond.join(', ')} ${beyond.length === 1 ? 'is' : 'are'} beyond that`,
+      { argument: 'input.scopes' },
+    );
+  }
+}
+
+async function assertUnderKeyCap(tx: Tx, partnerId: string): Promise<void> {
+  const [{ live } = { live: 0 }] = await tx.query<{ live: number }>(
+    'SELECT count(*)::int AS live FROM api_keys WHERE partner_id = $1 AND revoked_at IS NULL AND expires_at > now()',
+    [partnerId],
+  );
+  if (live >= MAX_LIVE_KEYS_PER_PARTNER) {
+    throw new RateLimitedError(`The partner already holds ${MAX_LIVE_KEYS_PER_PARTNER} live API keys: revoke one before issuing another`, {
+      limit: MAX_LIVE_KEYS_PER_PARTNER,
+    });
   }
 }
 
@@ -93,9 +147,10 @@ export const apiKeyResolvers = {
     async issueApiKey(_: unknown, args: Parameters<typeof validateIssue>[0], ctx: TenancyContext) {
       const input = validateIssue(args);
       assertMayManage(ctx.tenant, input.partnerId);
+      assertIssuerHolds(ctx.tenant, input.scopes);
       const issued = await ctx.db.withTenant(ctx.tenant, async (tx) => {
-        const [partner] = await tx.query('SELECT id FROM partners WHERE id = $1', [input.partnerId]);
-        if (!partner) throw new NotFoundError('No such partner');
+        assertWithinAllowance(input.scopes, await lockPartnerForIssuance(tx, input.partnerId));
+        await assertUnderKeyCap(tx, input.partnerId);
         return insertApiKey(tx, { ...input, createdBy: ctx.tenant.principal.id });
       });
       return { apiKey: toApiKey(issued.row), secret: issued.secret };
@@ -118,8 +173,18 @@ export const apiKeyResolvers = {
         const old = await keyById(tx, id);
         assertMayManage(ctx.tenant, old.partner_id);
         if (old.revoked_at) throw new BadUserInputError('A revoked key cannot be rotated', { argument: 'id' });
+        // The replacement gets a fresh secret: the same rules as issuing it anew, except the cap
+        // when the old key was live (one revoked, one issued: the count does not grow).
+        assertIssuerHolds(ctx.tenant, old.scopes);
+        assertWithinAllowance(old.scopes, await lockPartnerForIssuance(tx, old.partner_id));
         const lifetimeDays = Math.max(1, Math.round((old.expires_at.getTime() - old.created_at.getTime()) / 86_400_000));
-        await tx.query('UPDATE api_keys SET revoked_at = now() WHERE id = $1', [id]);
+        // `revoked_at IS NULL` again: a concurrent rotation of the same key waits here and then finds it revoked.
+        const [revoked] = await tx.query<{ was_live: boolean }>(
+          'UPDATE api_keys SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL RETURNING expires_at > now() AS was_live',
+          [id],
+        );
+        if (!revoked) throw new BadUserInputError('A revoked key cannot be rotated', { argument: 'id' });
+        if (!revoked.was_live) await assertUnderKeyCap(tx, old.partner_id);
         return insertApiKey(tx, {
           partnerId: old.partner_id,
           name: old.name,
@@ -148,8 +213,13 @@ export const apiKeyResolvers = {
  * per key so that busy keys do not turn every request into a write.
  */
 export async function lookupApiKey(tx: Tx, secretHash: string): Promise<ApiKeyLookup> {
-  const [row] = await tx.query<ApiKeyRow & { expired: boolean }>(
-    `SELECT ${COLUMNS}, expires_at <= now() AS expired FROM api_keys WHERE secret_hash = $1`,
+  // Scopes are narrowed to the partner's allowance as it is now, so withdrawing a scope from a
+  // partner applies to its existing keys too, within the gateway's cache time.
+  const [row] = await tx.query<Pick<ApiKeyRow, 'id' | 'partner_id' | 'revoked_at' | 'expires_at' | 'scopes'> & { expired: boolean }>(
+    `SELECT k.id, k.partner_id, k.revoked_at, k.expires_at, k.expires_at <= now() AS expired,
+            array(SELECT s FROM unnest(k.scopes) AS s WHERE s = ANY (p.allowed_scopes)) AS scopes
+       FROM api_keys k JOIN partners p ON p.id = k.partner_id
+      WHERE k.secret_hash = $1`,
     [secretHash],
   );
   if (!row) return { status: 'unknown' };

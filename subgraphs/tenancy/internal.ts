@@ -1,8 +1,12 @@
-/** Internal routes the gateway calls (with a signed service context) to build request contexts. */
+/**
+ * Internal routes the gateway calls (with a signed service context) to build request contexts,
+ * and to record the security events that must be committed before a request runs.
+ */
 import { BadUserInputError } from '../../lib/errors.js';
 import { isUuid } from '../../lib/ids.js';
 import type { InternalRoute } from '../../lib/subgraph.js';
 import { lookupApiKey } from './api-keys.js';
+import { recordSecurityEvent } from './security-events.js';
 import { fetchTenantAccess } from './tenant-access.js';
 
 export const tenancyInternalRoutes: Record<string, InternalRoute> = {
@@ -19,4 +23,6 @@ export const tenancyInternalRoutes: Record<string, InternalRoute> = {
     if (!hash || !/^[0-9a-f]{64}$/.test(hash)) throw new BadUserInputError('hash must be a SHA-256 hex digest');
     return db.withTenant(caller, (tx) => lookupApiKey(tx, hash));
   },
+  /** `POST /internal/security-event` with a SecurityEvent body → `{ id }` once it is committed. */
+  'security-event': (_params, db, caller, body) => recordSecurityEvent(db, caller, body),
 };

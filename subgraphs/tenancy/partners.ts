@@ -8,12 +8,16 @@ export interface PartnerRow {
   slug: string;
   name: string;
   brand_name: string;
+  /** Scopes the partner's API keys may carry (set by the platform). */
+  allowed_scopes: string[];
 }
+
+const COLUMNS = 'id, slug, name, brand_name, allowed_scopes';
 
 export async function fetchPartnersByIds(tx: Tx, ids: readonly string[]): Promise<PartnerRow[]> {
   const valid = ids.filter(isUuid);
   if (valid.length === 0) return [];
-  return tx.query<PartnerRow>('SELECT id, slug, name, brand_name FROM partners WHERE id = ANY($1::uuid[])', [valid]);
+  return tx.query<PartnerRow>(`SELECT ${COLUMNS} FROM partners WHERE id = ANY($1::uuid[])`, [valid]);
 }
 
 export const partnerResolvers = {
@@ -25,9 +29,10 @@ export const partnerResolvers = {
       return ctx.loaders.partnerById.load(reference.id);
     },
     brandName: (row: PartnerRow) => row.brand_name,
+    allowedScopes: (row: PartnerRow) => row.allowed_scopes,
   },
 };
 
 export async function fetchVisiblePartners(tx: Tx): Promise<PartnerRow[]> {
-  return tx.query<PartnerRow>('SELECT id, slug, name, brand_name FROM partners ORDER BY slug');
+  return tx.query<PartnerRow>(`SELECT ${COLUMNS} FROM partners ORDER BY slug`);
 }

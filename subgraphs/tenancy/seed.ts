@@ -5,10 +5,18 @@ import type { DemoFleet } from '../../lib/demo/fleet.js';
 export async function seedTenancy(client: pg.ClientBase, fleet: DemoFleet, anchor: Date): Promise<void> {
   const { partners, tenants } = fleet;
   await client.query(
-    `INSERT INTO tenancy.partners (id, slug, name, brand_name)
-     SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[])
+    `INSERT INTO tenancy.partners (id, slug, name, brand_name, allowed_scopes)
+     SELECT id, slug, name, brand_name, string_to_array(allowed_scopes, ' ')
+       FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[]) AS p(id, slug, name, brand_name, allowed_scopes)
      ON CONFLICT (id) DO NOTHING`,
-    [partners.map((p) => p.id), partners.map((p) => p.slug), partners.map((p) => p.name), partners.map((p) => p.brandName)],
+    [
+      partners.map((p) => p.id),
+      partners.map((p) => p.slug),
+      partners.map((p) => p.name),
+      partners.map((p) => p.brandName),
+      // unnest would flatten a text[][]: each partner's scopes travel as one space-separated string.
+      partners.map((p) => p.allowedScopes.join(' ')),
+    ],
   );
   await client.query(
     `INSERT INTO tenancy.tenants (id, slug, name, segment, tier, region, placement, cohort, status, partner_id, created_at)

@@ -2,8 +2,10 @@
  * Isolation: credentials. Forged, expired, revoked or misused tokens and keys get
  * UNAUTHENTICATED or TENANT_FORBIDDEN, execute nothing, and return no byte of tenant B.
  */
+import { randomBytes } from 'node:crypto';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { apiKeyChecksum } from '../../lib/auth/api-keys.js';
 import { adminClient, bearer, graphql } from '../support/platform.js';
 import { codesOf, expectNoDataOf, isolationWorld, issueKey, signWithDevKey, type IsolationWorld } from './fixture.js';
 
@@ -121,7 +123,8 @@ describe('partner API keys', () => {
     const admin = await adminClient();
     const { rows } = await admin.query('SELECT * FROM tenancy.api_keys WHERE id = $1', [key.id]);
     await admin.end();
-    expect(JSON.stringify(rows[0])).not.toContain(key.secret.split('_')[2]);
+    // The random part sits between the prefix and the checksum (it may itself contain '_').
+    expect(JSON.stringify(rows[0])).not.toContain(key.secret.slice('cgk_12345678_'.length, -'_abcdef'.length));
     expect(rows[0].last_used_at).not.toBeNull();
   });
 
@@ -170,6 +173,37 @@ describe('partner API keys', () => {
   it('a made-up key is refused', async () => {
     await expectRefused({ 'x-api-key': 'cgk_00000000_' + 'A'.repeat(43) }, 401, 'UNAUTHENTICATED');
     await expectRefused({ 'x-api-key': 'not a key' }, 401, 'UNAUTHENTICATED');
+  });
+
+  it('a key whose checksum does not match is refused without a single statement in tenancy; the real key works', async () => {
+    const key = await issueKey(world, ['tenant:read', 'billing:read']);
+    const body = key.secret.slice(0, -'_abcdef'.length);
+    const checksum = key.secret.slice(-6);
+    const mistyped = `${body}_${checksum === 'AAAAAA' ? 'AAAAAB' : 'AAAAAA'}`;
+    const randomBody = `cgk_${randomBytes(4).toString('hex')}_${randomBytes(32).toString('base64url')}`;
+    const random = `${randomBody}_${apiKeyChecksum(randomBody) === 'AAAAAA' ? 'AAAAAB' : 'AAAAAA'}`;
+    const tenancy = world.platform.subgraphs.tenancy.db!;
+    const before = tenancy.statementCount;
+    for (const wrong of [mistyped, random]) {
+      const response = await expectRefused({ 'x-api-key': wrong }, 401, 'UNAUTHENTICATED');
+      expect(response.body.errors?.[0]?.message).toBe('Invalid API key');
+    }
+    expect(tenancy.statementCount - before).toBe(0);
+    const ok = await graphql(world.gateway, PROFILE, { variables: { id: world.a }, headers: { 'x-api-key': key.secret, 'x-tenant-id': world.a } });
+    expect(ok.status).toBe(200);
+    expect(ok.body.errors).toBeUndefined();
+  });
+
+  it('a well-formed unknown key costs one lookup, then is answered from the bounded cache', async () => {
+    const body = `cgk_${randomBytes(4).toString('hex')}_${randomBytes(32).toString('base64url')}`;
+    const unknown = `${body}_${apiKeyChecksum(body)}`;
+    const tenancy = world.platform.subgraphs.tenancy.db!;
+    const before = tenancy.statementCount;
+    await expectRefused({ 'x-api-key': unknown }, 401, 'UNAUTHENTICATED');
+    const afterFirst = tenancy.statementCount;
+    expect(afterFirst).toBeGreaterThan(before);
+    await expectRefused({ 'x-api-key': unknown }, 401, 'UNAUTHENTICATED');
+    expect(tenancy.statementCount).toBe(afterFirst);
   });
 
   it('analysts cannot issue keys (read-only), nor can a partner admin for another partner', async () => {
