@@ -5,12 +5,13 @@
  * one token per (scope, subgraph) made here, valid for the whole run. Each carries what
  * CareGraph's own context carries for the same caller (roles, scopes, the tenant's
  * entitlements, tier and cohort), and the subgraphs verify and police it exactly as they do
- * CareGraph's, so every target does the same subgraph work.
+ * CareGraph's, so every target does the same subgraph work. Like the gateway's, each token is
+ * bound to a request id, which must travel beside it (`presignedHeaders`).
  */
 import pg from 'pg';
 import type { Config, SubgraphName } from '../lib/config.js';
 import { SUBGRAPH_NAMES } from '../lib/config.js';
-import { ContextSigner, resolveSigningSecret, type TenantContext } from '../lib/tenant-context.js';
+import { CONTEXT_HEADER, ContextSigner, REQUEST_ID_HEADER, resolveSigningKey, type TenantContext } from '../lib/tenant-context.js';
 import { callerOf, scopeKey, type Scope } from './credentials.js';
 
 /** Long enough for the longest run; the gateway's own contexts live CONTEXT_TTL_SECONDS. */
@@ -30,7 +31,7 @@ interface TenantFacts {
 export function contextOf(scope: Scope, facts: TenantFacts | null): TenantContext {
   const caller = callerOf(scope);
   return {
-    requestId: `bench-${scopeKey(scope)}`,
+    requestId: presignedRequestId(scopeKey(scope)),
     access: scope.access,
     tenantId: scope.access === 'tenant' ? scope.tenantId : null,
     principal: { id: `user:${caller.subject}`, kind: 'user', partnerId: null },
@@ -43,9 +44,21 @@ export function contextOf(scope: Scope, facts: TenantFacts | null): TenantContex
   };
 }
 
-/** Signs one context per scope and subgraph with the platform's secret. */
+/** The request id the pre-signed contexts of a scope are bound to. */
+export const presignedRequestId = (key: string): string => `bench-${key}`;
+
+/**
+ * The headers a baseline adds to a subgraph request for the caller's scope (by scope key): the
+ * pre-signed context and the request id it is bound to; none for an unknown scope.
+ */
+export function presignedHeaders(contexts: PresignedContexts, key: string | undefined, subgraph: SubgraphName): Record<string, string> {
+  const token = key === undefined ? undefined : contexts[key]?.[subgraph];
+  return key !== undefined && token ? { [CONTEXT_HEADER]: token, [REQUEST_ID_HEADER]: presignedRequestId(key) } : {};
+}
+
+/** Signs one context per scope and subgraph with the gateway's signing key. */
 export async function presignContexts(config: Config, adminUrl: string, scopes: Scope[]): Promise<PresignedContexts> {
-  const signer = new ContextSigner(resolveSigningSecret(config), PRESIGNED_TTL_SECONDS);
+  const signer = new ContextSigner(resolveSigningKey(config), PRESIGNED_TTL_SECONDS);
   const result: PresignedContexts = {};
   for (const scope of scopes) {
     const facts = scope.access === 'tenant' ? await tenantFacts(adminUrl, scope.tenantId) : null;

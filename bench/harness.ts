@@ -21,7 +21,7 @@ import { ratiosOf, type Ratio } from './report.js';
 export interface HarnessOptions {
   mode: Mode;
   adminUrl: string;
-  /** Folder of the platform's data (signing secret); scenario C works beside it. */
+  /** Folder of the platform's data (context keys, database binding key); scenario C works beside it. */
   dataDir: string;
   /** Password of the application role in that database. */
   appPassword: string;
@@ -46,7 +46,7 @@ export interface BenchReport {
 export async function runHarness(options: HarnessOptions): Promise<BenchReport> {
   const log = options.log ?? (() => undefined);
   const startedAt = new Date().toISOString();
-  // Every process of the run reads the same configuration: same database, same secret.
+  // Every process of the run reads the same configuration: same database, same keys.
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     DATABASE_URL: options.adminUrl,
@@ -55,7 +55,9 @@ export async function runHarness(options: HarnessOptions): Promise<BenchReport> 
     HOST: '127.0.0.1',
     LOG_LEVEL: 'warn',
   };
-  delete env.CONTEXT_SIGNING_SECRET;
+  // Keys come from the data folder; a signing key in the caller's environment must not leak in.
+  delete env.CONTEXT_SIGNING_KEY;
+  delete env.CONTEXT_VERIFY_KEY;
   const config = loadConfig(env);
   const { tenantId, tenants } = await benchTenant(options.adminUrl);
   const operations = throughputOperations(tenantId).filter((operation) => !options.only || options.only.includes(operation.id));

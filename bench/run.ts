@@ -8,7 +8,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { ensureRoles, startEmbeddedPostgres } from '../lib/db/index.js';
+import { loadConfig } from '../lib/config.js';
+import { ensureRoles, roleSettings, startEmbeddedPostgres } from '../lib/db/index.js';
 import { ROOT } from '../lib/federation/compose.js';
 import { migrateAll, seedDemo } from '../scripts/platform.js';
 import { runHarness } from './harness.js';
@@ -38,7 +39,8 @@ async function main(): Promise<void> {
   log(`${mode.name} run: starting PostgreSQL in ${path.relative(ROOT, dataDir)}`);
   const database = await startEmbeddedPostgres({ directory: path.join(dataDir, 'postgres') });
   try {
-    await ensureRoles(database.url, APP_PASSWORD);
+    // The binding key goes into the run's data folder, where every process of the run finds it.
+    await ensureRoles(database.url, roleSettings(loadConfig({ ...process.env, DATABASE_APP_PASSWORD: APP_PASSWORD, CAREGRAPH_DATA_DIR: dataDir })));
     await migrateAll(database.url);
     log(`seeding ${BENCH_TENANTS} tenants`);
     await seedDemo(database.url, { tenants: BENCH_TENANTS });

@@ -1,11 +1,14 @@
 /**
  * The pre-planning walk on a schema with interfaces and unions: removal follows the type a
- * field is read from, fragments are inlined, nulls land on the nearest nullable position.
+ * field is read from, each fragment is judged once and kept, nulls land on the nearest
+ * nullable position, and operations are checked (validity, limits, variables) first.
  */
+import { buildASTSchema, parse, validate } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { POLICY_DIRECTIVES_SDL } from '../lib/policy/spec.js';
 import type { TenantContext } from '../lib/tenant-context.js';
-import { applyPolicyPlan, FieldPolicies } from './field-policies.js';
+import { applyPolicyPlan, FieldPolicies, MAX_POLICY_ERRORS, type PolicyPlan } from './field-policies.js';
+import { OPERATION_LIMITS } from './operation-check.js';
 
 const SDL = /* GraphQL */ `
   ${POLICY_DIRECTIVES_SDL}
@@ -14,8 +17,15 @@ const SDL = /* GraphQL */ `
   union Result = Patient | Invoice
   type Patient implements Node { id: ID! audit: String name: String! @phi email: String @phi }
   type Invoice implements Node { id: ID! audit: String totalMinor: Int @scopes(anyOf: [["billing:read"]]) forecast: Int @entitled(feature: "advanced_analytics") }
-  type Record { id: ID! secret: String! @scopes(anyOf: [["admin"], ["auditor", "billing:read"]]) }
+  type Record {
+    id: ID!
+    secret: String! @scopes(anyOf: [["admin"], ["auditor", "billing:read"]])
+    note: String @scopes(anyOf: [["auditor"]])
+    parent: Record
+    children: [Record!]!
+  }
 `;
+const schema = buildASTSchema(parse(SDL), { assumeValidSDL: true });
 
 const caller = (overrides: Partial<TenantContext> = {}): TenantContext => ({
   requestId: 'r',
@@ -30,10 +40,23 @@ const caller = (overrides: Partial<TenantContext> = {}): TenantContext => ({
 
 const policies = new FieldPolicies(SDL);
 
+/** The rewritten query must itself be a valid operation. */
+function expectValid(plan: PolicyPlan): void {
+  expect(validate(schema, parse(plan.query)).map((e) => e.message)).toEqual([]);
+}
+
+const codeOf = (plan: PolicyPlan) => plan.rejection?.errors[0]?.extensions?.code;
+
+/** F0 spreads F1 twice, F1 spreads F2 twice, …: 2^levels copies of the last fragment. */
+function fragmentBomb(levels: number): string {
+  const fragments = Array.from({ length: levels }, (_, i) => `fragment F${i} on Query { ...F${i + 1} ...F${i + 1} }`);
+  return `query Bomb { ...F0 }\n${fragments.join('\n')}\nfragment F${levels} on Query { record { id secret } }`;
+}
+
 describe('FieldPolicies.plan', () => {
   it('leaves an allowed query untouched (same text, so plans stay cached)', () => {
     const query = '{ search { ... on Patient { id } } }';
-    expect(policies.plan(query, undefined, {}, caller())).toEqual({ query, removals: [], placeholders: [], refused: false });
+    expect(policies.plan(query, undefined, {}, caller())).toEqual({ query, removals: [], refused: false });
   });
 
   it('removes fields inside inline fragments on a union, judged by the member type', () => {
@@ -44,19 +67,28 @@ describe('FieldPolicies.plan', () => {
       ['search.email', 'PHI_ACCESS_DENIED'],
       ['search.totalMinor', 'INSUFFICIENT_SCOPE'],
     ]);
+    expectValid(plan);
   });
 
-  it('inlines named fragments on an interface, keeping aliases', () => {
+  it('judges a named fragment once by its type condition and keeps it, pruned, keeping aliases', () => {
     const plan = policies.plan(
       'query Q($id: ID!) { n: node(id: $id) { ...N } } fragment N on Node { id ... on Patient { who: name } }',
       'Q',
       { id: '1' },
       caller(),
     );
-    expect(plan.query).not.toContain('fragment');
-    expect(plan.query).not.toContain('name');
+    expect(plan.query).toContain('fragment N on Node');
+    expect(plan.query).not.toMatch(/\bname\b/);
     // name is non-null: its null lands on the nullable `n`.
     expect(plan.removals[0]).toMatchObject({ path: ['n', 'who'], nullPath: ['n'] });
+    expectValid(plan);
+  });
+
+  it('drops spreads of fragments left empty, and fragments no longer spread', () => {
+    const plan = policies.plan('{ record { id ...S } } fragment S on Record { secret }', undefined, {}, caller());
+    expect(plan.query).not.toContain('fragment');
+    expect(plan.query).not.toContain('secret');
+    expectValid(plan);
   });
 
   it('applies a policy declared on an interface field to reads through the interface', () => {
@@ -83,8 +115,18 @@ describe('FieldPolicies.plan', () => {
     const shown = policies.plan(query, 'Q', { show: true, id: '1' }, caller());
     expect(shown.removals).toHaveLength(1);
     expect(shown.query).toContain('__caregraph_placeholder: __typename');
-    const onlyRecord = policies.plan('query Q($id: ID!) { record { secret } }', 'Q', { id: '1' }, caller());
-    expect(onlyRecord.query).not.toContain('$id');
+    const onlyRecord = policies.plan('query Q($show: Boolean!) { record { id secret @include(if: $show) } }', 'Q', { show: true }, caller());
+    expect(onlyRecord.query).not.toContain('$show');
+    expectValid(onlyRecord);
+  });
+
+  it('applies variable defaults: an omitted $v = true includes the PHI field, which is removed', () => {
+    const query = 'query Q($v: Boolean = true) { search { ... on Patient { id email @include(if: $v) } } }';
+    const plan = policies.plan(query, 'Q', undefined, caller());
+    expect(plan.query).not.toContain('email');
+    expect(plan.removals.map((r) => [r.path.join('.'), r.denial.code])).toEqual([['search.email', 'PHI_ACCESS_DENIED']]);
+    // The same text with $v given as false is another plan, and reports nothing.
+    expect(policies.plan(query, 'Q', { v: false }, caller()).removals).toEqual([]);
   });
 
   it('refuses an operation with nothing left', () => {
@@ -93,20 +135,134 @@ describe('FieldPolicies.plan', () => {
     const plan = new FieldPolicies(SDL + '\n extend type Query { only: String @phi }').plan('{ only }', undefined, {}, caller());
     expect(plan.refused).toBe(true);
   });
+
+  it('allows introspection to platform staff only; __typename to everyone', () => {
+    const introspection = '{ __schema { types { name } } }';
+    const tenantUser = policies.plan(introspection, undefined, {}, caller({ roles: ['clinician'] }));
+    expect(tenantUser.refused).toBe(true);
+    expect(tenantUser.removals.map((r) => r.denial.code)).toEqual(['INTROSPECTION_DISABLED']);
+    const mixed = policies.plan('{ __typename __type(name: "Record") { name } record { id } }', undefined, {}, caller({ roles: ['biller'] }));
+    expect(mixed.query).not.toContain('__type(');
+    expect(mixed.query).toContain('__typename');
+    expect(mixed.removals.map((r) => [r.path.join('.'), r.denial.code])).toEqual([['__type', 'INTROSPECTION_DISABLED']]);
+    const admin = policies.plan(introspection, undefined, {}, caller({ access: 'platform', tenantId: null, roles: ['platform_admin'] }));
+    expect(admin).toEqual({ query: introspection, removals: [], refused: false });
+  });
+});
+
+describe('operation checks', () => {
+  it('refuses a fragment bomb (18 and 30 levels) as OPERATION_TOO_LARGE without expanding it', () => {
+    for (const levels of [18, 30]) {
+      const plan = policies.plan(fragmentBomb(levels), undefined, {}, caller());
+      expect(codeOf(plan)).toBe('OPERATION_TOO_LARGE');
+      expect(plan.rejection?.status).toBe(400);
+    }
+  });
+
+  it('walks a bomb just under the limit into a rewritten query linear in its input', () => {
+    const levels = Math.floor(Math.log2(OPERATION_LIMITS.maxFields / 3));
+    const query = fragmentBomb(levels);
+    const plan = policies.plan(query, undefined, {}, caller());
+    expect(plan.rejection).toBeUndefined();
+    expect(plan.removals.map((r) => r.path.join('.'))).toEqual(['record.secret']);
+    expect(plan.query.match(/^fragment /gm)).toHaveLength(levels + 1);
+    expect(plan.query.length).toBeLessThan(query.length * 3);
+    expectValid(plan);
+    // Every copy of the record lands on one position: one error, counted once.
+    const result = applyPolicyPlan({ data: { record: { id: 'r1' } } }, plan);
+    expect(result.data).toEqual({ record: null });
+    expect(result.errors).toEqual([{ message: expect.any(String), path: ['record', 'secret'], extensions: { code: 'INSUFFICIENT_SCOPE' } }]);
+  });
+
+  it('refuses an operation nested deeper than the limit as OPERATION_TOO_DEEP', () => {
+    const nested = (levels: number) => `{ record { ${'parent { '.repeat(levels - 2)}id${' }'.repeat(levels - 2)} } }`;
+    expect(codeOf(policies.plan(nested(OPERATION_LIMITS.maxDepth), undefined, {}, caller()))).toBeUndefined();
+    expect(codeOf(policies.plan(nested(OPERATION_LIMITS.maxDepth + 1), undefined, {}, caller()))).toBe('OPERATION_TOO_DEEP');
+  });
+
+  it('answers an invalid operation with its validation errors, and bad variables with BAD_USER_INPUT', () => {
+    const invalid = policies.plan('{ record { secrt } }', undefined, {}, caller());
+    expect(codeOf(invalid)).toBe('GRAPHQL_VALIDATION_FAILED');
+    expect(JSON.stringify(invalid.rejection)).not.toContain('Did you mean');
+    const badVariable = policies.plan('query Q($id: ID!) { node(id: $id) { id } }', 'Q', {}, caller());
+    expect(codeOf(badVariable)).toBe('BAD_USER_INPUT');
+    expect(badVariable.rejection?.status).toBe(400);
+  });
 });
 
 describe('applyPolicyPlan', () => {
-  it('puts nulls back, one error per list item, and removes placeholders', () => {
+  it('puts nulls back, one error per path pattern with its occurrences, and removes placeholders', () => {
     const plan = policies.plan('{ search { ... on Invoice { id totalMinor } } record { secret } }', undefined, {}, caller());
     const result = applyPolicyPlan(
-      { data: { search: [{ id: 'i1' }, { id: 'i2' }], record: { __caregraph_placeholder: 'Record' } } },
+      {
+        data: {
+          search: [
+            { id: 'i1', __caregraph_placeholder: 'Invoice' },
+            { id: 'i2', __caregraph_placeholder: 'Invoice' },
+          ],
+          record: { __caregraph_placeholder: 'Record' },
+        },
+      },
       plan,
     );
     expect(result.data).toEqual({ search: [{ id: 'i1', totalMinor: null }, { id: 'i2', totalMinor: null }], record: null });
-    expect((result.errors as { path: unknown[] }[]).map((e) => e.path)).toEqual([
-      ['search', 0, 'totalMinor'],
-      ['search', 1, 'totalMinor'],
-      ['record', 'secret'],
+    expect(result.errors).toEqual([
+      { message: expect.any(String), path: ['search', 0, 'totalMinor'], extensions: { code: 'INSUFFICIENT_SCOPE', occurrences: 2 } },
+      { message: expect.any(String), path: ['record', 'secret'], extensions: { code: 'INSUFFICIENT_SCOPE' } },
     ]);
+  });
+
+  it('nulls a fragment spread in several places and in lists at every position, by runtime type', () => {
+    const plan = policies.plan(
+      `{ a: search { ...I } b: search { ... on Invoice { ...I } } record { children { ...R } parent { ...R children { ...R } } } }
+       fragment I on Invoice { id totalMinor }
+       fragment R on Record { id note }`,
+      undefined,
+      {},
+      caller(),
+    );
+    expect(plan.query.match(/^fragment /gm)).toHaveLength(2);
+    expectValid(plan);
+    const marker = (type: string) => ({ __caregraph_placeholder: type });
+    const result = applyPolicyPlan(
+      {
+        data: {
+          a: [{ id: 'i1', ...marker('Invoice') }, { ...marker('Patient') }, { id: 'i2', ...marker('Invoice') }],
+          b: [{ id: 'i3', ...marker('Invoice') }],
+          record: { children: [{ id: 'c1' }, { id: 'c2' }], parent: { id: 'p', children: [{ id: 'c3' }] } },
+        },
+      },
+      plan,
+    );
+    expect(result.data).toEqual({
+      a: [{ id: 'i1', totalMinor: null }, {}, { id: 'i2', totalMinor: null }],
+      b: [{ id: 'i3', totalMinor: null }],
+      record: { children: [{ id: 'c1', note: null }, { id: 'c2', note: null }], parent: { id: 'p', note: null, children: [{ id: 'c3', note: null }] } },
+    });
+    const errors = result.errors as { path: unknown[]; extensions: { occurrences?: number } }[];
+    expect(errors.map((e) => [e.path, e.extensions.occurrences])).toEqual([
+      [['a', 0, 'totalMinor'], 2],
+      [['b', 0, 'totalMinor'], undefined],
+      [['record', 'children', 0, 'note'], 2],
+      [['record', 'parent', 'note'], undefined],
+      [['record', 'parent', 'children', 0, 'note'], undefined],
+    ]);
+  });
+
+  it(`caps policy errors at ${MAX_POLICY_ERRORS} per response`, () => {
+    const aliases = Array.from({ length: MAX_POLICY_ERRORS + 10 }, (_, i) => `r${i}: record { id note }`).join(' ');
+    const plan = policies.plan(`{ ${aliases} }`, undefined, {}, caller());
+    expect(plan.removals).toHaveLength(MAX_POLICY_ERRORS);
+    const data = Object.fromEntries(Array.from({ length: MAX_POLICY_ERRORS + 10 }, (_, i) => [`r${i}`, { id: String(i) }]));
+    const result = applyPolicyPlan({ data }, plan);
+    expect(result.errors).toHaveLength(MAX_POLICY_ERRORS);
+    expect(result.data![`r${MAX_POLICY_ERRORS + 5}`]).toEqual({ id: String(MAX_POLICY_ERRORS + 5), note: null });
+  });
+
+  it('reports removals by their keys when nothing ran, and leaves no errors key when there is nothing to report', () => {
+    const refused = applyPolicyPlan({ data: null }, policies.plan('{ search { ... on Patient { email } } }', undefined, {}, caller()));
+    expect(refused.errors).toEqual([{ message: expect.any(String), path: ['search', 'email'], extensions: { code: 'PHI_ACCESS_DENIED' } }]);
+    const skipped = policies.plan('query Q($show: Boolean!) { record { id note @include(if: $show) } }', 'Q', { show: false }, caller());
+    expect(applyPolicyPlan({ data: { record: { id: '1' } } }, skipped)).toEqual({ data: { record: { id: '1' } } });
   });
 });

@@ -1,229 +1,223 @@
 /**
- * Field policies, applied before planning: the operation is walked against the supergraph
- * and every field the caller may not read is removed, so no subgraph is ever asked for it.
- * After execution each removed field is put back as `null` (on the nearest nullable
- * position, as GraphQL's null propagation would) with an error carrying its path and code.
+ * Field policies, applied before planning: every field the caller may not read is removed
+ * from the operation, so no subgraph is ever asked for it, and after execution put back as
+ * `null` with an error (gateway/policy-result.ts).
  *
- * Fragments are inlined during the walk so that a field's policy is judged in the type it is
- * read from; `@skip`/`@include` are evaluated with the request's variables; aliases are kept.
+ * The operation is first checked (gateway/operation-check.ts): parsed with a token limit,
+ * measured against the operation limits, validated, its variables coerced. The walk is then
+ * linear in the document. A fragment's type condition is fixed, so what it may keep does not
+ * depend on where it is spread: each fragment definition is judged once and kept, pruned, in
+ * the rewritten query; spreads of fragments left empty are dropped, and a field whose
+ * selection was emptied gets a `__typename` placeholder. Denied fields are removed whether or
+ * not `@skip`/`@include` would run them; which removals are reported depends on the coerced
+ * variables. Introspection (`__schema`, `__type`) is for platform staff only.
+ *
  * The analysis of a (query, operation, caller's rights, directive variables) is cached.
  */
 import {
-  GraphQLError,
   Kind,
+  OperationTypeNode,
   buildASTSchema,
   getNamedType,
   isAbstractType,
-  isInterfaceType,
-  isNonNullType,
-  isObjectType,
   parse,
   print,
   visit,
-  type DirectiveNode,
+  type ASTNode,
   type DocumentNode,
   type FieldNode,
   type FragmentDefinitionNode,
   type GraphQLCompositeType,
-  type GraphQLField,
-  type GraphQLObjectType,
   type GraphQLSchema,
   type OperationDefinitionNode,
   type SelectionNode,
   type SelectionSetNode,
 } from 'graphql';
-import { evaluatePolicy, type PolicyDenial } from '../lib/policy/evaluate.js';
-import { policyMapOf, type PolicyMap } from '../lib/policy/spec.js';
+import { Supergraph } from '@apollo/federation-internals';
+import { LRUCache } from 'lru-cache';
+import { IntrospectionDisabledError } from '../lib/errors.js';
+import { evaluatePolicy } from '../lib/policy/evaluate.js';
+import { PLATFORM_ROLES, policyMapOf, type PolicyMap, type Role } from '../lib/policy/spec.js';
 import type { TenantContext } from '../lib/tenant-context.js';
+import { OperationChecker, type CheckedOperation, type OperationLimits, type Rejection } from './operation-check.js';
+import {
+  MAX_POLICY_ERRORS,
+  PLACEHOLDER_KEY,
+  fieldDefinition,
+  included,
+  removalPatterns,
+  type Denial,
+  type Removal,
+  type ResultGuide,
+} from './policy-result.js';
 
-type Caller = Pick<TenantContext, 'access' | 'roles' | 'scopes' | 'entitlements' | 'purpose' | 'breakGlass'>;
+export { applyPolicyPlan, MAX_POLICY_ERRORS, type GraphQLResultBody, type Removal } from './policy-result.js';
 
-interface Removal {
-  /** Response keys from the root to the removed field. */
-  path: string[];
-  /** Response keys to the position that becomes null (the field, or its nearest nullable ancestor). */
-  nullPath: string[];
-  denial: PolicyDenial;
-}
+type Caller = Pick<TenantContext, 'access' | 'roles' | 'scopes' | 'entitlements' | 'purpose' | 'breakGlass' | 'breakGlassGrant'>;
 
 export interface PolicyPlan {
   /** The query to execute: the original text when nothing was removed. */
   query: string;
+  /** Denied path patterns the operation reaches (with its variables), in document order, at most MAX_POLICY_ERRORS. */
   removals: Removal[];
-  /** Positions where `__typename` was added so a selection would not be empty; removed again after. */
-  placeholders: string[][];
-  /** Every requested field was removed: refuse the operation. */
+  /** Nothing the operation runs may be read: refuse it (403) and execute nothing. */
   refused: boolean;
+  /** The operation may not run at all (invalid, over a limit, bad variables): answer this. */
+  rejection?: Rejection;
+  /** What applyPolicyPlan needs to put the removed fields back; absent when nothing was removed. */
+  guide?: ResultGuide;
 }
 
-const UNCHANGED = (query: string): PolicyPlan => ({ query, removals: [], placeholders: [], refused: false });
-const PLACEHOLDER_KEY = '__caregraph_placeholder';
-const MAX_ERRORS_PER_FIELD = 25;
-const CACHE_SIZE = 2_000;
+const UNCHANGED = (query: string): PolicyPlan => ({ query, removals: [], refused: false });
+const PLAN_CACHE_ENTRIES = 2_000;
+/** Bounds the memory of cached plans by their keys and rewritten queries, in characters. */
+const PLAN_CACHE_CHARS = 8_000_000;
+const INTROSPECTION_FIELDS = new Set(['__schema', '__type']);
+const introspectionDisabled = new IntrospectionDisabledError();
+const INTROSPECTION_DENIAL: Denial = { code: introspectionDisabled.code, message: introspectionDisabled.message };
 
 export class FieldPolicies {
   private readonly schema: GraphQLSchema;
   private readonly policies: PolicyMap;
-  private readonly documents = new Map<string, { document: DocumentNode; directiveVariables: string[] } | null>();
-  private readonly plans = new Map<string, PolicyPlan>();
+  private readonly checker: OperationChecker;
+  private readonly plans = new LRUCache<string, PolicyPlan>({
+    max: PLAN_CACHE_ENTRIES,
+    maxSize: PLAN_CACHE_CHARS,
+    sizeCalculation: (plan, key) => key.length + (plan.query === key ? 0 : plan.query.length) + 1,
+  });
 
-  constructor(supergraphSdl: string) {
-    const document = parse(supergraphSdl);
-    this.schema = buildASTSchema(document, { assumeValidSDL: true });
+  /** `sdl`: the supergraph (its API schema is what clients see), or a plain schema in tests. */
+  constructor(sdl: string, limits?: OperationLimits) {
+    const document = parse(sdl);
+    this.schema = apiSchemaOf(sdl, document);
     this.policies = policyMapOf(document);
+    this.checker = new OperationChecker(this.schema, limits);
   }
 
-  /** Plans the policy edits for one request. */
-  plan(query: string, operationName: string | undefined, variables: Record<string, unknown> | undefined, caller: Caller): PolicyPlan {
-    const parsed = this.parsed(query);
-    // Unparseable: leave it to the server, which answers with a parse error and executes nothing.
-    if (!parsed) return UNCHANGED(query);
-    const directiveValues = parsed.directiveVariables.map((name) => JSON.stringify(variables?.[name] ?? null)).join(',');
+  /** Checks the operation and plans the policy edits for one request. */
+  plan(query: string, operationName: string | undefined, variables: unknown, caller: Caller): PolicyPlan {
+    const checked = this.checker.check(query, operationName, variables);
+    if ('errors' in checked) return { ...UNCHANGED(query), rejection: checked };
+    const directiveValues = checked.directiveVariables.map((name) => JSON.stringify(checked.variables[name] ?? null)).join(',');
     const key = `${callerKey(caller)}\u0000${operationName ?? ''}\u0000${directiveValues}\u0000${query}`;
     let plan = this.plans.get(key);
     if (!plan) {
-      plan = this.compute(query, parsed.document, operationName, variables ?? {}, caller);
-      if (this.plans.size >= CACHE_SIZE) this.plans.delete(this.plans.keys().next().value!);
+      plan = this.compute(query, checked, caller);
       this.plans.set(key, plan);
     }
     return plan;
   }
 
-  private parsed(query: string) {
-    let entry = this.documents.get(query);
-    if (entry === undefined) {
-      try {
-        const document = parse(query);
-        const directiveVariables = new Set<string>();
-        visit(document, {
-          Directive(node) {
-            if (node.name.value !== 'skip' && node.name.value !== 'include') return;
-            for (const arg of node.arguments ?? []) if (arg.value.kind === Kind.VARIABLE) directiveVariables.add(arg.value.name.value);
-          },
-        });
-        entry = { document, directiveVariables: [...directiveVariables].sort() };
-      } catch {
-        entry = null;
-      }
-      if (this.documents.size >= CACHE_SIZE) this.documents.delete(this.documents.keys().next().value!);
-      this.documents.set(query, entry);
-    }
-    return entry;
-  }
-
-  private compute(
-    query: string,
-    document: DocumentNode,
-    operationName: string | undefined,
-    variables: Record<string, unknown>,
-    caller: Caller,
-  ): PolicyPlan {
-    const operations = document.definitions.filter((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);
-    const operation = operationName ? operations.find((o) => o.name?.value === operationName) : operations.length === 1 ? operations[0] : undefined;
+  private compute(query: string, checked: CheckedOperation, caller: Caller): PolicyPlan {
+    const { operation, fragments } = checked;
     const root =
-      operation?.operation === 'query' ? this.schema.getQueryType() : operation?.operation === 'mutation' ? this.schema.getMutationType() : undefined;
-    // Not found or not ours to judge (e.g. a subscription): the server answers the error.
-    if (!operation || !root) return UNCHANGED(query);
+      operation.operation === OperationTypeNode.QUERY
+        ? this.schema.getQueryType()
+        : operation.operation === OperationTypeNode.MUTATION
+          ? this.schema.getMutationType()
+          : this.schema.getSubscriptionType();
+    if (!root) return UNCHANGED(query);
 
-    const fragments = new Map(
-      document.definitions.filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION).map((f) => [f.name.value, f]),
-    );
-    const walk = new Walk(this.schema, this.policies, caller, variables, fragments);
-    const selectionSet = walk.selectionSet(operation.selectionSet, root, [], []);
-    if (walk.removals.length === 0) return UNCHANGED(query);
-    if (selectionSet.selections.length === 0) return { query, removals: walk.removals, placeholders: [], refused: true };
+    const staff = caller.roles.some((role) => PLATFORM_ROLES.includes(role as Role));
+    const walk = new Walk(this.schema, this.policies, caller, staff, fragments);
+    const selectionSet = walk.selectionSet(operation.selectionSet, root);
+    if (walk.removed.size === 0) return UNCHANGED(query);
 
-    const pruned: OperationDefinitionNode = { ...operation, selectionSet };
-    const used = usedVariables(pruned);
-    const rewritten: OperationDefinitionNode = {
-      ...pruned,
-      variableDefinitions: operation.variableDefinitions?.filter((v) => used.has(v.variable.name.value)),
+    const guide: ResultGuide = {
+      schema: this.schema,
+      rootType: root,
+      operation,
+      fragments,
+      removed: walk.removed,
+      affected: walk.affected,
+      // Only what @skip/@include read: the plan is cached, and other variables may hold PHI.
+      variables: Object.fromEntries(checked.directiveVariables.filter((name) => name in checked.variables).map((name) => [name, checked.variables[name]])),
     };
-    return { query: print({ kind: Kind.DOCUMENT, definitions: [rewritten] }), removals: walk.removals, placeholders: walk.placeholders, refused: false };
+    const removals = removalPatterns(guide, MAX_POLICY_ERRORS);
+    const runs = selectionSet.selections.some((selection) => included(selection, guide.variables));
+    if (!runs && removals.length > 0) return { query, removals, refused: true, guide };
+    const rootSet = selectionSet.selections.length > 0 ? selectionSet : withPlaceholder([]);
+    return { query: print(rewritten(checked.document, operation, rootSet, walk)), removals, refused: false, guide };
   }
 }
 
+/** Prunes selection sets, each fragment definition once; records what it removed and where. */
 class Walk {
-  readonly removals: Removal[] = [];
-  readonly placeholders: string[][] = [];
+  readonly removed = new Map<FieldNode, Denial>();
+  readonly affected = new Set<SelectionSetNode>();
+  private readonly pruned = new Map<string, FragmentDefinitionNode | null>();
 
   constructor(
     private readonly schema: GraphQLSchema,
     private readonly policies: PolicyMap,
     private readonly caller: Caller,
-    private readonly variables: Record<string, unknown>,
-    private readonly fragments: Map<string, FragmentDefinitionNode>,
-    private readonly spreading = new Set<string>(),
+    private readonly staff: boolean,
+    private readonly fragments: ReadonlyMap<string, FragmentDefinitionNode>,
   ) {}
 
-  /**
-   * Returns the selection set with denied fields removed. `nullPath` is where a null lands
-   * when a non-null child is removed.
-   */
-  selectionSet(set: SelectionSetNode, parent: GraphQLCompositeType, path: string[], nullPath: string[]): SelectionSetNode {
-    const kept: SelectionNode[] = [];
-    for (const selection of set.selections) {
-      if (!this.included(selection.directives)) continue;
-      if (selection.kind === Kind.FIELD) {
-        const field = this.field(selection, parent, path, nullPath);
-        if (field) kept.push(field);
-        continue;
-      }
-      const fragment = selection.kind === Kind.FRAGMENT_SPREAD ? this.fragments.get(selection.name.value) : undefined;
-      if (selection.kind === Kind.FRAGMENT_SPREAD && (!fragment || this.spreading.has(selection.name.value))) {
-        kept.push(selection); // unknown or cyclic: validation rejects it later
-        continue;
-      }
-      const typeCondition = selection.kind === Kind.INLINE_FRAGMENT ? selection.typeCondition : fragment!.typeCondition;
-      const inner = selection.kind === Kind.INLINE_FRAGMENT ? selection.selectionSet : fragment!.selectionSet;
-      const narrowed = typeCondition ? (this.schema.getType(typeCondition.name.value) as GraphQLCompositeType | undefined) : parent;
-      if (!narrowed) {
-        kept.push(selection);
-        continue;
-      }
-      if (fragment) this.spreading.add(fragment.name.value);
-      const walked = this.selectionSet(inner, narrowed, path, nullPath);
-      if (fragment) this.spreading.delete(fragment.name.value);
-      // Fragments are inlined, so each field is judged (and its path known) where it is spread.
-      if (walked.selections.length > 0) {
-        kept.push({
-          kind: Kind.INLINE_FRAGMENT,
-          typeCondition,
-          directives: selection.kind === Kind.INLINE_FRAGMENT ? selection.directives : [],
-          selectionSet: walked,
-        });
-      }
-    }
-    return { kind: Kind.SELECTION_SET, selections: kept };
+  /** The fragment with denied fields removed, or null when nothing of it is left. */
+  fragment(name: string): FragmentDefinitionNode | null {
+    const known = this.pruned.get(name);
+    if (known !== undefined) return known;
+    const definition = this.fragments.get(name)!;
+    // Validation refused cycles; should one get here, the spread is dropped rather than followed.
+    this.pruned.set(name, null);
+    const set = this.selectionSet(definition.selectionSet, this.schema.getType(definition.typeCondition.name.value) as GraphQLCompositeType);
+    const result = set.selections.length === 0 ? null : set === definition.selectionSet ? definition : { ...definition, selectionSet: set };
+    this.pruned.set(name, result);
+    return result;
   }
 
-  private field(node: FieldNode, parent: GraphQLCompositeType, path: string[], nullPath: string[]): FieldNode | undefined {
-    const name = node.name.value;
-    if (name.startsWith('__')) return node;
-    const definition = fieldOf(parent, name);
-    if (!definition) return node; // unknown field: validation rejects it later
-    const responseKey = node.alias?.value ?? name;
-    const fieldPath = [...path, responseKey];
-    const nullable = !isNonNullType(definition.type);
+  /** The selection set with denied fields removed (the same node when nothing changed). */
+  selectionSet(set: SelectionSetNode, parent: GraphQLCompositeType): SelectionSetNode {
+    const kept: SelectionNode[] = [];
+    let affected = false;
+    for (const selection of set.selections) {
+      let node: SelectionNode | undefined;
+      if (selection.kind === Kind.FIELD) {
+        node = this.field(selection, parent);
+        affected ||= this.removed.has(selection) || (selection.selectionSet !== undefined && this.affected.has(selection.selectionSet));
+      } else if (selection.kind === Kind.INLINE_FRAGMENT) {
+        const type = selection.typeCondition ? (this.schema.getType(selection.typeCondition.name.value) as GraphQLCompositeType) : parent;
+        const inner = this.selectionSet(selection.selectionSet, type);
+        node = inner.selections.length === 0 ? undefined : inner === selection.selectionSet ? selection : { ...selection, selectionSet: inner };
+        affected ||= this.affected.has(selection.selectionSet);
+      } else {
+        node = this.fragment(selection.name.value) ? selection : undefined;
+        affected ||= this.affected.has(this.fragments.get(selection.name.value)!.selectionSet);
+      }
+      if (node) kept.push(node);
+    }
+    if (affected) this.affected.add(set);
+    const unchanged = kept.length === set.selections.length && kept.every((node, index) => node === set.selections[index]);
+    return unchanged ? set : { kind: Kind.SELECTION_SET, selections: kept };
+  }
 
+  private field(node: FieldNode, parent: GraphQLCompositeType): FieldNode | undefined {
+    const name = node.name.value;
+    if (INTROSPECTION_FIELDS.has(name)) {
+      if (this.staff) return node;
+      this.removed.set(node, INTROSPECTION_DENIAL);
+      return undefined;
+    }
+    const definition = fieldDefinition(this.schema, parent, name);
+    if (name.startsWith('__') || !definition) return node;
     const denial = this.denial(parent, name);
     if (denial) {
-      this.removals.push({ path: fieldPath, nullPath: nullable ? fieldPath : nullPath, denial });
+      this.removed.set(node, denial);
       return undefined;
     }
     if (!node.selectionSet) return node;
-    const childNullPath = nullable ? fieldPath : nullPath;
-    // List items are treated as non-null positions: a removed non-null child nulls the whole list field.
-    const walked = this.selectionSet(node.selectionSet, getNamedType(definition.type) as GraphQLCompositeType, fieldPath, childNullPath);
-    if (walked.selections.length === 0) {
-      this.placeholders.push(fieldPath);
-      return { ...node, selectionSet: placeholderSelection() };
-    }
-    return { ...node, selectionSet: walked };
+    const type = getNamedType(definition.type) as GraphQLCompositeType;
+    const inner = this.selectionSet(node.selectionSet, type);
+    if (!this.affected.has(node.selectionSet)) return inner === node.selectionSet ? node : { ...node, selectionSet: inner };
+    // Below a removal the result walk must know each object's type (to tell which
+    // type-conditioned selections applied to it), and an emptied selection needs a field.
+    return { ...node, selectionSet: inner.selections.length === 0 || isAbstractType(type) ? withPlaceholder(inner.selections) : inner };
   }
 
   /** The first refusal for reading `parent.name`; for abstract types, any possible type refusing counts. */
-  private denial(parent: GraphQLCompositeType, name: string): PolicyDenial | undefined {
+  private denial(parent: GraphQLCompositeType, name: string): Denial | undefined {
     const types: readonly GraphQLCompositeType[] = isAbstractType(parent) ? [parent, ...this.schema.getPossibleTypes(parent)] : [parent];
     for (const type of types) {
       const decision = evaluatePolicy(this.policies.get(`${type.name}.${name}`), this.caller);
@@ -231,40 +225,55 @@ class Walk {
     }
     return undefined;
   }
-
-  private included(directives: readonly DirectiveNode[] | undefined): boolean {
-    for (const directive of directives ?? []) {
-      const name = directive.name.value;
-      if (name !== 'skip' && name !== 'include') continue;
-      const arg = directive.arguments?.find((a) => a.name.value === 'if');
-      const value =
-        arg?.value.kind === Kind.BOOLEAN ? arg.value.value : arg?.value.kind === Kind.VARIABLE ? Boolean(this.variables[arg.value.name.value]) : true;
-      if (name === 'skip' && value) return false;
-      if (name === 'include' && !value) return false;
-    }
-    return true;
-  }
 }
 
-function fieldOf(parent: GraphQLCompositeType, name: string): GraphQLField<unknown, unknown> | undefined {
-  return isObjectType(parent) || isInterfaceType(parent) ? (parent as GraphQLObjectType).getFields()[name] : undefined;
-}
-
-function placeholderSelection(): SelectionSetNode {
-  return {
-    kind: Kind.SELECTION_SET,
-    selections: [{ kind: Kind.FIELD, alias: { kind: Kind.NAME, value: PLACEHOLDER_KEY }, name: { kind: Kind.NAME, value: '__typename' } }],
-  };
-}
-
-function usedVariables(operation: OperationDefinitionNode): Set<string> {
+/** The document to execute: the pruned operation, the pruned fragments it spreads, the variables it uses. */
+function rewritten(document: DocumentNode, operation: OperationDefinitionNode, selectionSet: SelectionSetNode, walk: Walk): DocumentNode {
+  const spread = new Set<string>();
   const used = new Set<string>();
-  visit(operation.selectionSet, {
-    Variable(node) {
-      used.add(node.name.value);
-    },
-  });
-  return used;
+  const collect = (node: ASTNode) =>
+    visit(node, {
+      Variable(variable) {
+        used.add(variable.name.value);
+      },
+      FragmentSpread(fragmentSpread) {
+        const name = fragmentSpread.name.value;
+        if (spread.has(name)) return;
+        spread.add(name);
+        collect(walk.fragment(name)!.selectionSet);
+      },
+    });
+  collect(selectionSet);
+  for (const directive of operation.directives ?? []) collect(directive);
+  const fragments = document.definitions
+    .filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION && spread.has(d.name.value))
+    .map((d) => walk.fragment(d.name.value)!);
+  const pruned: OperationDefinitionNode = {
+    ...operation,
+    selectionSet,
+    variableDefinitions: operation.variableDefinitions?.filter((v) => used.has(v.variable.name.value)),
+  };
+  return { kind: Kind.DOCUMENT, definitions: [pruned, ...fragments] };
+}
+
+function withPlaceholder(selections: readonly SelectionNode[]): SelectionSetNode {
+  const placeholder: FieldNode = {
+    kind: Kind.FIELD,
+    alias: { kind: Kind.NAME, value: PLACEHOLDER_KEY },
+    name: { kind: Kind.NAME, value: '__typename' },
+  };
+  return { kind: Kind.SELECTION_SET, selections: [...selections, placeholder] };
+}
+
+/**
+ * The schema clients see: for a supergraph, its API schema (without the join and link
+ * machinery or anything @inaccessible); for a plain schema (tests), the schema itself.
+ */
+function apiSchemaOf(sdl: string, document: DocumentNode): GraphQLSchema {
+  const isSupergraph = document.definitions.some(
+    (d) => d.kind === Kind.SCHEMA_DEFINITION && d.directives?.some((directive) => directive.name.value === 'link' && print(directive).includes('specs.apollo.dev/join/')),
+  );
+  return isSupergraph ? Supergraph.build(sdl).apiSchema().toGraphQLJSSchema() : buildASTSchema(document, { assumeValidSDL: true });
 }
 
 function callerKey(caller: Caller): string {
@@ -273,87 +282,6 @@ function callerKey(caller: Caller): string {
     [...caller.roles].sort().join(','),
     [...caller.scopes].sort().join(','),
     [...caller.entitlements].sort().join(','),
-    caller.breakGlass && caller.purpose ? 'break-glass' : '',
+    caller.breakGlass && caller.purpose ? `break-glass:${caller.breakGlassGrant?.id ?? ''}:${caller.breakGlassGrant?.expiresAt ?? ''}` : '',
   ].join('|');
-}
-
-export interface GraphQLResultBody {
-  data?: Record<string, unknown> | null;
-  errors?: unknown[];
-  [key: string]: unknown;
-}
-
-/**
- * Puts the removed fields back as nulls, with one error per occurrence (up to a bound per
- * field), and deletes the placeholders.
- */
-export function applyPolicyPlan(result: GraphQLResultBody, plan: PolicyPlan): GraphQLResultBody {
-  const policyErrors = plan.removals.flatMap((removal) => errorsFor(result.data, removal));
-  let data = result.data;
-  if (data) {
-    for (const path of plan.placeholders) forEachParent(data, path, (object, key) => {
-      const child = object[key];
-      if (child && typeof child === 'object') forEachObject(child, (item) => delete item[PLACEHOLDER_KEY]);
-    });
-    for (const removal of plan.removals) {
-      if (removal.nullPath.length === 0) {
-        data = null;
-        break;
-      }
-      forEachParent(data, removal.nullPath, (object, key) => {
-        object[key] = null;
-      });
-    }
-  }
-  return { ...result, data, errors: [...policyErrors, ...(result.errors ?? [])] };
-}
-
-function errorsFor(data: Record<string, unknown> | null | undefined, removal: Removal): GraphQLError[] {
-  const paths: (string | number)[][] = [];
-  if (data) collectPaths(data, removal.path, 0, [], paths);
-  if (paths.length === 0) paths.push(removal.path); // the parent was null: report the field by its keys
-  const shown = paths.slice(0, MAX_ERRORS_PER_FIELD);
-  return shown.map(
-    (path) =>
-      new GraphQLError(removal.denial.message, {
-        path,
-        extensions: { code: removal.denial.code, ...(paths.length > shown.length ? { occurrences: paths.length } : {}) },
-      }),
-  );
-}
-
-/** Concrete paths (with list indices) of every object that holds the field at `keys`. */
-function collectPaths(value: unknown, keys: string[], depth: number, prefix: (string | number)[], out: (string | number)[][]): void {
-  if (out.length > MAX_ERRORS_PER_FIELD) return;
-  if (Array.isArray(value)) {
-    value.forEach((item, index) => collectPaths(item, keys, depth, [...prefix, index], out));
-    return;
-  }
-  if (!value || typeof value !== 'object') return;
-  const key = keys[depth]!;
-  if (depth === keys.length - 1) {
-    out.push([...prefix, key]);
-    return;
-  }
-  collectPaths((value as Record<string, unknown>)[key], keys, depth + 1, [...prefix, key], out);
-}
-
-/** Calls `fn(parent, lastKey)` for every object reached by following `keys` (through lists) but the last. */
-function forEachParent(value: unknown, keys: string[], fn: (object: Record<string, unknown>, key: string) => void, depth = 0): void {
-  if (Array.isArray(value)) {
-    for (const item of value) forEachParent(item, keys, fn, depth);
-    return;
-  }
-  if (!value || typeof value !== 'object') return;
-  const object = value as Record<string, unknown>;
-  if (depth === keys.length - 1) {
-    fn(object, keys[depth]!);
-    return;
-  }
-  forEachParent(object[keys[depth]!], keys, fn, depth + 1);
-}
-
-function forEachObject(value: unknown, fn: (object: Record<string, unknown>) => void): void {
-  if (Array.isArray(value)) value.forEach((item) => forEachObject(item, fn));
-  else if (value && typeof value === 'object') fn(value as Record<string, unknown>);
 }

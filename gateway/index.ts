@@ -16,7 +16,7 @@ import { listenApollo } from '../lib/http/apollo-http.js';
 import { createLogger } from '../lib/logger.js';
 import { currentRequestContext, runWithRequestContext } from '../lib/request-context.js';
 import { ServiceClient } from '../lib/service-client.js';
-import type { RunningService } from '../lib/subgraph.js';
+import { safeErrorFields, type RunningService } from '../lib/subgraph.js';
 import { createContextSigner } from '../lib/tenant-context.js';
 import { Authenticator } from './authenticate.js';
 import { BreakGlassVerifier } from './break-glass.js';
@@ -45,7 +45,7 @@ export async function start(options: GatewayOptions): Promise<RunningService> {
 
   const supergraphSdl = readCommittedSupergraph();
   const devIssuer = config.auth.mode === 'dev' ? await DevIssuer.open(config) : undefined;
-  const services = new ServiceClient(name, signer, urls, config.context.ttlSeconds);
+  const services = new ServiceClient(name, signer, urls);
   const createContext = contextFactory(
     new Authenticator(config, services, devIssuer),
     new TenantResolver(config, services),
@@ -70,6 +70,9 @@ export async function start(options: GatewayOptions): Promise<RunningService> {
       server,
       createContext,
       rewrite: policyRewrite(policies),
+      timeoutMs: config.gatewayRequestTimeoutMs,
+      // Errors outside execution (a route, the context factory, the rewrite) end in a masked 500.
+      onError: (error, { requestId }) => logger.error({ err: safeErrorFields(error), requestId }, 'request failed'),
       around: (context, fn) => runWithRequestContext(context.tenant, fn),
       routes: {
         '/healthz': async () => ({ status: 200, body: { status: 'ok', service: name } }),

@@ -5,6 +5,7 @@
  * message naming the variable (see `ConfigError`). Nothing else in the code base reads
  * `process.env` directly, so this file is the complete list of knobs (README mirrors it).
  */
+import { createPrivateKey, createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
 import path from 'node:path';
 import { z } from 'zod';
 
@@ -16,11 +17,77 @@ const optionalUrl = z
   .pipe(z.url({ protocol: /^(postgres|postgresql)$/ }).optional());
 const httpUrl = (fallback: string) => z.url({ protocol: /^https?$/ }).default(fallback);
 
+/**
+ * An Ed25519 key given as PEM (PKCS8 private, SPKI public; `\n` escapes allowed) or as a JWK,
+ * parsed at start so that a wrong key stops the service naming its variable, and kept as
+ * normalised PEM text (a frozen KeyObject would break node:crypto's own lazy fields).
+ */
+const ed25519Key = (kind: 'private' | 'public') =>
+  z
+    .string()
+    .trim()
+    .min(1)
+    .transform((text, ctx) => {
+      const parsed = ed25519Pem(text, kind);
+      if ('pem' in parsed) return parsed.pem;
+      ctx.addIssue({ code: 'custom', message: parsed.problem });
+      return z.NEVER;
+    })
+    .optional();
+
+function ed25519Pem(text: string, kind: 'private' | 'public'): { pem: string } | { problem: string } {
+  const expected = `must be an Ed25519 ${kind} key (${kind === 'private' ? 'PKCS8' : 'SPKI'} PEM or JWK)`;
+  let key: KeyObject;
+  try {
+    const input = text.startsWith('{') ? { key: JSON.parse(text) as JsonWebKey, format: 'jwk' as const } : text.replace(/\\n/g, '\n');
+    // createPublicKey also accepts a private key (and derives its public half): refuse it, so
+    // that the private key is not spread to every subgraph by mistake.
+    if (kind === 'public' && isPrivateKey(input)) return { problem: 'is a private key: give the subgraphs only the public half' };
+    key = kind === 'private' ? createPrivateKey(input) : createPublicKey(input);
+  } catch {
+    return { problem: expected };
+  }
+  if (key.asymmetricKeyType !== 'ed25519') return { problem: expected };
+  return { pem: key.export({ type: kind === 'private' ? 'pkcs8' : 'spki', format: 'pem' }).toString() };
+}
+
+function isPrivateKey(input: Parameters<typeof createPrivateKey>[0]): boolean {
+  try {
+    createPrivateKey(input);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The application role's password outside production, so that a fresh clone starts with no setup. */
+const DEV_APP_PASSWORD = 'caregraph-app-dev';
+
 const envSchema = z.object({
-  /** Admin connection (creates roles, runs migrations as the owner role). Unset: embedded PostgreSQL. */
+  /**
+   * Admin connection (creates roles, runs migrations as the owner role): for `npm start`,
+   * `npm run migrate` and `npm run seed` only, never given to a service. Unset: embedded PostgreSQL.
+   */
   DATABASE_URL: optionalUrl.optional(),
-  /** Password of the application role `caregraph_app` (the only role requests use). */
-  DATABASE_APP_PASSWORD: z.string().min(8).default('caregraph-app-dev'),
+  /**
+   * The application role's connection string, all a subgraph needs. Unset: derived from
+   * DATABASE_URL and DATABASE_APP_PASSWORD (`npm start` gives each subgraph its own).
+   */
+  DATABASE_APP_URL: optionalUrl.optional(),
+  /**
+   * Password of the application role `caregraph_app` (the only role requests use). Defaults to
+   * a development value outside production; in production it has no default and the
+   * development value is refused.
+   */
+  DATABASE_APP_PASSWORD: z.string().min(8).optional(),
+  /**
+   * Key (≥ 32 chars) that binds a transaction to its tenant: row-level security trusts only
+   * bindings made with it. The same on every subgraph and on whatever runs migrations. Unset:
+   * generated once into the data folder. A secret: never logged.
+   */
+  DATABASE_BINDING_KEY: z.string().min(32).optional(),
+  /** Longest statement (and longest idle time inside a transaction) of the application role, in ms. */
+  DATABASE_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(5000),
   /** Maximum pooled connections per service. */
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
   /** Folder for the embedded database, generated keys and demo credentials. */
@@ -38,12 +105,28 @@ const envSchema = z.object({
   CLINICAL_OPS_URL: httpUrl('http://127.0.0.1:4003/graphql'),
   OBSERVABILITY_URL: httpUrl('http://127.0.0.1:4004/graphql'),
   /**
-   * Shared secret (≥ 32 chars) that signs the tenant context the gateway forwards to
-   * subgraphs. Unset: a random secret is generated once and kept in the data folder.
+   * Ed25519 private key (PKCS8 PEM or JWK) with which the gateway signs the tenant context it
+   * forwards; only the gateway needs it. Unset: a key pair is generated once into the data folder.
    */
-  CONTEXT_SIGNING_SECRET: z.string().min(32).optional(),
-  /** Seconds a forwarded tenant context stays valid. */
-  CONTEXT_TTL_SECONDS: z.coerce.number().int().min(5).max(600).default(60),
+  CONTEXT_SIGNING_KEY: ed25519Key('private'),
+  /**
+   * Ed25519 public key (SPKI PEM or JWK) with which subgraphs verify forwarded contexts. Unset:
+   * the public half of CONTEXT_SIGNING_KEY when that is set, else the generated pair's.
+   */
+  CONTEXT_VERIFY_KEY: ed25519Key('public'),
+  /**
+   * The shared HMAC secret of earlier versions, replaced by the key pair above
+   * (docs/adr/0002-asymmetric-tenant-context.md). Refused rather than ignored, so that a
+   * deployment still setting it learns that it no longer protects anything.
+   */
+  CONTEXT_SIGNING_SECRET: z
+    .never({ error: 'no longer used: contexts are signed with an Ed25519 key pair (set CONTEXT_SIGNING_KEY on the gateway, CONTEXT_VERIFY_KEY on subgraphs)' })
+    .optional(),
+  /**
+   * Seconds a forwarded tenant context stays valid: long enough for one request's subgraph
+   * fetches, short because a context is bound to one request id.
+   */
+  CONTEXT_TTL_SECONDS: z.coerce.number().int().min(5).max(600).default(30),
   /**
    * JWKS of the identity provider whose JWTs the gateway accepts. Unset: the platform's own
    * development issuer (keys in the data folder; refused when NODE_ENV=production).
@@ -58,19 +141,37 @@ const envSchema = z.object({
    * entitlement changes reach every replica within this time.
    */
   ACCESS_CACHE_SECONDS: z.coerce.number().min(0).max(5).default(3),
+  /**
+   * Milliseconds the gateway gives one GraphQL request, from arrival to answer; past it the
+   * client gets 504 GATEWAY_TIMEOUT and the request's subgraph fetches are aborted.
+   */
+  GATEWAY_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(300_000).default(10_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
 });
 
 export type Config = Readonly<{
-  database: Readonly<{ url: string | undefined; appPassword: string; poolSize: number }>;
+  database: Readonly<{
+    /** Admin connection string (DATABASE_URL). */
+    url: string | undefined;
+    /** Application-role connection string (DATABASE_APP_URL). */
+    appUrl: string | undefined;
+    /** Undefined only in production when DATABASE_APP_PASSWORD is unset (see `requireAppPassword`). */
+    appPassword: string | undefined;
+    bindingKey: string | undefined;
+    statementTimeoutMs: number;
+    poolSize: number;
+  }>;
   dataDir: string;
   host: string;
   ports: Readonly<Record<ServiceName, number>>;
   subgraphUrls: Readonly<Record<SubgraphName, string>>;
-  context: Readonly<{ signingSecret: string | undefined; ttlSeconds: number }>;
+  /** Context signing keys as PEM text (PKCS8 private, SPKI public); unset: generated in the data folder. */
+  context: Readonly<{ signingKey: string | undefined; verifyKey: string | undefined; ttlSeconds: number }>;
   auth: AuthConfig;
   accessCacheSeconds: number;
+  /** GATEWAY_REQUEST_TIMEOUT_MS: the gateway's deadline for one GraphQL request. */
+  gatewayRequestTimeoutMs: number;
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
   env: z.infer<typeof envSchema>['NODE_ENV'];
 }>;
@@ -96,6 +197,12 @@ export class ConfigError extends Error {
   }
 }
 
+/** The application role's password, for the code that sets or derives it; ConfigError when production left it unset. */
+export function requireAppPassword(config: Config): string {
+  if (config.database.appPassword) return config.database.appPassword;
+  throw new ConfigError([{ variable: 'DATABASE_APP_PASSWORD', message: 'required in production to set or derive the application role\'s credentials' }]);
+}
+
 /** Parses and freezes the configuration from `env` (defaults to `process.env`). */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = envSchema.safeParse(env);
@@ -111,8 +218,21 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (!e.AUTH_JWKS_URL && e.NODE_ENV === 'production') {
     throw new ConfigError([{ variable: 'AUTH_JWKS_URL', message: 'required in production (the development issuer is for local use only)' }]);
   }
+  if (e.NODE_ENV === 'production' && e.DATABASE_APP_PASSWORD === DEV_APP_PASSWORD) {
+    throw new ConfigError([{ variable: 'DATABASE_APP_PASSWORD', message: 'the development default is refused in production: set a password of your own' }]);
+  }
+  if (e.NODE_ENV === 'production' && e.DATABASE_URL && !e.DATABASE_APP_PASSWORD) {
+    throw new ConfigError([{ variable: 'DATABASE_APP_PASSWORD', message: 'required in production with DATABASE_URL (it sets the application role\'s password)' }]);
+  }
   return deepFreeze({
-    database: { url: e.DATABASE_URL, appPassword: e.DATABASE_APP_PASSWORD, poolSize: e.DATABASE_POOL_SIZE },
+    database: {
+      url: e.DATABASE_URL,
+      appUrl: e.DATABASE_APP_URL,
+      appPassword: e.DATABASE_APP_PASSWORD ?? (e.NODE_ENV === 'production' ? undefined : DEV_APP_PASSWORD),
+      bindingKey: e.DATABASE_BINDING_KEY,
+      statementTimeoutMs: e.DATABASE_STATEMENT_TIMEOUT_MS,
+      poolSize: e.DATABASE_POOL_SIZE,
+    },
     dataDir: path.resolve(e.CAREGRAPH_DATA_DIR),
     host: e.HOST,
     ports: {
@@ -128,11 +248,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       'clinical-ops': e.CLINICAL_OPS_URL,
       observability: e.OBSERVABILITY_URL,
     },
-    context: { signingSecret: e.CONTEXT_SIGNING_SECRET, ttlSeconds: e.CONTEXT_TTL_SECONDS },
+    context: { signingKey: e.CONTEXT_SIGNING_KEY, verifyKey: e.CONTEXT_VERIFY_KEY, ttlSeconds: e.CONTEXT_TTL_SECONDS },
     auth: e.AUTH_JWKS_URL
       ? { mode: 'jwks', jwksUrl: e.AUTH_JWKS_URL, issuer: e.AUTH_ISSUER, audience: e.AUTH_AUDIENCE }
       : { mode: 'dev', issuer: e.AUTH_ISSUER, audience: e.AUTH_AUDIENCE },
     accessCacheSeconds: e.ACCESS_CACHE_SECONDS,
+    gatewayRequestTimeoutMs: e.GATEWAY_REQUEST_TIMEOUT_MS,
     logLevel: e.LOG_LEVEL,
     env: e.NODE_ENV,
   });

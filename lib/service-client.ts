@@ -1,21 +1,19 @@
 /**
- * Service-to-service reads: GET an internal route of a subgraph with a signed *service*
- * context addressed to it. The token is reused for half its lifetime.
+ * Service-to-service calls: a request to an internal route of a subgraph with a signed
+ * *service* context addressed to it. Runs in the gateway, so it signs with the gateway's key.
  */
 import { randomUUID } from 'node:crypto';
 import type { SubgraphName } from './config.js';
-import { CONTEXT_HEADER, type ContextSigner, type TenantContext } from './tenant-context.js';
+import { currentRequestContext } from './request-context.js';
+import { CONTEXT_HEADER, REQUEST_ID_HEADER, type ContextSigner, type TenantContext } from './tenant-context.js';
 
 const TIMEOUT_MS = 2_000;
 
 export class ServiceClient {
-  private readonly tokens = new Map<string, { token: Promise<string>; renewAt: number }>();
-
   constructor(
     private readonly service: string,
     private readonly signer: ContextSigner,
     private readonly urls: Readonly<Record<SubgraphName, string>>,
-    private readonly ttlSeconds: number,
   ) {}
 
   /** Reads from an internal route. */
@@ -32,21 +30,12 @@ export class ServiceClient {
   }
 
   private async call<T>(subgraph: SubgraphName, route: string, url: URL, init: { method: string; body?: string; headers?: Record<string, string> }): Promise<T> {
-    const response = await fetch(url, {
-      ...init,
-      headers: { ...init.headers, [CONTEXT_HEADER]: await this.token(subgraph) },
-      signal: AbortSignal.timeout(TIMEOUT_MS),
-    });
-    if (!response.ok) throw new Error(`${subgraph} /internal/${route} answered ${response.status}`);
-    return (await response.json()) as T;
-  }
-
-  private token(audience: string): Promise<string> {
-    const now = Date.now();
-    const cached = this.tokens.get(audience);
-    if (cached && cached.renewAt > now) return cached.token;
+    // A fresh context per call, bound to its own request id like every forwarded context: a
+    // signature costs tens of microseconds, and the callers cache what they read.
+    const requestId = randomUUID();
     const context: TenantContext = {
-      requestId: randomUUID(),
+      requestId,
+      correlationId: currentRequestContext()?.requestId ?? null,
       access: 'platform',
       tenantId: null,
       principal: { id: this.service, kind: 'service' },
@@ -54,8 +43,12 @@ export class ServiceClient {
       scopes: [],
       entitlements: [],
     };
-    const token = this.signer.sign(context, audience);
-    this.tokens.set(audience, { token, renewAt: now + (this.ttlSeconds * 1000) / 2 });
-    return token;
+    const response = await fetch(url, {
+      ...init,
+      headers: { ...init.headers, [CONTEXT_HEADER]: await this.signer.sign(context, subgraph), [REQUEST_ID_HEADER]: requestId },
+      signal: AbortSignal.timeout(TIMEOUT_MS),
+    });
+    if (!response.ok) throw new Error(`${subgraph} /internal/${route} answered ${response.status}`);
+    return (await response.json()) as T;
   }
 }

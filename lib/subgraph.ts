@@ -1,7 +1,8 @@
 /**
  * What every subgraph shares: its definition shape, the per-request context, and the start-up
- * path (migrate as owner, pool as the application role, verify the forwarded tenant context
- * before any execution). Each subgraph folder exports `{ name, typeDefs, resolvers, start }`.
+ * path (pool as the application role, verify the forwarded tenant context before any
+ * execution; migrations run before, as the owner role, in `npm start` or `npm run migrate`).
+ * Each subgraph folder exports `{ name, typeDefs, resolvers, start }`.
  */
 import { ApolloServer, type ApolloServerPlugin, type BaseContext } from '@apollo/server';
 import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
@@ -9,13 +10,13 @@ import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
 import type { DocumentNode } from 'graphql';
 import type { Config, SubgraphName } from './config.js';
-import { appUrl, Database, migrate } from './db/index.js';
-import { CareGraphError, ContextInvalidError, ErrorCode, HTTP_STATUS, maskError } from './errors.js';
+import { applicationUrl, Database, resolveBindingKey } from './db/index.js';
+import { CareGraphError, ErrorCode, HTTP_STATUS, maskError } from './errors.js';
 import { errorBody, listenApollo, type PlainRoute } from './http/apollo-http.js';
 import { enforcePolicies, type PhiRead } from './policy/enforce.js';
 import { createLogger, type Logger } from './logger.js';
 import { currentRequestContext, runWithRequestContext } from './request-context.js';
-import { CONTEXT_HEADER, createContextSigner, type TenantContext } from './tenant-context.js';
+import { createContextVerifier, type ContextVerifier, type TenantContext } from './tenant-context.js';
 
 /** The GraphQL context of a subgraph request. */
 export interface SubgraphContext<Loaders> {
@@ -51,8 +52,12 @@ export type InternalRoute = (params: URLSearchParams, db: Database, caller: Tena
 
 export interface StartOptions {
   config: Config;
-  /** Admin connection string for migrations; defaults to DATABASE_URL. */
-  adminUrl?: string;
+  /**
+   * The application role's connection string; defaults to DATABASE_APP_URL (or one derived
+   * from DATABASE_URL and DATABASE_APP_PASSWORD). Migrations are not the subgraph's job:
+   * `npm start` and `npm run migrate` run them as the owner role.
+   */
+  databaseUrl?: string;
   /** Port to listen on; defaults to the configured one (0 picks a free port). */
   port?: number;
 }
@@ -66,21 +71,28 @@ export interface RunningService {
   close(): Promise<void>;
 }
 
-/** Applies the subgraph's migrations and opens its application-role pool. */
+/**
+ * Opens the subgraph's application-role pool and checks that the database accepts its
+ * credentials and binding key. (`migrationsDir` is for `npm run migrate`, not used here.)
+ */
 export async function openSubgraphDatabase(
   definition: Pick<SubgraphDefinition<unknown>, 'dbSchema' | 'migrationsDir' | 'name'>,
   options: StartOptions,
 ): Promise<Database> {
-  const adminUrl = options.adminUrl ?? options.config.database.url;
-  if (!adminUrl) {
-    throw new Error(`DATABASE_URL is required to start the ${definition.name} subgraph on its own (npm start provides it)`);
-  }
-  await migrate(adminUrl, { schema: definition.dbSchema, directory: definition.migrationsDir });
-  return new Database({
-    url: appUrl(adminUrl, options.config.database.appPassword),
+  const { config } = options;
+  const db = new Database({
+    url: options.databaseUrl ?? applicationUrl(config, definition.name),
     schema: definition.dbSchema,
-    poolSize: options.config.database.poolSize,
+    poolSize: config.database.poolSize,
+    bindingKey: resolveBindingKey(config),
   });
+  try {
+    await db.verify();
+  } catch (error) {
+    await db.close();
+    throw error;
+  }
+  return db;
 }
 
 /** Starts an Apollo subgraph (tenancy, erp, clinical-ops). */
@@ -91,7 +103,7 @@ export async function startApolloSubgraph<Loaders>(
   const { config } = options;
   const logger = createLogger(definition.name, config.logLevel);
   const db = await openSubgraphDatabase(definition, options);
-  const signer = createContextSigner(config);
+  const verifier = createContextVerifier(config);
   const server = new ApolloServer<SubgraphContext<Loaders>>({
     schema: enforcePolicies<SubgraphContext<Loaders>>(
       buildSubgraphSchema({ typeDefs: definition.typeDefs, resolvers: definition.resolvers }),
@@ -114,13 +126,16 @@ export async function startApolloSubgraph<Loaders>(
     {
       server,
       async createContext(req) {
-        const tenant = await signer.verify(req.headers[CONTEXT_HEADER], definition.name);
+        // A service context is refused here: it opens every tenant and belongs on internal routes.
+        const tenant = verifier.verify(req.headers, definition.name, 'graphql');
         return { tenant, db, loaders: definition.createLoaders(db, tenant) };
       },
       around: (context, fn) => runWithRequestContext(context.tenant, fn),
+      onError: (error, { requestId, context }) =>
+        logger.error({ err: safeErrorFields(error), requestId: context?.tenant.requestId ?? requestId }, 'request failed'),
       routes: {
         '/healthz': async () => ({ status: 200, body: { status: 'ok', service: definition.name } }),
-        ...internalRoutes(definition.name, definition.internalRoutes ?? {}, signer, db),
+        ...internalRoutes(definition.name, definition.internalRoutes ?? {}, verifier, db),
       },
     },
     config.host,
@@ -143,15 +158,14 @@ export async function startApolloSubgraph<Loaders>(
 function internalRoutes(
   audience: string,
   routes: Record<string, InternalRoute>,
-  signer: ReturnType<typeof createContextSigner>,
+  verifier: ContextVerifier,
   db: Database,
 ): Record<string, PlainRoute> {
   const wrapped: Record<string, PlainRoute> = {};
   for (const [name, route] of Object.entries(routes)) {
     wrapped[`/internal/${name}`] = async (req, body) => {
       try {
-        const caller = await signer.verify(req.headers[CONTEXT_HEADER], audience);
-        if (caller.principal.kind !== 'service') throw new ContextInvalidError('Internal routes answer services only');
+        const caller = verifier.verify(req.headers, audience, 'internal');
         const params = new URL(req.url ?? '/', 'http://localhost').searchParams;
         return { status: 200, body: await runWithRequestContext(caller, () => route(params, db, caller, body)) };
       } catch (error) {

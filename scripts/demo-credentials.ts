@@ -30,7 +30,29 @@ export interface DemoCredentials {
   };
 }
 
+/** What demo material `npm start` provides; `notice` says why when it provides none. */
+export interface DemoPlan {
+  /** Seed the demo fleet (only into an empty database). */
+  seed: boolean;
+  /** Issue demo tokens and a partner API key, and write them to the data folder. */
+  credentials: boolean;
+  notice?: string;
+}
+
+/**
+ * Demo data and demo credentials are for a developer's machine: never in production, where
+ * a demo partner key would be a real key to real data.
+ */
+export function demoPlan(env: Config['env'], tenantsInDatabase: number): DemoPlan {
+  if (env === 'production') {
+    return { seed: false, credentials: false, notice: 'NODE_ENV=production: no demo data is seeded and no demo credentials are issued' };
+  }
+  return { seed: tenantsInDatabase === 0, credentials: true };
+}
+
+/** Issues the demo credentials (refused in production, see `demoPlan`). */
 export async function createDemoCredentials(config: Config, adminUrl: string, gatewayUrl: string): Promise<DemoCredentials> {
+  if (!demoPlan(config.env, 1).credentials) throw new Error('Demo credentials are never issued when NODE_ENV=production');
   const partner = DEMO_PARTNERS[0]!;
   const { a, b, attributed, apiKey } = await asOwner(
     adminUrl,
@@ -75,6 +97,13 @@ export async function createDemoCredentials(config: Config, adminUrl: string, ga
 /** Writes the credentials readable by the current user only. */
 export function writeDemoCredentials(config: Config, credentials: DemoCredentials): string {
   const file = path.join(config.dataDir, 'demo-credentials.json');
+  // `mode` applies only when the file is created, and one written by an earlier version may be
+  // 0644: narrowed before the new tokens go in, so they are never readable by others.
+  try {
+    fs.chmodSync(file, 0o600);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
   fs.writeFileSync(file, JSON.stringify(credentials, null, 2) + '\n', { mode: 0o600 });
   return file;
 }

@@ -13,8 +13,8 @@ import { seedObservability } from '../subgraphs/observability/seed.js';
 import * as tenancy from '../subgraphs/tenancy/index.js';
 import { seedTenancy } from '../subgraphs/tenancy/seed.js';
 import * as gateway from '../gateway/index.js';
-import type { Config, SubgraphName } from '../lib/config.js';
-import { migrate } from '../lib/db/index.js';
+import { requireAppPassword, type Config, type SubgraphName } from '../lib/config.js';
+import { appUrl, migrate } from '../lib/db/index.js';
 import { asOwner } from '../lib/db/owner.js';
 import { demoFleet } from '../lib/demo/fleet.js';
 import type { RunningService, StartOptions } from '../lib/subgraph.js';
@@ -76,11 +76,16 @@ export interface InProcessPlatform {
   close(): Promise<void>;
 }
 
-/** Starts the four subgraphs and the gateway in this process (ports 0: free ports). */
-export async function startInProcess(config: Config, adminUrl: string, fixedPorts = false): Promise<InProcessPlatform> {
+/**
+ * Starts the four subgraphs and the gateway in this process (ports 0: free ports), on a
+ * database that is already migrated. `databaseUrl` names the database (admin or application
+ * URL alike): the subgraphs connect to it as the application role with the configured password.
+ */
+export async function startInProcess(config: Config, databaseUrl: string, fixedPorts = false): Promise<InProcessPlatform> {
+  const url = appUrl(databaseUrl, requireAppPassword(config));
   const entries = await Promise.all(
     (Object.keys(SUBGRAPHS) as SubgraphName[]).map(async (name) => {
-      const service = await SUBGRAPHS[name].start({ config, adminUrl, port: fixedPorts ? undefined : 0 });
+      const service = await SUBGRAPHS[name].start({ config, databaseUrl: url, port: fixedPorts ? undefined : 0 });
       return [name, service] as const;
     }),
   );

@@ -1,7 +1,9 @@
 /**
  * Starts one service in this process: `npm run service -- <gateway|tenancy|erp|clinical-ops|observability>`.
- * Configuration comes from the environment (see README); subgraphs need DATABASE_URL.
- * This is how services run in a real deployment, and how `npm start` runs each of them.
+ * Configuration comes from the environment (see README); subgraphs need DATABASE_APP_URL (or
+ * DATABASE_URL and DATABASE_APP_PASSWORD to derive it) on a database that is already migrated
+ * (`npm run migrate`); the gateway needs no database. This is how services run in a real
+ * deployment, and how `npm start` runs each of them.
  */
 import { ConfigError, loadConfig, type Config } from '../lib/config.js';
 import type { RunningService } from '../lib/subgraph.js';

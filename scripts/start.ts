@@ -1,16 +1,18 @@
 /**
  * `npm start`: the whole platform on this machine. Starts (or connects to) PostgreSQL,
- * migrates, seeds the demo fleet when the database is empty, runs the four subgraphs and the
- * gateway as separate processes, and prints where to go. Ctrl-C stops everything; the data
- * stays in the data folder for the next start.
+ * migrates as the owner role, seeds the demo fleet when the database is empty (never in
+ * production), runs the four subgraphs and the gateway as separate processes with only the
+ * credentials each needs (see service-env.ts), and prints where to go. Ctrl-C stops
+ * everything; the data stays in the data folder for the next start.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { ConfigError, loadConfig, SUBGRAPH_NAMES, type Config } from '../lib/config.js';
-import { openDatabaseServer, type DatabaseServer } from '../lib/db/index.js';
+import { ConfigError, loadConfig, requireAppPassword, SUBGRAPH_NAMES, type ServiceName } from '../lib/config.js';
+import { appUrl, openDatabaseServer } from '../lib/db/index.js';
 import { ROOT } from '../lib/federation/compose.js';
-import { createDemoCredentials, writeDemoCredentials } from './demo-credentials.js';
+import { createDemoCredentials, demoPlan, writeDemoCredentials } from './demo-credentials.js';
 import { migrateAll, seedDemo, tenantCount } from './platform.js';
+import { contextVerifyKeyOf, serviceEnv } from './service-env.js';
 
 const DEMO_TENANTS = 40;
 const READY_TIMEOUT_MS = 90_000;
@@ -23,6 +25,7 @@ async function main(): Promise<void> {
   const database = await openDatabaseServer(config);
   const children: ChildProcess[] = [];
   let stopping = false;
+  let plan = demoPlan(config.env, 0);
 
   const stop = async (code: number) => {
     if (stopping) return;
@@ -39,12 +42,21 @@ async function main(): Promise<void> {
   try {
     const applied = await migrateAll(database.adminUrl);
     log(applied.length ? `applied migrations: ${applied.join(', ')}` : 'database schema up to date');
-    if ((await tenantCount(database.adminUrl)) === 0) {
+    plan = demoPlan(config.env, await tenantCount(database.adminUrl));
+    if (plan.notice) log(plan.notice);
+    if (plan.seed) {
       log(`seeding the demo fleet (${DEMO_TENANTS} tenants)`);
       await seedDemo(database.adminUrl, { tenants: DEMO_TENANTS });
     }
-    for (const service of [...SUBGRAPH_NAMES, 'gateway']) {
-      const child = spawnService(service, config, database);
+    // Services get the application role only; the admin URL stays in this process.
+    const applicationUrl = appUrl(database.adminUrl, requireAppPassword(config));
+    for (const service of [...SUBGRAPH_NAMES, 'gateway'] as const) {
+      const child = spawnService(service, serviceEnv(service, process.env, {
+          appUrl: applicationUrl,
+          dataDir: config.dataDir,
+          logLevel: config.logLevel,
+          contextVerifyKey: contextVerifyKeyOf(config),
+        }));
       child.on('exit', (code, signal) => {
         if (!stopping) {
           console.error(`[caregraph] ${service} exited (${signal ?? `code ${code}`}); stopping the platform`);
@@ -60,6 +72,11 @@ async function main(): Promise<void> {
     return;
   }
   const base = `http://${displayHost(config.host)}:${config.ports.gateway}`;
+  if (!plan.credentials) {
+    log(`ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    console.log(`\n  GraphQL API   ${base}/graphql\n  Health        ${base}/healthz   ${base}/readyz\n`);
+    return;
+  }
   let credentialsFile: string;
   try {
     credentialsFile = writeDemoCredentials(config, await createDemoCredentials(config, database.adminUrl, `${base}/graphql`));
@@ -86,11 +103,10 @@ async function main(): Promise<void> {
 `);
 }
 
-function spawnService(service: string, config: Config, database: DatabaseServer): ChildProcess {
+function spawnService(service: ServiceName, env: NodeJS.ProcessEnv): ChildProcess {
   return spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'scripts', 'service.ts'), service], {
     cwd: ROOT,
-    // Children share the data folder (signing secret) and reach the database the parent opened.
-    env: { ...process.env, DATABASE_URL: database.adminUrl, CAREGRAPH_DATA_DIR: config.dataDir, LOG_LEVEL: config.logLevel },
+    env,
     stdio: ['ignore', 'inherit', 'inherit'],
   });
 }

@@ -6,6 +6,7 @@
  * scratch database on the benchmark's server.
  */
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -71,7 +72,9 @@ async function timeNpmStart(dataDir: string): Promise<number> {
   };
   // The embedded database is what is being timed, whatever server the caller uses.
   delete env.DATABASE_URL;
-  delete env.CONTEXT_SIGNING_SECRET;
+  // Keys come from the data folder; a signing key in the caller's environment must not leak in.
+  delete env.CONTEXT_SIGNING_KEY;
+  delete env.CONTEXT_VERIFY_KEY;
 
   // npm start's output goes to a file beside the data folder, kept only when something fails.
   const logFile = path.join(path.dirname(dataDir), `${path.basename(dataDir)}.log`);
@@ -139,7 +142,8 @@ async function timeSeed(adminUrl: string, appPassword: string, tenants: number):
     const url = new URL(adminUrl);
     url.pathname = `/${database}`;
     try {
-      await ensureRoles(url.toString(), appPassword);
+      // No service uses this scratch database: any binding key will do.
+      await ensureRoles(url.toString(), { appPassword, bindingKey: randomBytes(32).toString('base64url'), statementTimeoutMs: 5000 });
       await migrateAll(url.toString());
       const started = performance.now();
       await seedDemo(url.toString(), { tenants });

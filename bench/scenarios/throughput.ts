@@ -6,8 +6,7 @@
  */
 import path from 'node:path';
 import type { Config } from '../../lib/config.js';
-import { CONTEXT_HEADER } from '../../lib/tenant-context.js';
-import type { PresignedContexts } from '../contexts.js';
+import { presignedHeaders, type PresignedContexts } from '../contexts.js';
 import { baselineHeaders, caregraphHeaders, scopeKey } from '../credentials.js';
 import type { Mode } from '../modes.js';
 import { startChild, type ChildHandle } from '../processes/child.js';
@@ -115,10 +114,9 @@ async function requestFor(
   context: ThroughputContext,
 ): Promise<PreparedRequest> {
   if (target === 'subgraph') {
-    const token = context.contexts[scopeKey(operation.scope)]!.tenancy;
     return {
       url: context.subgraphs.ready.urls.tenancy,
-      headers: { [CONTEXT_HEADER]: token },
+      headers: presignedHeaders(context.contexts, scopeKey(operation.scope), 'tenancy'),
       body: JSON.stringify({ query: operation.floor.query, variables: operation.floor.variables }),
     };
   }

@@ -9,8 +9,7 @@ import { ApolloServer } from '@apollo/server';
 import { startStandaloneServer } from '@apollo/server/standalone';
 import type { SubgraphName } from '../../lib/config.js';
 import { readCommittedSupergraph } from '../../lib/federation/compose.js';
-import { CONTEXT_HEADER } from '../../lib/tenant-context.js';
-import type { PresignedContexts } from '../contexts.js';
+import { presignedHeaders, type PresignedContexts } from '../contexts.js';
 import { scopeKeyOfHeader } from '../credentials.js';
 
 export interface BaselineOptions {
@@ -30,8 +29,10 @@ export async function startApolloBaseline(options: BaselineOptions): Promise<{ u
       new RemoteGraphQLDataSource<BaselineContext>({
         url: options.subgraphUrls[name as SubgraphName],
         willSendRequest({ request, context }) {
-          const token = context.scope ? options.contexts[context.scope]?.[name as SubgraphName] : undefined;
-          if (token) request.http?.headers.set(CONTEXT_HEADER, token);
+          // The context and the request id it is bound to travel together, as from CareGraph's gateway.
+          for (const [header, value] of Object.entries(presignedHeaders(options.contexts, context.scope, name as SubgraphName))) {
+            request.http?.headers.set(header, value);
+          }
         },
       }),
   });

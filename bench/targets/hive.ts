@@ -16,8 +16,8 @@ import { createGatewayRuntime } from '@graphql-hive/gateway';
 import type { SubgraphName } from '../../lib/config.js';
 import { SUBGRAPH_NAMES } from '../../lib/config.js';
 import { readCommittedSupergraph } from '../../lib/federation/compose.js';
-import { CONTEXT_HEADER } from '../../lib/tenant-context.js';
 import { scopeKeyOfHeader } from '../credentials.js';
+import { presignedHeaders } from '../contexts.js';
 import type { BaselineOptions } from './apollo.js';
 
 export async function startHiveBaseline(options: BaselineOptions): Promise<{ url: string; close(): Promise<void> }> {
@@ -27,10 +27,11 @@ export async function startHiveBaseline(options: BaselineOptions): Promise<{ url
       SUBGRAPH_NAMES.map((name) => [name, { location: options.subgraphUrls[name], options: { deduplicateInflightRequests: false } }]),
     ),
     logging: 'error',
+    // Its request-id plugin would overwrite the x-request-id our pre-signed contexts are bound to.
+    requestId: false,
     propagateHeaders: {
       fromClientToSubgraphs({ request, subgraphName }) {
-        const token = options.contexts[scopeKeyOfHeader(request.headers.get('x-tenant-id'))]?.[subgraphName as SubgraphName];
-        return token ? { [CONTEXT_HEADER]: token } : {};
+        return presignedHeaders(options.contexts, scopeKeyOfHeader(request.headers.get('x-tenant-id')), subgraphName as SubgraphName);
       },
     },
   });

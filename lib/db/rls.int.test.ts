@@ -1,11 +1,13 @@
 /**
  * Row-level security, checked as the application role with plain SQL (no WHERE clauses): a
  * transaction bound to tenant A sees none of tenant B's rows, one with no tenant sees nothing,
- * and every tenant-owned table of every subgraph is covered by a policy.
+ * and every tenant-owned table of every subgraph is covered by a policy whose helper calls are
+ * evaluated once per statement. (Forged bindings: binding.int.test.ts.)
  */
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { adminClient, appClient } from '../../test/support/platform.js';
+import { adminClient, appClient, bindTransaction } from '../../test/support/platform.js';
+import type { BindingAccess } from './binding.js';
 
 let admin: pg.Client;
 let app: pg.Client;
@@ -33,13 +35,10 @@ afterAll(async () => {
   await admin?.end();
 });
 
-async function asApp<T>(settings: { tenantId?: string; access?: string }, work: () => Promise<T>): Promise<T> {
+async function asApp<T>(settings: { tenantId?: string; access?: BindingAccess }, work: () => Promise<T>): Promise<T> {
   await app.query('BEGIN');
   try {
-    await app.query("SELECT set_config('caregraph.tenant_id', $1, true), set_config('caregraph.access', $2, true)", [
-      settings.tenantId ?? '',
-      settings.access ?? '',
-    ]);
+    if (settings.access) await bindTransaction(app, { access: settings.access, tenantId: settings.tenantId ?? '' });
     return await work();
   } finally {
     await app.query('ROLLBACK');
@@ -57,7 +56,21 @@ describe('row-level security', () => {
            FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2`,
         [schema, table],
       );
-      expect({ table: `${schema}.${table}`, ...rows[0] }).toEqual({ table: `${schema}.${table}`, enabled: true, policies: 1 });
+      expect({ table: `${schema}.${table}`, enabled: rows[0].enabled }).toEqual({ table: `${schema}.${table}`, enabled: true });
+      expect(rows[0].policies, `${schema}.${table}`).toBeGreaterThanOrEqual(1);
+    }
+  });
+
+  it('calls the binding helpers only as InitPlans, once per statement (not once per row)', async () => {
+    const { rows } = await admin.query<{ policy: string; expression: string }>(
+      `SELECT schemaname || '.' || tablename || ' ' || policyname AS policy, coalesce(qual, '') || ' ' || coalesce(with_check, '') AS expression
+         FROM pg_policies WHERE schemaname IN ('tenancy', 'erp', 'clinical_ops', 'observability')`,
+    );
+    expect(rows.length).toBeGreaterThanOrEqual(10);
+    for (const { policy, expression } of rows) {
+      const calls = expression.match(/caregraph\.\w+\(\)/g) ?? [];
+      const initPlans = expression.match(/\(\s*SELECT caregraph\.\w+\(\)/g) ?? [];
+      expect(initPlans.length, `${policy}: ${expression}`).toBe(calls.length);
     }
   });
 

@@ -3,10 +3,13 @@
  *
  * - `caregraph_owner` owns every schema and table and runs migrations (NOLOGIN: the admin
  *   connection assumes it with SET ROLE).
- * - `caregraph_app` is the only role requests use: LOGIN, NOSUPERUSER, NOBYPASSRLS, and every
- *   tenant-owned table has a policy that limits it to the tenant set for the transaction.
+ * - `caregraph_app` is the only role requests use: LOGIN, NOSUPERUSER, NOBYPASSRLS, statement
+ *   and idle-in-transaction timeouts, and every tenant-owned table has a policy that limits it
+ *   to the tenant its transaction is bound to (see binding.ts).
  */
 import pg from 'pg';
+import { ConfigError, requireAppPassword, type Config } from '../config.js';
+import { bindingPads, resolveBindingKey } from './binding.js';
 
 export const OWNER_ROLE = 'caregraph_owner';
 export const APP_ROLE = 'caregraph_app';
@@ -15,41 +18,69 @@ export const SHARED_SCHEMA = 'caregraph';
 
 const DUPLICATE_CODES = new Set(['42710', '23505', '42P06']);
 
-/** Creates or updates both roles and the helper functions; safe to run concurrently and repeatedly. */
-export async function ensureRoles(adminUrl: string, appPassword: string): Promise<void> {
+/** What `ensureRoles` writes: the application role's password and limits, and the binding key. */
+export interface RoleSettings {
+  appPassword: string;
+  /** Key of the tenant bindings (see binding.ts); every subgraph must use the same. */
+  bindingKey: string;
+  /** statement_timeout and idle_in_transaction_session_timeout of the application role. */
+  statementTimeoutMs: number;
+}
+
+/** The role settings of this configuration (generates the binding key file when needed). */
+export function roleSettings(config: Config): RoleSettings {
+  return {
+    appPassword: requireAppPassword(config),
+    bindingKey: resolveBindingKey(config),
+    statementTimeoutMs: config.database.statementTimeoutMs,
+  };
+}
+
+/**
+ * Creates or updates both roles, the binding key and the helper functions of the database
+ * `adminUrl` names; safe to run concurrently and repeatedly.
+ */
+export async function ensureRoles(adminUrl: string, settings: RoleSettings): Promise<void> {
   const client = new pg.Client({ connectionString: adminUrl });
   await client.connect();
   try {
     await ignoreDuplicate(client, `CREATE ROLE ${OWNER_ROLE} NOLOGIN`);
     await ignoreDuplicate(client, `CREATE ROLE ${APP_ROLE} LOGIN`);
     await client.query(
-      `ALTER ROLE ${APP_ROLE} WITH LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE PASSWORD ${client.escapeLiteral(appPassword)}`,
+      `ALTER ROLE ${APP_ROLE} WITH LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE PASSWORD ${client.escapeLiteral(settings.appPassword)}`,
     );
     // Lets a non-superuser admin assume the owner role; a no-op for superusers.
     await ignoreDuplicate(client, `GRANT ${OWNER_ROLE} TO CURRENT_USER`);
     const { rows } = await client.query<{ db: string }>('SELECT current_database() AS db');
-    await client.query(`GRANT CONNECT ON DATABASE ${client.escapeIdentifier(rows[0]!.db)} TO ${APP_ROLE}`);
+    const database = client.escapeIdentifier(rows[0]!.db);
+    await client.query(`GRANT CONNECT ON DATABASE ${database} TO ${APP_ROLE}`);
+    // Per database, like everything else here. The role may still raise them itself (SET is
+    // open to every role): they stop runaway queries, not a hostile connection.
+    const timeout = Math.trunc(settings.statementTimeoutMs);
+    await client.query(
+      `ALTER ROLE ${APP_ROLE} IN DATABASE ${database} SET statement_timeout = ${timeout};
+       ALTER ROLE ${APP_ROLE} IN DATABASE ${database} SET idle_in_transaction_session_timeout = ${timeout}`,
+    );
 
     await client.query('SELECT pg_advisory_lock(hashtext($1))', ['caregraph:roles']);
     try {
       await client.query(`CREATE SCHEMA IF NOT EXISTS ${SHARED_SCHEMA} AUTHORIZATION ${OWNER_ROLE}`);
       await client.query(`GRANT USAGE ON SCHEMA ${SHARED_SCHEMA} TO ${APP_ROLE}`);
-      // LANGUAGE sql + STABLE lets the planner inline these, so `tenant_id = current_tenant_id()`
-      // still uses the tenant_id indexes.
-      await client.query(`
-        CREATE OR REPLACE FUNCTION ${SHARED_SCHEMA}.current_tenant_id() RETURNS uuid
-          LANGUAGE sql STABLE PARALLEL SAFE
-          AS $$ SELECT nullif(current_setting('caregraph.tenant_id', true), '')::uuid $$;
-        CREATE OR REPLACE FUNCTION ${SHARED_SCHEMA}.current_partner_id() RETURNS uuid
-          LANGUAGE sql STABLE PARALLEL SAFE
-          AS $$ SELECT nullif(current_setting('caregraph.partner_id', true), '')::uuid $$;
-        CREATE OR REPLACE FUNCTION ${SHARED_SCHEMA}.platform_access() RETURNS boolean
-          LANGUAGE sql STABLE PARALLEL SAFE
-          AS $$ SELECT coalesce(current_setting('caregraph.access', true), '') = 'platform' $$;
-        ALTER FUNCTION ${SHARED_SCHEMA}.current_tenant_id() OWNER TO ${OWNER_ROLE};
-        ALTER FUNCTION ${SHARED_SCHEMA}.platform_access() OWNER TO ${OWNER_ROLE};
-        ALTER FUNCTION ${SHARED_SCHEMA}.current_partner_id() OWNER TO ${OWNER_ROLE};
-      `);
+      const pads = bindingPads(settings.bindingKey);
+      await client.query(`BEGIN; SET LOCAL ROLE ${OWNER_ROLE}`);
+      try {
+        await client.query(BINDING_KEY_TABLE);
+        await client.query(
+          `INSERT INTO ${SHARED_SCHEMA}.binding_key (inner_pad, outer_pad) VALUES ($1, $2)
+           ON CONFLICT (singleton) DO UPDATE SET inner_pad = excluded.inner_pad, outer_pad = excluded.outer_pad`,
+          [pads.inner, pads.outer],
+        );
+        await client.query(HELPER_FUNCTIONS);
+        await client.query('COMMIT');
+      } catch (error) {
+        await client.query('ROLLBACK');
+        throw error;
+      }
     } finally {
       await client.query('SELECT pg_advisory_unlock(hashtext($1))', ['caregraph:roles']);
     }
@@ -57,6 +88,67 @@ export async function ensureRoles(adminUrl: string, appPassword: string): Promis
     await client.end();
   }
 }
+
+/** The key, as HMAC's padded halves; no privilege for anyone but its owner. */
+const BINDING_KEY_TABLE = `
+  CREATE TABLE IF NOT EXISTS ${SHARED_SCHEMA}.binding_key (
+    singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+    inner_pad bytea NOT NULL CHECK (length(inner_pad) = 64),
+    outer_pad bytea NOT NULL CHECK (length(outer_pad) = 64)
+  );
+  REVOKE ALL ON ${SHARED_SCHEMA}.binding_key FROM PUBLIC, ${APP_ROLE};
+`;
+
+/** Raises the error of a binding that is present but not acceptable (called only then). */
+const REFUSE = `${SHARED_SCHEMA}.refuse_binding`;
+
+/**
+ * The check every helper starts with, on the transaction's `caregraph.binding` split into
+ * `p`, with the owner-only key `k`: no binding yields no row (no tenant: policies match
+ * nothing); one that is malformed, forged, made for another connection or expired raises
+ * insufficient_privilege, so that forgery is loud; otherwise `result` (text) is computed.
+ * CASE tries each condition in order, so the claims are read only once the MAC is verified.
+ */
+const verified = (result: string) => `
+  SELECT CASE
+           WHEN cardinality(p) <> 6 THEN ${REFUSE}('is malformed')
+           WHEN k.inner_pad IS NULL THEN ${REFUSE}('cannot be checked: no binding key (run npm run migrate)')
+           -- Compared as hashes, so that the time taken says nothing about a guessed prefix.
+           WHEN sha256(convert_to(p[6], 'UTF8'))
+                <> sha256(convert_to(encode(sha256(k.outer_pad || sha256(k.inner_pad || convert_to(array_to_string(p[1:5], '|'), 'UTF8'))), 'hex'), 'UTF8'))
+             THEN ${REFUSE}('is forged')
+           WHEN p[4] <> pg_backend_pid()::text THEN ${REFUSE}('was made for another connection')
+           WHEN p[5]::bigint < extract(epoch FROM now())
+             THEN ${REFUSE}('has expired (the clocks of the service and database hosts must agree within a minute)')
+           ELSE ${result}
+         END
+    FROM string_to_array(nullif(current_setting('caregraph.binding', true), ''), '|') AS p
+    LEFT JOIN ${SHARED_SCHEMA}.binding_key k ON true
+   WHERE p IS NOT NULL`;
+
+/**
+ * The three helpers keep the names and signatures the policies call. Each is one SQL
+ * function, SECURITY DEFINER (it runs as the owner, who alone reads the key) with a pinned
+ * search_path, so nothing the caller puts on its path is resolved inside; PARALLEL
+ * RESTRICTED because pg_backend_pid() differs in a parallel worker. They cannot be inlined:
+ * policies call them as `(SELECT caregraph.…())`, an InitPlan evaluated once per statement.
+ * (One function per helper rather than helpers over a shared verifier: one call layer fewer
+ * saves about a third of the check's cost, see docs/architecture.md.)
+ */
+const DEFINER = `LANGUAGE sql STABLE PARALLEL RESTRICTED SECURITY DEFINER SET search_path = pg_catalog, pg_temp`;
+const HELPER_FUNCTIONS = `
+  CREATE OR REPLACE FUNCTION ${REFUSE}(problem text) RETURNS text
+    LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp
+    AS $$ BEGIN RAISE EXCEPTION 'caregraph.binding %', problem USING ERRCODE = 'insufficient_privilege'; END $$;
+  REVOKE ALL ON FUNCTION ${REFUSE}(text) FROM PUBLIC;
+
+  CREATE OR REPLACE FUNCTION ${SHARED_SCHEMA}.current_tenant_id() RETURNS uuid ${DEFINER}
+    AS $$ SELECT (${verified(`CASE WHEN p[1] = 'tenant' THEN p[2] END`)})::uuid $$;
+  CREATE OR REPLACE FUNCTION ${SHARED_SCHEMA}.current_partner_id() RETURNS uuid ${DEFINER}
+    AS $$ SELECT (${verified(`CASE WHEN p[1] = 'partner' THEN p[3] END`)})::uuid $$;
+  CREATE OR REPLACE FUNCTION ${SHARED_SCHEMA}.platform_access() RETURNS boolean ${DEFINER}
+    AS $$ SELECT coalesce((${verified(`(p[1] = 'platform')::text`)})::boolean, false) $$;
+`;
 
 async function ignoreDuplicate(client: pg.Client, sql: string): Promise<void> {
   try {
@@ -73,4 +165,26 @@ export function appUrl(adminUrl: string, appPassword: string): string {
   url.username = APP_ROLE;
   url.password = appPassword;
   return url.toString();
+}
+
+/**
+ * Where a subgraph connects: DATABASE_APP_URL, or the application role's credentials on
+ * DATABASE_URL's server. ConfigError when neither is set, or when DATABASE_APP_URL names
+ * another role (an admin URL there would put superuser credentials in a service).
+ */
+export function applicationUrl(config: Config, service: string): string {
+  const { appUrl: configured, url: admin } = config.database;
+  if (configured) {
+    if (decodeURIComponent(new URL(configured).username) !== APP_ROLE) {
+      throw new ConfigError([{ variable: 'DATABASE_APP_URL', message: `must connect as ${APP_ROLE}, the application role` }]);
+    }
+    return configured;
+  }
+  if (admin) return appUrl(admin, requireAppPassword(config));
+  throw new ConfigError([
+    {
+      variable: 'DATABASE_APP_URL',
+      message: `the ${service} subgraph needs the application role's connection string: set DATABASE_APP_URL, or DATABASE_URL and DATABASE_APP_PASSWORD to derive it (npm start provides it)`,
+    },
+  ]);
 }

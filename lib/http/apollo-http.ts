@@ -1,16 +1,18 @@
 /**
- * A small node:http front for an ApolloServer: JSON body parsing with a size limit, a few
- * plain routes (health, JWKS, metrics), and a `createContext` step that may refuse the
- * request — with a registered error code and HTTP status — before GraphQL runs at all.
+ * A small node:http front for an ApolloServer: a few plain routes (health, JWKS, internal
+ * routes), and for GraphQL a `createContext` step that may refuse the request — with a
+ * registered error code and HTTP status — before the body is even read, a capped JSON body,
+ * an optional rewrite (the gateway's field policies) and an optional deadline.
  * The gateway and the Apollo subgraphs share it; it replaces startStandaloneServer, which
  * cannot refuse a request before execution or serve other routes.
  */
+import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { HeaderMap, type ApolloServer, type BaseContext } from '@apollo/server';
-import { CareGraphError, ErrorCode, HTTP_STATUS } from '../errors.js';
+import { BadUserInputError, CareGraphError, ErrorCode, GatewayTimeoutError, HTTP_STATUS, PayloadTooLargeError } from '../errors.js';
 
-const MAX_BODY_BYTES = 1_000_000;
+const DEFAULT_MAX_BODY_BYTES = 1_000_000;
 
 /** A route outside GraphQL. GET routes get no body; POST routes get the parsed JSON body (size-capped). */
 export type PlainRoute = (
@@ -18,10 +20,21 @@ export type PlainRoute = (
   body?: unknown,
 ) => Promise<{ status: number; body: unknown; headers?: Record<string, string> }>;
 
+/** What the HTTP layer knows of a GraphQL request before its context exists. */
+export interface RequestScope {
+  /** A fresh id for this request, named in 500 and 504 answers; the gateway adopts it as its request id. */
+  requestId: string;
+  /** Aborts when the request's deadline passes: work still running for it should stop. */
+  signal: AbortSignal;
+}
+
 export interface ApolloHttpOptions<TContext extends BaseContext> {
   server: ApolloServer<TContext>;
-  /** Builds the GraphQL context; throw a CareGraphError to refuse the request unexecuted. */
-  createContext: (req: http.IncomingMessage) => Promise<TContext>;
+  /**
+   * Builds the GraphQL context. It runs before the body is read, so an unauthenticated request
+   * costs no body parsing; throw a CareGraphError to refuse the request unexecuted.
+   */
+  createContext: (req: http.IncomingMessage, scope: RequestScope) => Promise<TContext>;
   /** Routes outside GraphQL, by exact path: GET, and POST with a JSON body (service-to-service writes). */
   routes?: Record<string, PlainRoute>;
   /** Wraps the GraphQL execution, e.g. to run it inside the request's AsyncLocalStorage. */
@@ -33,6 +46,12 @@ export interface ApolloHttpOptions<TContext extends BaseContext> {
    * GraphQL are refused, since they would bypass it.
    */
   rewrite?: (body: unknown, context: TContext) => Rewrite;
+  /** Largest request body accepted, in bytes (default 1 MB); a larger one gets 413 PAYLOAD_TOO_LARGE and is not read. */
+  maxBodyBytes?: number;
+  /** A GraphQL request not answered within this many milliseconds gets 504 GATEWAY_TIMEOUT and its scope's signal aborts. */
+  timeoutMs?: number;
+  /** Called once with every unexpected error; the client gets a masked 500 naming the request id. */
+  onError?: (error: unknown, request: { requestId: string; context?: TContext }) => void;
 }
 
 export type Rewrite =
@@ -46,6 +65,11 @@ export interface RunningHttpServer {
   close(): Promise<void>;
 }
 
+interface RequestState<TContext> {
+  requestId: string;
+  context?: TContext;
+}
+
 /** Starts the ApolloServer and listens on `host:port` (port 0 picks a free one). */
 export async function listenApollo<TContext extends BaseContext>(
   options: ApolloHttpOptions<TContext>,
@@ -53,26 +77,31 @@ export async function listenApollo<TContext extends BaseContext>(
   port: number,
 ): Promise<RunningHttpServer> {
   const graphqlPath = options.graphqlPath ?? '/graphql';
+  const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   await options.server.start();
+
+  const reportError = (error: unknown, state: RequestState<TContext>) => options.onError?.(error, { requestId: state.requestId, context: state.context });
   const server = http.createServer((req, res) => {
-    handle(req, res).catch((error: unknown) => {
-      sendJson(res, 500, errorBody(ErrorCode.InternalServerError, 'Internal server error'));
-      void error;
+    const state: RequestState<TContext> = { requestId: randomUUID() };
+    handle(req, res, state).catch((error: unknown) => {
+      reportError(error, state);
+      if (res.headersSent) res.destroy();
+      else sendJson(res, 500, errorBody(ErrorCode.InternalServerError, `Internal server error (request ${state.requestId})`, { requestId: state.requestId }));
     });
   });
   server.keepAliveTimeout = 65_000;
 
-  async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+  async function handle(req: http.IncomingMessage, res: http.ServerResponse, state: RequestState<TContext>): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const route = options.routes?.[url.pathname];
     if (route && (req.method === 'GET' || req.method === 'POST')) {
       let routeBody: unknown;
       if (req.method === 'POST') {
         try {
-          routeBody = await readJson(req);
+          routeBody = await readJson(req, maxBodyBytes);
         } catch (error) {
-          sendJson(res, 400, errorBody(ErrorCode.BadUserInput, (error as Error).message));
-          return;
+          if (!(error instanceof CareGraphError)) throw error;
+          return refuse(res, error, error instanceof PayloadTooLargeError);
         }
       }
       const result = await route(req, routeBody);
@@ -87,23 +116,33 @@ export async function listenApollo<TContext extends BaseContext>(
       sendJson(res, 405, errorBody(ErrorCode.BadUserInput, 'Send GraphQL requests with POST'), { allow: 'POST' });
       return;
     }
+    const controller = new AbortController();
+    const serving = serveGraphQL(req, res, url, state, controller.signal);
+    if (!options.timeoutMs) return serving;
+    const expired = await deadline(serving, options.timeoutMs, (late) => reportError(late, state));
+    if (!expired) return;
+    const timeout = new GatewayTimeoutError(undefined, { requestId: state.requestId });
+    controller.abort(timeout);
+    if (res.headersSent) res.destroy();
+    else refuse(res, timeout, true);
+  }
+
+  /** Serves one GraphQL request; writes nothing once `signal` has aborted (the deadline answered). */
+  async function serveGraphQL(req: http.IncomingMessage, res: http.ServerResponse, url: URL, state: RequestState<TContext>, signal: AbortSignal): Promise<void> {
+    let context: TContext;
     let body: unknown;
+    let bodyRead = req.method !== 'POST';
     try {
-      body = req.method === 'POST' ? await readJson(req) : undefined;
+      context = await options.createContext(req, { requestId: state.requestId, signal });
+      state.context = context;
+      if (!bodyRead) body = await readJson(req, maxBodyBytes);
+      bodyRead = true;
     } catch (error) {
-      sendJson(res, 400, errorBody(ErrorCode.BadUserInput, (error as Error).message));
+      if (!(error instanceof CareGraphError)) throw error;
+      if (!signal.aborted) refuse(res, error, !bodyRead);
       return;
     }
-    let context: TContext;
-    try {
-      context = await options.createContext(req);
-    } catch (error) {
-      if (error instanceof CareGraphError) {
-        sendJson(res, HTTP_STATUS[error.code], { errors: [{ message: error.message, extensions: error.extensions }] });
-        return;
-      }
-      throw error;
-    }
+    if (signal.aborted) return;
     let finish: ((result: Record<string, unknown>) => Record<string, unknown>) | undefined;
     if (options.rewrite) {
       const rewritten = options.rewrite(body, context);
@@ -124,6 +163,7 @@ export async function listenApollo<TContext extends BaseContext>(
         context: async () => context,
       });
     const response = await (options.around ? options.around(context, execute) : execute());
+    if (signal.aborted) return;
     for (const [key, value] of response.headers) res.setHeader(key, value);
     res.statusCode = response.status ?? 200;
     if (response.body.kind === 'complete') {
@@ -160,9 +200,38 @@ export async function listenApollo<TContext extends BaseContext>(
   };
 }
 
+/**
+ * Resolves true when `ms` pass before `work` settles, false when it finishes first; rejects
+ * with its error when it fails first. A failure after the deadline goes to `late`.
+ */
+function deadline(work: Promise<void>, ms: number, late: (error: unknown) => void): Promise<boolean> {
+  return new Promise((resolve, reject) => {
+    let expired = false;
+    const timer = setTimeout(() => {
+      expired = true;
+      resolve(true);
+    }, ms);
+    work.then(
+      () => {
+        clearTimeout(timer);
+        resolve(false);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        if (expired) late(error);
+        else reject(error);
+      },
+    );
+  });
+}
+
 /** The JSON shape of an error that ends a request before GraphQL runs. */
-export function errorBody(code: ErrorCode, message: string): { errors: { message: string; extensions: { code: ErrorCode } }[] } {
-  return { errors: [{ message, extensions: { code } }] };
+export function errorBody(
+  code: ErrorCode,
+  message: string,
+  extensions: Record<string, unknown> = {},
+): { errors: { message: string; extensions: { code: ErrorCode } & Record<string, unknown> }[] } {
+  return { errors: [{ message, extensions: { ...extensions, code } }] };
 }
 
 export function sendJson(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
@@ -171,18 +240,48 @@ export function sendJson(res: http.ServerResponse, status: number, body: unknown
   res.end(payload);
 }
 
-async function readJson(req: http.IncomingMessage): Promise<unknown> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES) throw new Error(`Request body exceeds ${MAX_BODY_BYTES} bytes`);
-    chunks.push(chunk as Buffer);
-  }
-  if (size === 0) return undefined;
-  try {
-    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
-  } catch {
-    throw new Error('Request body is not valid JSON');
-  }
+/**
+ * Answers a registered error. `close` when the request body was left unread: the connection
+ * is closed rather than kept alive, which would mean reading (and discarding) all of it.
+ */
+function refuse(res: http.ServerResponse, error: CareGraphError, close: boolean): void {
+  sendJson(res, HTTP_STATUS[error.code], { errors: [{ message: error.message, extensions: error.extensions }] }, close ? { connection: 'close' } : {});
+}
+
+/**
+ * Reads a JSON body of at most `limit` bytes. A declared length over the limit is refused
+ * before a byte is read; a streamed body is cut off as soon as it passes the limit.
+ */
+function readJson(req: http.IncomingMessage, limit: number): Promise<unknown> {
+  const tooLarge = () => new PayloadTooLargeError(`Request body exceeds ${limit} bytes`, { limit });
+  if (Number(req.headers['content-length']) > limit) return Promise.reject(tooLarge());
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const settle = (outcome: () => void) => {
+      req.off('data', onData).off('end', onEnd).off('error', onFailure).off('close', onFailure);
+      outcome();
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= limit) {
+        chunks.push(chunk);
+        return;
+      }
+      // Stop reading: the rest is never buffered; the answer closes the connection.
+      req.pause();
+      settle(() => reject(tooLarge()));
+    };
+    const onEnd = () =>
+      settle(() => {
+        if (size === 0) return resolve(undefined);
+        try {
+          resolve(JSON.parse(Buffer.concat(chunks, size).toString('utf8')));
+        } catch {
+          reject(new BadUserInputError('Request body is not valid JSON'));
+        }
+      });
+    const onFailure = () => settle(() => reject(new BadUserInputError('Request body ended before it was complete')));
+    req.on('data', onData).on('end', onEnd).on('error', onFailure).on('close', onFailure);
+  });
 }

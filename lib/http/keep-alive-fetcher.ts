@@ -25,6 +25,8 @@ export const keepAliveFetcher: Fetcher = (url, init = {}) =>
         headers: { ...init.headers, ...(body ? { 'content-length': String(body.length) } : {}) },
         agent: target.protocol === 'https:' ? httpsAgent : httpAgent,
         timeout: TIMEOUT_MS,
+        // The caller's deadline: node:http destroys the request (and fails it) when it aborts.
+        signal: init.signal as AbortSignal | undefined,
       },
       (response) => {
         const chunks: Buffer[] = [];

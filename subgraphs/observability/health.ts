@@ -1,13 +1,18 @@
-/** Tenant.health: availability, error rate and p95 latency per tenant, all tenants of a window in one statement. */
-import DataLoader from 'dataloader';
+/**
+ * Tenant.health: availability, error rate and p95 latency per tenant. Every (tenant, window)
+ * pair a request asks for — across tenants and across aliased windows — is read in one
+ * statement.
+ */
 import type { Database } from '../../lib/db/index.js';
 import { BadUserInputError } from '../../lib/errors.js';
 import { isUuid } from '../../lib/ids.js';
+import { rowLoader } from '../../lib/loaders.js';
 import type { SubgraphContext } from '../../lib/subgraph.js';
 import { mayActOnTenant, type TenantContext } from '../../lib/tenant-context.js';
 
 interface HealthRow {
   tenant_id: string;
+  window_minutes: number;
   request_count: number;
   error_count: number;
   p95: number | null;
@@ -15,36 +20,44 @@ interface HealthRow {
 
 export const MAX_WINDOW_MINUTES = 43_200;
 
-/** One loader per window size, each batching every tenant asked for with that window. */
+/** A loader key: one tenant over one window. */
+type HealthKey = `${string}/${number}`;
+const keyOf = (tenantId: string, windowMinutes: number): HealthKey => `${tenantId}/${windowMinutes}`;
+
+/**
+ * One loader for every (tenant, window) pair of the request: 200 aliases of
+ * `health(windowMinutes: k)` cost one statement, not one per window. Repeated pairs are
+ * loaded once (the loader de-duplicates keys).
+ */
 export function createObservabilityLoaders(db: Database, tenant: TenantContext) {
-  const byWindow = new Map<number, DataLoader<string, HealthRow>>();
+  const health = rowLoader<HealthKey, HealthRow>(
+    db,
+    tenant,
+    (tx, keys) => {
+      const pairs = keys.map((key) => key.split('/') as [string, string]).filter(([tenantId]) => isUuid(tenantId));
+      return tx.query<HealthRow>(
+        // LATERAL: one index range scan per pair. A plain join lets the planner pick a
+        // sequential scan of every tenant's telemetry under platform-level access.
+        `SELECT k.tenant_id, k.window_minutes, s.request_count, s.error_count, s.p95
+           FROM unnest($1::uuid[], $2::int[]) AS k(tenant_id, window_minutes)
+           CROSS JOIN LATERAL (
+             SELECT count(*)::int AS request_count,
+                    count(*) FILTER (WHERE t.outcome = 'error')::int AS error_count,
+                    percentile_cont(0.95) WITHIN GROUP (ORDER BY t.duration_ms) AS p95
+               FROM request_telemetry t
+              WHERE t.tenant_id = k.tenant_id AND t.occurred_at >= now() - make_interval(mins => k.window_minutes)
+           ) AS s`,
+        [pairs.map(([tenantId]) => tenantId), pairs.map(([, windowMinutes]) => Number(windowMinutes))],
+      );
+    },
+    (row) => keyOf(row.tenant_id, row.window_minutes),
+  );
   return {
-    healthFor(windowMinutes: number): DataLoader<string, HealthRow> {
-      let loader = byWindow.get(windowMinutes);
-      if (!loader) {
-        loader = new DataLoader(async (tenantIds) => {
-          const rows = await db.withTenant(tenant, (tx) =>
-            tx.query<HealthRow>(
-              // LATERAL: one index range scan per tenant. A plain join lets the planner pick a
-              // sequential scan of every tenant's telemetry under platform-level access.
-              `SELECT k.tenant_id, s.request_count, s.error_count, s.p95
-                 FROM unnest($1::uuid[]) AS k(tenant_id)
-                 CROSS JOIN LATERAL (
-                   SELECT count(*)::int AS request_count,
-                          count(*) FILTER (WHERE t.outcome = 'error')::int AS error_count,
-                          percentile_cont(0.95) WITHIN GROUP (ORDER BY t.duration_ms) AS p95
-                     FROM request_telemetry t
-                    WHERE t.tenant_id = k.tenant_id AND t.occurred_at >= now() - make_interval(mins => $2)
-                 ) AS s`,
-              [tenantIds.filter(isUuid), windowMinutes],
-            ),
-          );
-          const byTenant = new Map(rows.map((row) => [row.tenant_id, row]));
-          return tenantIds.map((id) => byTenant.get(id) ?? { tenant_id: id, request_count: 0, error_count: 0, p95: null });
-        });
-        byWindow.set(windowMinutes, loader);
-      }
-      return loader;
+    /** The tenant's figures over the window; zero requests when it has no telemetry (or RLS hides it). */
+    async health(tenantId: string, windowMinutes: number): Promise<HealthRow> {
+      // Keyed by the id as the database spells it (lower case), so the row is found whatever the caller's case.
+      const row = await health.load(keyOf(tenantId.toLowerCase(), windowMinutes));
+      return row ?? { tenant_id: tenantId, window_minutes: windowMinutes, request_count: 0, error_count: 0, p95: null };
     },
   };
 }
@@ -59,7 +72,7 @@ export const healthResolvers = {
         throw new BadUserInputError(`windowMinutes must be between 1 and ${MAX_WINDOW_MINUTES}`, { argument: 'windowMinutes' });
       }
       if (!mayActOnTenant(ctx.tenant, tenant.id) || !isUuid(tenant.id)) return null;
-      const row = await ctx.loaders.healthFor(windowMinutes).load(tenant.id);
+      const row = await ctx.loaders.health(tenant.id, windowMinutes);
       const errorRate = row.request_count > 0 ? row.error_count / row.request_count : null;
       return {
         availability: errorRate === null ? null : 1 - errorRate,

@@ -16,7 +16,7 @@ import { enforcePolicies } from '../../lib/policy/enforce.js';
 import { enterRequestContext } from '../../lib/request-context.js';
 import { folderOf, loadTypeDefs } from '../../lib/schema-file.js';
 import { openSubgraphDatabase, type RunningService, type StartOptions } from '../../lib/subgraph.js';
-import { CONTEXT_HEADER, createContextSigner, type TenantContext } from '../../lib/tenant-context.js';
+import { createContextVerifier, type TenantContext } from '../../lib/tenant-context.js';
 import { createObservabilityLoaders, healthResolvers } from './health.js';
 
 export const name = 'observability';
@@ -29,6 +29,10 @@ declare module 'fastify' {
   interface FastifyRequest {
     tenantContext?: TenantContext;
   }
+  interface FastifyContextConfig {
+    /** Answered without a tenant context (health checks); every other route requires one. */
+    public?: boolean;
+  }
 }
 
 export async function start(options: StartOptions): Promise<RunningService> {
@@ -38,14 +42,17 @@ export async function start(options: StartOptions): Promise<RunningService> {
     { name, dbSchema, migrationsDir: migrationSet.directory },
     options,
   );
-  const signer = createContextSigner(config);
+  const verifier = createContextVerifier(config);
   const app = Fastify({ logger: false, bodyLimit: 1_000_000 });
 
   // Refuse before Mercurius parses or executes anything: a subgraph answers only the gateway.
+  // Decided by the route the router matched, never by the raw URL (the router decodes
+  // `/%67raphql` to /graphql): only routes marked public skip the check, and requests that
+  // match no route are checked too, so a new route is closed until it is declared public.
   app.addHook('onRequest', async (request, reply) => {
-    if (!request.url.startsWith('/graphql')) return;
+    if (request.routeOptions.config.public === true) return;
     try {
-      request.tenantContext = await signer.verify(request.headers[CONTEXT_HEADER], name);
+      request.tenantContext = verifier.verify(request.headers, name, 'graphql');
       enterRequestContext(request.tenantContext);
     } catch (error) {
       if (!(error instanceof CareGraphError)) throw error;
@@ -75,7 +82,7 @@ export async function start(options: StartOptions): Promise<RunningService> {
       };
     },
   });
-  app.get('/healthz', async () => ({ status: 'ok', service: name }));
+  app.get('/healthz', { config: { public: true } }, async () => ({ status: 'ok', service: name }));
 
   const port = options.port ?? config.ports[name];
   await app.listen({ host: config.host, port });

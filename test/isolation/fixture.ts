@@ -10,7 +10,8 @@ import { SignJWT, importJWK, type JWK } from 'jose';
 import { expect, inject } from 'vitest';
 import { DEMO_PARTNERS } from '../../lib/demo/fleet.js';
 import type { InProcessPlatform } from '../../scripts/platform.js';
-import { adminClient, bearer, graphql, startTestPlatform } from '../support/platform.js';
+import { CONTEXT_HEADER, ContextSigner, REQUEST_ID_HEADER, resolveSigningKey, type TenantContext } from '../../lib/tenant-context.js';
+import { adminClient, bearer, graphql, startTestPlatform, testConfig } from '../support/platform.js';
 
 export const PARTNER = DEMO_PARTNERS[0]!;
 
@@ -74,6 +75,19 @@ export async function signWithDevKey(claims: Record<string, unknown>, header: Re
   return new SignJWT(claims)
     .setProtectedHeader({ alg: 'ES256', kid: keys.kid, ...header })
     .sign(await importJWK(keys.privateJwk, 'ES256'));
+}
+
+/**
+ * A signer holding the gateway's own private key, read from the test data folder: to forge
+ * contexts that subgraphs must refuse (or accept) when called directly.
+ */
+export function gatewaySigner(ttlSeconds = 30): ContextSigner {
+  return new ContextSigner(resolveSigningKey(testConfig()), ttlSeconds);
+}
+
+/** The headers the gateway sends a subgraph: `context` signed for `audience`, and the request id it is bound to. */
+export async function contextHeaders(signer: ContextSigner, context: TenantContext, audience: string): Promise<Record<string, string>> {
+  return { [CONTEXT_HEADER]: await signer.sign(context, audience), [REQUEST_ID_HEADER]: context.requestId };
 }
 
 /** Issues a partner API key through the GraphQL mutation, as a platform admin. */

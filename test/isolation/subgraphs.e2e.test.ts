@@ -1,24 +1,22 @@
 /**
  * Isolation: the subgraphs themselves. Called directly, without the gateway's signed context
- * — or with one that is tampered, expired or addressed to another subgraph — they answer
+ * — or with one that is tampered, expired, addressed to another subgraph, made for another
+ * request, signed with another key, or a service context on the public endpoint — they answer
  * CONTEXT_INVALID and execute nothing; with a valid context for tenant A, references to
  * tenant B's records resolve to null. And SQL as the application role with no tenant sees nothing.
  */
-import { SignJWT } from 'jose';
+import { generateKeyPairSync } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SUBGRAPH_NAMES, type SubgraphName } from '../../lib/config.js';
-import { CONTEXT_HEADER, ContextSigner, resolveSigningSecret, type TenantContext } from '../../lib/tenant-context.js';
-import { appClient, graphql, testConfig } from '../support/platform.js';
-import { codesOf, expectNoDataOf, isolationWorld, type IsolationWorld } from './fixture.js';
+import { CONTEXT_HEADER, ContextSigner, REQUEST_ID_HEADER, type TenantContext } from '../../lib/tenant-context.js';
+import { appClient, graphql } from '../support/platform.js';
+import { codesOf, contextHeaders, expectNoDataOf, gatewaySigner, isolationWorld, type IsolationWorld } from './fixture.js';
 
 let world: IsolationWorld;
 let signer: ContextSigner;
-let secret: Uint8Array;
 beforeAll(async () => {
   world = await isolationWorld();
-  const raw = resolveSigningSecret(testConfig());
-  signer = new ContextSigner(raw, 60);
-  secret = new TextEncoder().encode(raw);
+  signer = gatewaySigner();
 });
 afterAll(() => world?.close());
 
@@ -30,6 +28,17 @@ const contextOfA = (): TenantContext => ({
   roles: ['clinician'],
   scopes: ['tenant:read', 'clinical:read', 'billing:read', 'telemetry:read', 'phi:read'],
   entitlements: ['advanced_analytics'],
+});
+
+/** What the gateway's ServiceClient sends to internal routes: platform level, no roles. */
+const serviceContext = (): TenantContext => ({
+  requestId: 'isolation-service',
+  access: 'platform',
+  tenantId: null,
+  principal: { id: 'gateway', kind: 'service' },
+  roles: [],
+  scopes: [],
+  entitlements: [],
 });
 
 const ENTITIES = /* GraphQL */ `
@@ -51,14 +60,14 @@ describe('direct subgraph calls', () => {
   });
 
   it.each(SUBGRAPH_NAMES)('%s refuses a tampered context (tenant swapped to B, signature kept)', async (name) => {
-    const token = await signer.sign(contextOfA(), name);
-    const [header, payload, signature] = token.split('.') as [string, string, string];
+    const headers = await contextHeaders(signer, contextOfA(), name);
+    const [header, payload, signature] = headers[CONTEXT_HEADER]!.split('.') as [string, string, string];
     const claims = JSON.parse(Buffer.from(payload, 'base64url').toString());
     claims.ctx.tenantId = world.b;
     const forged = `${header}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.${signature}`;
     const response = await graphql(subgraphUrl(name), ENTITIES, {
       variables: { representations: [{ __typename: 'Tenant', id: world.b }] },
-      headers: { [CONTEXT_HEADER]: forged },
+      headers: { ...headers, [CONTEXT_HEADER]: forged },
     });
     expect(response.status).toBe(401);
     expect(codesOf(response.body)).toEqual(['CONTEXT_INVALID']);
@@ -66,41 +75,65 @@ describe('direct subgraph calls', () => {
   });
 
   it.each(SUBGRAPH_NAMES)('%s refuses an expired context', async (name) => {
-    const expired = await new SignJWT({ ctx: contextOfA() })
-      .setProtectedHeader({ alg: 'HS256' })
-      .setIssuer('caregraph-gateway')
-      .setAudience(name)
-      .setIssuedAt(Math.floor(Date.now() / 1000) - 120)
-      .setExpirationTime(Math.floor(Date.now() / 1000) - 60)
-      .sign(secret);
-    const response = await graphql(subgraphUrl(name), '{ _service { sdl } }', { headers: { [CONTEXT_HEADER]: expired } });
+    const expired = await contextHeaders(gatewaySigner(-60), contextOfA(), name);
+    const response = await graphql(subgraphUrl(name), '{ _service { sdl } }', { headers: expired });
     expect(response.status).toBe(401);
     expect(response.body.errors?.[0]).toMatchObject({ message: 'Tenant context expired', extensions: { code: 'CONTEXT_INVALID' } });
   });
 
+  it.each(SUBGRAPH_NAMES)('%s refuses a context replayed under another request id, or with none', async (name) => {
+    const headers = await contextHeaders(signer, contextOfA(), name);
+    for (const requestId of ['another-request', undefined]) {
+      const response = await graphql(subgraphUrl(name), ENTITIES, {
+        variables: { representations: [{ __typename: 'Tenant', id: world.a }] },
+        headers: requestId ? { ...headers, [REQUEST_ID_HEADER]: requestId } : { [CONTEXT_HEADER]: headers[CONTEXT_HEADER]! },
+      });
+      expect(response.status, String(requestId)).toBe(401);
+      expect(response.body.errors?.[0]).toMatchObject({ message: 'Tenant context belongs to another request', extensions: { code: 'CONTEXT_INVALID' } });
+      expect(response.body.data).toBeUndefined();
+    }
+  });
+
+  it.each(SUBGRAPH_NAMES)('%s refuses a service context on its GraphQL endpoint', async (name) => {
+    // A service context is platform level: on /graphql it would open every tenant's data.
+    const response = await graphql(subgraphUrl(name), ENTITIES, {
+      variables: { representations: [{ __typename: 'Tenant', id: world.b }] },
+      headers: await contextHeaders(signer, serviceContext(), name),
+    });
+    expect(response.status).toBe(401);
+    expect(response.body.errors?.[0]).toMatchObject({ message: 'Service contexts are accepted on internal routes only', extensions: { code: 'CONTEXT_INVALID' } });
+    expectNoDataOf(world, response.text);
+  });
+
   it('refuses a context addressed to another subgraph', async () => {
-    const forErp = await signer.sign(contextOfA(), 'erp');
-    const response = await graphql(subgraphUrl('clinical-ops'), '{ _service { sdl } }', { headers: { [CONTEXT_HEADER]: forErp } });
+    const forErp = await contextHeaders(signer, contextOfA(), 'erp');
+    const response = await graphql(subgraphUrl('clinical-ops'), '{ _service { sdl } }', { headers: forErp });
     expect(response.status).toBe(401);
     expect(codesOf(response.body)).toEqual(['CONTEXT_INVALID']);
   });
 
-  it('refuses a context signed with another secret', async () => {
-    const other = new ContextSigner('x'.repeat(48), 60);
+  it('refuses a context signed with another key', async () => {
+    const other = new ContextSigner(generateKeyPairSync('ed25519').privateKey, 30);
     const response = await graphql(subgraphUrl('tenancy'), '{ _service { sdl } }', {
-      headers: { [CONTEXT_HEADER]: await other.sign(contextOfA(), 'tenancy') },
+      headers: await contextHeaders(other, contextOfA(), 'tenancy'),
     });
     expect(response.status).toBe(401);
+    expect(codesOf(response.body)).toEqual(['CONTEXT_INVALID']);
   });
 
   it('internal routes answer services only, never a user context', async () => {
-    const asUser = await fetch(new URL(`/internal/tenant-access?tenantId=${world.b}`, subgraphUrl('tenancy')), {
-      headers: { [CONTEXT_HEADER]: await signer.sign(contextOfA(), 'tenancy') },
-    });
+    const route = new URL(`/internal/tenant-access?tenantId=${world.b}`, subgraphUrl('tenancy'));
+    const asUser = await fetch(route, { headers: await contextHeaders(signer, contextOfA(), 'tenancy') });
     expect(asUser.status).toBe(401);
     expectNoDataOf(world, (await asUser.text()).replace(world.b, ''));
     const anonymous = await fetch(new URL(`/internal/api-key?hash=${'0'.repeat(64)}`, subgraphUrl('tenancy')));
     expect(anonymous.status).toBe(401);
+    const service = await contextHeaders(signer, serviceContext(), 'tenancy');
+    const replayed = await fetch(route, { headers: { ...service, [REQUEST_ID_HEADER]: 'another-request' } });
+    expect(replayed.status).toBe(401);
+    const asService = await fetch(route, { headers: service });
+    expect(asService.status).toBe(200);
+    expect(await asService.json()).toMatchObject({ tenant: { id: world.b } });
   });
 });
 
@@ -118,7 +151,7 @@ describe('_entities with tenant B ids under tenant A context', () => {
       const response = await graphql<{ _entities: (Record<string, unknown> | null)[] }>(
         subgraphUrl(name),
         `query E($representations: [_Any!]!) { _entities(representations: $representations) { __typename ${fields[name]} } }`,
-        { variables: { representations }, headers: { [CONTEXT_HEADER]: await signer.sign(contextOfA(), name) } },
+        { variables: { representations }, headers: await contextHeaders(signer, contextOfA(), name) },
       );
       expect(response.status, name).toBe(200);
       const entities = response.body.data!._entities;
@@ -137,7 +170,7 @@ describe('_entities with tenant B ids under tenant A context', () => {
     const response = await graphql<{ _entities: Record<string, unknown>[] }>(
       subgraphUrl('clinical-ops'),
       'query E($r: [_Any!]!) { _entities(representations: $r) { ... on Patient { id mrn } } }',
-      { variables: { r: [{ __typename: 'Patient', id: world.patientOfA }] }, headers: { [CONTEXT_HEADER]: await signer.sign(contextOfA(), 'clinical-ops') } },
+      { variables: { r: [{ __typename: 'Patient', id: world.patientOfA }] }, headers: await contextHeaders(signer, contextOfA(), 'clinical-ops') },
     );
     expect(response.body.data!._entities[0]).toMatchObject({ id: world.patientOfA });
   });
@@ -161,7 +194,7 @@ describe('defence in depth: subgraphs enforce the policies themselves', () => {
   it('an analyst context sent straight to clinical-ops gets PHI_ACCESS_DENIED, not PHI', async () => {
     const analyst: TenantContext = { ...contextOfA(), roles: ['analyst'], scopes: ['tenant:read', 'clinical:read'] };
     const response = await graphql<{ patients: { id: string; email: string | null }[] }>(subgraphUrl('clinical-ops'), '{ patients(first: 2) { id email } }', {
-      headers: { [CONTEXT_HEADER]: await signer.sign(analyst, 'clinical-ops') },
+      headers: await contextHeaders(signer, analyst, 'clinical-ops'),
     });
     expect(response.body.data!.patients.map((p) => p.email)).toEqual([null, null]);
     expect(codesOf(response.body)).toEqual(['PHI_ACCESS_DENIED', 'PHI_ACCESS_DENIED']);
@@ -172,7 +205,7 @@ describe('defence in depth: subgraphs enforce the policies themselves', () => {
     const noBilling: TenantContext = { ...contextOfA(), scopes: ['tenant:read'] };
     const response = await graphql(subgraphUrl('erp'), 'query E($r: [_Any!]!) { _entities(representations: $r) { ... on Tenant { subscription { status } } } }', {
       variables: { r: [{ __typename: 'Tenant', id: world.a }] },
-      headers: { [CONTEXT_HEADER]: await signer.sign(noBilling, 'erp') },
+      headers: await contextHeaders(signer, noBilling, 'erp'),
     });
     expect(codesOf(response.body)).toEqual(['INSUFFICIENT_SCOPE']);
   });

@@ -1,2 +1,7 @@
 /** Settings shared by the global setup and the test workers. */
 export const TEST_APP_PASSWORD = 'caregraph-app-test';
+
+/** The environment every test configuration starts from: the run's data folder, quiet logs. */
+export function testEnvironment(dataDir: string): Record<string, string> {
+  return { CAREGRAPH_DATA_DIR: dataDir, DATABASE_APP_PASSWORD: TEST_APP_PASSWORD, LOG_LEVEL: 'silent', NODE_ENV: 'test' };
+}

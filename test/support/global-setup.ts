@@ -8,10 +8,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
-import { ensureRoles, startEmbeddedPostgres } from '../../lib/db/index.js';
+import { loadConfig } from '../../lib/config.js';
+import { ensureRoles, roleSettings, startEmbeddedPostgres } from '../../lib/db/index.js';
 import { ROOT } from '../../lib/federation/compose.js';
 import { migrateAll, seedDemo } from '../../scripts/platform.js';
-import { TEST_APP_PASSWORD } from './env.js';
+import { testEnvironment } from './env.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -49,7 +50,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
     teardown = () => embedded.stop();
   }
 
-  await ensureRoles(adminUrl, TEST_APP_PASSWORD);
+  // The binding key is generated into the run's data folder, where the workers' configuration finds it.
+  await ensureRoles(adminUrl, roleSettings(loadConfig(testEnvironment(dataDir))));
   await migrateAll(adminUrl);
   await seedDemo(adminUrl, { tenants: 40 });
   project.provide('adminUrl', adminUrl);

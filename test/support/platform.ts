@@ -6,21 +6,16 @@ import pg from 'pg';
 import { inject } from 'vitest';
 import { loadConfig, type Config } from '../../lib/config.js';
 import { DevIssuer } from '../../lib/auth/dev-issuer.js';
-import { appUrl } from '../../lib/db/index.js';
+import { signBinding, type BindingClaims } from '../../lib/db/binding.js';
+import { appUrl, resolveBindingKey } from '../../lib/db/index.js';
 import type { Role } from '../../lib/policy/spec.js';
 import { startInProcess, type InProcessPlatform } from '../../scripts/platform.js';
-import { TEST_APP_PASSWORD } from './env.js';
+import { TEST_APP_PASSWORD, testEnvironment } from './env.js';
 
 export const adminUrl = (): string => inject('adminUrl');
 
 export function testConfig(overrides: Record<string, string> = {}): Config {
-  return loadConfig({
-    CAREGRAPH_DATA_DIR: inject('dataDir'),
-    DATABASE_APP_PASSWORD: TEST_APP_PASSWORD,
-    LOG_LEVEL: 'silent',
-    NODE_ENV: 'test',
-    ...overrides,
-  });
+  return loadConfig({ ...testEnvironment(inject('dataDir')), ...overrides });
 }
 
 export function startTestPlatform(): Promise<InProcessPlatform> {
@@ -39,6 +34,30 @@ export async function appClient(): Promise<pg.Client> {
   const client = new pg.Client({ connectionString: appUrl(adminUrl(), TEST_APP_PASSWORD) });
   await client.connect();
   return client;
+}
+
+/** The run's binding key: what the subgraphs sign their transactions' tenant bindings with. */
+export const bindingKey = (): string => resolveBindingKey(testConfig());
+
+/**
+ * Sets `client`'s transaction binding as `Database.withTenant` does (call inside BEGIN). The
+ * overrides forge one part: another key, another connection's pid, a past expiry.
+ */
+export async function bindTransaction(
+  client: pg.Client,
+  claims: Pick<BindingClaims, 'access'> & Partial<BindingClaims>,
+  overrides: { key?: string } = {},
+): Promise<string> {
+  const pid = claims.pid ?? (await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+  const binding = signBinding(overrides.key ?? bindingKey(), {
+    tenantId: '',
+    partnerId: '',
+    expiresAt: Math.floor(Date.now() / 1000) + 60,
+    ...claims,
+    pid,
+  });
+  await client.query("SELECT set_config('caregraph.binding', $1, true)", [binding]);
+  return binding;
 }
 
 export interface GraphQLResponse<T = Record<string, unknown>> {

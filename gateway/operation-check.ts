@@ -1,0 +1,243 @@
+/**
+ * What every operation passes before the field-policy walk looks at it: parsed with a token
+ * limit, measured against the operation limits, validated against the API schema, and its
+ * variables coerced (so defaults apply to `@skip`/`@include` exactly as execution will).
+ *
+ * The measure runs before validation and is linear in the document: each fragment is sized
+ * once and its size reused wherever it is spread, so a fragment that spreads the next one
+ * twice per level (2^n fields from a few hundred bytes) is refused without being expanded.
+ * Parse, measure and validation results are cached per document text.
+ */
+import { ApolloServerErrorCode } from '@apollo/server/errors';
+import {
+  GraphQLError,
+  Kind,
+  getOperationAST,
+  getVariableValues,
+  parse,
+  specifiedRules,
+  validate,
+  visit,
+  type DocumentNode,
+  type FragmentDefinitionNode,
+  type GraphQLFormattedError,
+  type GraphQLSchema,
+  type OperationDefinitionNode,
+  type SelectionSetNode,
+} from 'graphql';
+import { LRUCache } from 'lru-cache';
+import { ErrorCode, HTTP_STATUS, maskError } from '../lib/errors.js';
+
+/** Limits on one operation; docs/policies.md ("Operation limits") explains each. */
+export interface OperationLimits {
+  /** Lexical tokens in the document: bounds parsing, the first thing that runs. */
+  maxTokens: number;
+  /** Nested field levels after fragment expansion (a root field is level 1). */
+  maxDepth: number;
+  /** Fields after fragment expansion: what execution would resolve for each object. */
+  maxFields: number;
+  /** Aliased fields after fragment expansion: aliases are how one field is asked for many times. */
+  maxAliases: number;
+}
+
+export const OPERATION_LIMITS: Readonly<OperationLimits> = Object.freeze({
+  maxTokens: 10_000,
+  maxDepth: 15,
+  maxFields: 2_000,
+  maxAliases: 200,
+});
+
+/** The operation may not run: the HTTP status and the errors to answer with. */
+export interface Rejection {
+  status: number;
+  errors: GraphQLFormattedError[];
+}
+
+/** An operation that passed every check, with its variables coerced. */
+export interface CheckedOperation {
+  document: DocumentNode;
+  operation: OperationDefinitionNode;
+  fragments: ReadonlyMap<string, FragmentDefinitionNode>;
+  /** Variables coerced against their definitions, defaults applied. */
+  variables: Record<string, unknown>;
+  /** Names of the variables `@skip`/`@include` read, sorted. */
+  directiveVariables: readonly string[];
+}
+
+interface ValidDocument {
+  document: DocumentNode;
+  fragments: ReadonlyMap<string, FragmentDefinitionNode>;
+  directiveVariables: readonly string[];
+}
+
+/** The size of a selection set after fragment expansion. */
+export interface OperationSize {
+  depth: number;
+  fields: number;
+  aliases: number;
+}
+
+const DOCUMENT_CACHE_ENTRIES = 1_000;
+/** Bounds the cache's memory by the texts it holds, in characters (a parsed document takes roughly ten times its text). */
+const DOCUMENT_CACHE_CHARS = 4_000_000;
+const MAX_VALIDATION_ERRORS = 20;
+const TOKEN_LIMIT_MESSAGE = /Document contains more than \d+ tokens/;
+
+export class OperationChecker {
+  private readonly documents = new LRUCache<string, ValidDocument | Rejection>({
+    max: DOCUMENT_CACHE_ENTRIES,
+    maxSize: DOCUMENT_CACHE_CHARS,
+    sizeCalculation: (_value, query) => Math.max(1, query.length),
+  });
+
+  constructor(
+    private readonly schema: GraphQLSchema,
+    private readonly limits: Readonly<OperationLimits> = OPERATION_LIMITS,
+  ) {}
+
+  /** Checks one request's operation; a Rejection means nothing may be executed. */
+  check(query: string, operationName: string | undefined, variables: unknown): CheckedOperation | Rejection {
+    let valid = this.documents.get(query);
+    if (!valid) {
+      valid = this.validDocument(query);
+      this.documents.set(query, valid);
+    }
+    if ('errors' in valid) return valid;
+    const operation = getOperationAST(valid.document, operationName);
+    if (!operation) {
+      const message = operationName ? `Unknown operation named "${operationName}".` : 'Must provide operation name if query contains multiple operations.';
+      return rejection(400, [{ message, extensions: { code: ApolloServerErrorCode.OPERATION_RESOLUTION_FAILURE } }]);
+    }
+    if (variables != null && (typeof variables !== 'object' || Array.isArray(variables))) {
+      return rejection(HTTP_STATUS[ErrorCode.BadUserInput], [{ message: 'variables must be a JSON object', extensions: { code: ErrorCode.BadUserInput } }]);
+    }
+    const coerced = getVariableValues(this.schema, operation.variableDefinitions ?? [], (variables ?? {}) as Record<string, unknown>, {
+      maxErrors: MAX_VALIDATION_ERRORS,
+    });
+    if (coerced.errors) {
+      return rejection(
+        HTTP_STATUS[ErrorCode.BadUserInput],
+        coerced.errors.map((error) => formatted(error, ErrorCode.BadUserInput)),
+      );
+    }
+    return { ...valid, operation, variables: coerced.coerced };
+  }
+
+  private validDocument(query: string): ValidDocument | Rejection {
+    let document: DocumentNode;
+    try {
+      document = parse(query, { maxTokens: this.limits.maxTokens });
+    } catch (error) {
+      if (!(error instanceof GraphQLError)) throw error;
+      if (TOKEN_LIMIT_MESSAGE.test(error.message)) {
+        return tooLarge(ErrorCode.OperationTooLarge, `The operation has more than ${this.limits.maxTokens} tokens`, this.limits.maxTokens);
+      }
+      return rejection(400, [formatted(error, ApolloServerErrorCode.GRAPHQL_PARSE_FAILED)]);
+    }
+    // Measured before validation: some validation rules follow fragments, so they must not
+    // meet an operation of exponential size.
+    const size = measureDocument(document);
+    if (size.depth > this.limits.maxDepth) {
+      return tooLarge(ErrorCode.OperationTooDeep, `The operation nests fields ${size.depth} levels deep; the limit is ${this.limits.maxDepth}`, this.limits.maxDepth);
+    }
+    if (size.fields > this.limits.maxFields) {
+      return tooLarge(ErrorCode.OperationTooLarge, `The operation asks for ${describe(size.fields)} fields once its fragments are expanded; the limit is ${this.limits.maxFields}`, this.limits.maxFields);
+    }
+    if (size.aliases > this.limits.maxAliases) {
+      return tooLarge(ErrorCode.OperationTooLarge, `The operation uses ${describe(size.aliases)} aliases once its fragments are expanded; the limit is ${this.limits.maxAliases}`, this.limits.maxAliases);
+    }
+    const errors = validate(this.schema, document, specifiedRules, { maxErrors: MAX_VALIDATION_ERRORS });
+    if (errors.length > 0) return rejection(400, errors.map((error) => formatted(error, ApolloServerErrorCode.GRAPHQL_VALIDATION_FAILED)));
+    const fragments = new Map(
+      document.definitions.filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION).map((f) => [f.name.value, f]),
+    );
+    return { document, fragments, directiveVariables: directiveVariablesOf(document) };
+  }
+}
+
+/**
+ * The largest depth, field count and alias count of any operation in `document`, as if its
+ * fragments were expanded, in time linear in the document: each fragment is sized once.
+ * Unknown and cyclic spreads count as empty (validation refuses them afterwards).
+ */
+export function measureDocument(document: DocumentNode): OperationSize {
+  const fragments = new Map<string, FragmentDefinitionNode>();
+  for (const definition of document.definitions) {
+    if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
+  }
+  const sized = new Map<string, OperationSize>();
+  const sizing = new Set<string>();
+
+  const fragmentSize = (name: string): OperationSize => {
+    const known = sized.get(name);
+    if (known) return known;
+    const fragment = fragments.get(name);
+    if (!fragment || sizing.has(name)) return EMPTY_SIZE;
+    sizing.add(name);
+    const size = setSize(fragment.selectionSet);
+    sizing.delete(name);
+    sized.set(name, size);
+    return size;
+  };
+
+  const setSize = (set: SelectionSetNode): OperationSize => {
+    let depth = 0;
+    let fields = 0;
+    let aliases = 0;
+    for (const selection of set.selections) {
+      let inner: OperationSize;
+      if (selection.kind === Kind.FIELD) {
+        const below = selection.selectionSet ? setSize(selection.selectionSet) : EMPTY_SIZE;
+        inner = { depth: below.depth + 1, fields: below.fields + 1, aliases: below.aliases + (selection.alias ? 1 : 0) };
+      } else {
+        inner = selection.kind === Kind.INLINE_FRAGMENT ? setSize(selection.selectionSet) : fragmentSize(selection.name.value);
+      }
+      depth = Math.max(depth, inner.depth);
+      fields += inner.fields;
+      aliases += inner.aliases;
+    }
+    return { depth, fields, aliases };
+  };
+
+  const total = { depth: 0, fields: 0, aliases: 0 };
+  for (const definition of document.definitions) {
+    if (definition.kind !== Kind.OPERATION_DEFINITION) continue;
+    const size = setSize(definition.selectionSet);
+    total.depth = Math.max(total.depth, size.depth);
+    total.fields = Math.max(total.fields, size.fields);
+    total.aliases = Math.max(total.aliases, size.aliases);
+  }
+  return total;
+}
+
+const EMPTY_SIZE: OperationSize = Object.freeze({ depth: 0, fields: 0, aliases: 0 });
+
+function directiveVariablesOf(document: DocumentNode): string[] {
+  const names = new Set<string>();
+  visit(document, {
+    Directive(node) {
+      if (node.name.value !== 'skip' && node.name.value !== 'include') return;
+      for (const arg of node.arguments ?? []) if (arg.value.kind === Kind.VARIABLE) names.add(arg.value.name.value);
+    },
+  });
+  return [...names].sort();
+}
+
+/** Counts can exceed 2^53 (or reach Infinity) for a fragment bomb: say so plainly. */
+function describe(count: number): string {
+  return count > 1e9 ? 'more than a billion' : String(count);
+}
+
+function formatted(error: GraphQLError, code: string): GraphQLFormattedError {
+  const json = error.toJSON();
+  // maskError drops the "Did you mean …?" hints, which would name fields the caller may not see.
+  return maskError({ message: json.message, ...(json.locations ? { locations: json.locations } : {}), extensions: { code } });
+}
+
+function tooLarge(code: ErrorCode.OperationTooLarge | ErrorCode.OperationTooDeep, message: string, limit: number): Rejection {
+  return rejection(HTTP_STATUS[code], [{ message, extensions: { code, limit } }]);
+}
+
+function rejection(status: number, errors: GraphQLFormattedError[]): Rejection {
+  return { status, errors };
+}

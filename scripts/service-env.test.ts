@@ -1,0 +1,61 @@
+/**
+ * What `npm start` hands each service: the gateway no database credential at all, each
+ * subgraph the application role's URL and nothing of the admin's.
+ */
+import { describe, expect, it } from 'vitest';
+import { generateKeyPairSync } from 'node:crypto';
+import { loadConfig, SUBGRAPH_NAMES } from '../lib/config.js';
+import { contextVerifyKeyOf, serviceEnv } from './service-env.js';
+
+const SUPERUSER_PASSWORD = 'superuser-secret-4f1b';
+const parent: NodeJS.ProcessEnv = {
+  PATH: '/usr/bin',
+  DATABASE_URL: `postgres://postgres:${SUPERUSER_PASSWORD}@127.0.0.1:5432/postgres`,
+  DATABASE_APP_URL: 'postgres://caregraph_app:stale@127.0.0.1:5432/postgres',
+  DATABASE_APP_PASSWORD: 'app-secret-9c2d',
+  DATABASE_BINDING_KEY: 'b'.repeat(43),
+  GATEWAY_PORT: '4100',
+};
+const options = { appUrl: 'postgres://caregraph_app:app-secret-9c2d@127.0.0.1:5432/postgres', dataDir: '/data', logLevel: 'warn' };
+
+describe('serviceEnv', () => {
+  it('gives the gateway no database URL, password or binding key', () => {
+    const env = serviceEnv('gateway', parent, options);
+    for (const name of ['DATABASE_URL', 'DATABASE_APP_URL', 'DATABASE_APP_PASSWORD', 'DATABASE_BINDING_KEY']) expect(env[name], name).toBeUndefined();
+    const values = Object.values(env).join('\n');
+    expect(values).not.toContain(SUPERUSER_PASSWORD);
+    expect(values).not.toContain('app-secret-9c2d');
+    expect(env).toMatchObject({ PATH: '/usr/bin', GATEWAY_PORT: '4100', CAREGRAPH_DATA_DIR: '/data', LOG_LEVEL: 'warn' });
+  });
+
+  it.each(SUBGRAPH_NAMES)('gives %s only the application role’s URL', (name) => {
+    const env = serviceEnv(name, parent, options);
+    expect(env.DATABASE_APP_URL).toBe(options.appUrl);
+    expect(new URL(env.DATABASE_APP_URL!).username).toBe('caregraph_app');
+    expect(env.DATABASE_URL).toBeUndefined();
+    expect(env.DATABASE_APP_PASSWORD).toBeUndefined();
+    expect(Object.values(env).join('\n')).not.toContain(SUPERUSER_PASSWORD);
+    expect(env.DATABASE_BINDING_KEY).toBe(parent.DATABASE_BINDING_KEY);
+  });
+
+  it('gives subgraphs the public half of a configured signing key, never the private key', () => {
+    const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+    const signingKey = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+    const config = loadConfig({ CONTEXT_SIGNING_KEY: signingKey, CAREGRAPH_DATA_DIR: '/data' });
+    const verifyKey = contextVerifyKeyOf(config);
+    expect(verifyKey).toBe(publicKey.export({ type: 'spki', format: 'pem' }).toString());
+    const withKey = { ...parent, CONTEXT_SIGNING_KEY: signingKey };
+    for (const name of SUBGRAPH_NAMES) {
+      const env = serviceEnv(name, withKey, { ...options, contextVerifyKey: verifyKey });
+      expect(env.CONTEXT_SIGNING_KEY).toBeUndefined();
+      expect(env.CONTEXT_VERIFY_KEY).toBe(verifyKey);
+    }
+    expect(serviceEnv('gateway', withKey, options).CONTEXT_SIGNING_KEY).toBe(signingKey);
+    expect(contextVerifyKeyOf(loadConfig({ CAREGRAPH_DATA_DIR: '/data' }))).toBeUndefined();
+  });
+
+  it('leaves the parent environment as it was', () => {
+    serviceEnv('tenancy', parent, options);
+    expect(parent.DATABASE_URL).toContain(SUPERUSER_PASSWORD);
+  });
+});

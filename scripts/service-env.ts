@@ -1,0 +1,50 @@
+/**
+ * The environment `npm start` gives each service process: the parent's, less every database
+ * credential, plus only what that service needs. A subgraph gets the application role's URL;
+ * the gateway gets no database access at all. (A process's environment is readable in
+ * /proc/<pid>/environ by its user, and is inherited by anything it spawns.)
+ */
+import { createPublicKey } from 'node:crypto';
+import { SUBGRAPH_NAMES, type Config, type ServiceName } from '../lib/config.js';
+
+/** Variables that carry database credentials; none is passed on as the parent had it. */
+const DATABASE_CREDENTIALS = ['DATABASE_URL', 'DATABASE_APP_URL', 'DATABASE_APP_PASSWORD'] as const;
+
+/** Subgraphs need the binding key (when set in the environment); the gateway never touches the database. */
+const SUBGRAPH_ONLY = ['DATABASE_BINDING_KEY'] as const;
+/** Only the gateway signs tenant contexts: a subgraph holding the private key could forge them. */
+const GATEWAY_ONLY = ['CONTEXT_SIGNING_KEY'] as const;
+
+export interface ServiceEnvOptions {
+  /** The application role's connection string the subgraphs use. */
+  appUrl: string;
+  /** Data folder shared by every service (generated keys). */
+  dataDir: string;
+  logLevel: string;
+  /**
+   * The public key subgraphs verify contexts with, when the gateway's signing key is
+   * configured (not generated): they get this instead of the private key.
+   */
+  contextVerifyKey?: string;
+}
+
+/** The environment of `service`, derived from `parent` (normally process.env). */
+export function serviceEnv(service: ServiceName, parent: NodeJS.ProcessEnv, options: ServiceEnvOptions): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...parent, CAREGRAPH_DATA_DIR: options.dataDir, LOG_LEVEL: options.logLevel };
+  for (const name of DATABASE_CREDENTIALS) delete env[name];
+  if ((SUBGRAPH_NAMES as readonly string[]).includes(service)) {
+    env.DATABASE_APP_URL = options.appUrl;
+    for (const name of GATEWAY_ONLY) delete env[name];
+    if (options.contextVerifyKey) env.CONTEXT_VERIFY_KEY = options.contextVerifyKey;
+  } else {
+    for (const name of SUBGRAPH_ONLY) delete env[name];
+  }
+  return env;
+}
+
+/** The public half of a configured context signing key (SPKI PEM), for the subgraphs; none when keys are generated. */
+export function contextVerifyKeyOf(config: Config): string | undefined {
+  if (config.context.verifyKey) return config.context.verifyKey;
+  if (!config.context.signingKey) return undefined;
+  return createPublicKey(config.context.signingKey).export({ type: 'spki', format: 'pem' }).toString();
+}
