@@ -6,6 +6,8 @@ const require = createRequire(import.meta.url);
 // Tiers by suffix: *.test.ts in-process units, *.int.test.ts against real PostgreSQL,
 // test/**/*.e2e.test.ts through the gateway with all four subgraphs. One PostgreSQL (embedded,
 // or a fresh database on DATABASE_URL's server) is prepared once by the global setup.
+// bench/ is left out: its test starts three gateways and `npm start`, minutes of two busy
+// cores; `npm run test:bench` runs it (bench/vitest.config.ts) with the same global setup.
 export default defineConfig({
   resolve: {
     // Vite would pick graphql's ESM build while the Apollo packages require() its CommonJS
@@ -15,7 +17,7 @@ export default defineConfig({
   },
   test: {
     include: ['**/*.test.ts'],
-    exclude: ['node_modules/**', '.caregraph/**'],
+    exclude: ['node_modules/**', '.caregraph/**', 'bench/**'],
     globalSetup: ['test/support/global-setup.ts'],
     pool: 'forks',
     // Services started in-process log to stdout; tests assert on responses and rows instead.

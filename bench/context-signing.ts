@@ -50,7 +50,7 @@ function verifyWith(check: (input: Buffer, signature: Buffer) => boolean): (toke
   return (token) => {
     const [header, body, signature] = token.split('.') as [string, string, string];
     if (!check(Buffer.from(`${header}.${body}`), Buffer.from(signature, 'base64url'))) throw new Error('signature');
-    return JSON.parse(Buffer.from(body, 'base64url').toString('utf8'));
+    return JSON.parse(Buffer.from(body, 'base64url').toString('utf8')) as unknown;
   };
 }
 

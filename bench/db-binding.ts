@@ -119,10 +119,10 @@ async function interleave(rows: Row[], count: number, former: (row: Row) => Prom
 }
 
 /** The former `withTenant`: the same round trips, with the settings the role could forge. */
-function formerTransaction(url: string): { run(row: Row): Promise<void>; close(): Promise<void> } {
+function formerTransaction(url: string): { run: (row: Row) => Promise<void>; close(): Promise<void> } {
   const pool = new pg.Pool({ connectionString: url, max: 1, options: '-c search_path=bench,public', application_name: 'caregraph-bench' });
   return {
-    async run(row) {
+    run: async (row) => {
       const client = await pool.connect();
       try {
         await client.query(

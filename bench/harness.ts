@@ -29,7 +29,7 @@ export interface HarnessOptions {
   profileDirectory?: string;
   /** Run only these operations of scenarios A and A2 (ids such as `A-fleet`); all when absent. */
   only?: string[];
-  log?(line: string): void;
+  log?: (line: string) => void;
 }
 
 export interface BenchReport {

@@ -1,5 +1,6 @@
 /** Ratios against the baselines, the issue's targets, and the one table the run prints. */
 import type { BenchReport } from './harness.js';
+import type { StartupResult } from './scenarios/startup.js';
 import { TARGET_LABELS, type ThroughputRow } from './scenarios/throughput.js';
 
 export interface Ratio {
@@ -14,6 +15,10 @@ export interface Ratio {
 
 /** Gateway RSS under load must stay below this. */
 export const RSS_LIMIT_MB = 300;
+/** `npm start` on an existing data folder must be ready within this. */
+export const START_LIMIT_SECONDS = 4;
+/** Each service process, ready and idle, must stay within this. */
+export const IDLE_RSS_LIMIT_MB = 110;
 
 export function ratiosOf(rows: ThroughputRow[]): Ratio[] {
   const operations = [...new Set(rows.map((row) => row.operation))];
@@ -50,7 +55,40 @@ export function targetLines(report: BenchReport): string[] {
   const peak = gatewayRss.length ? Math.max(...gatewayRss.map((row) => row.gatewayPeakRssMb!)) : null;
   lines.push(`CareGraph gateway peak RSS under load < ${RSS_LIMIT_MB} MB: ${fixed(peak, 0)} MB (${verdict(peak === null ? null : peak < RSS_LIMIT_MB)})`);
   lines.push(`SQL statements per request flat in N: ${verdict(report.nPlusOne.flat)}`);
+  lines.push(...startupTargetLines(report.startup));
   return lines;
+}
+
+/** Scenario C's targets, each met or missed. */
+export function startupTargetLines(startup: StartupResult): string[] {
+  const verdict = (met: boolean | null) => (met === null ? 'n/a' : met ? 'met' : 'MISSED');
+  const seconds = startup.existingFolderSeconds;
+  const rss = Object.values(startup.idleRssMb);
+  const peak = rss.length ? Math.max(...rss) : null;
+  return [
+    `npm start → ready on an existing data folder ≤ ${START_LIMIT_SECONDS} s: ${fixed(seconds, 1)} s (${verdict(seconds === null ? null : seconds <= START_LIMIT_SECONDS)})`,
+    `idle RSS per service ≤ ${IDLE_RSS_LIMIT_MB} MB: at most ${fixed(peak, 0)} MB (${verdict(peak === null ? null : peak <= IDLE_RSS_LIMIT_MB)})`,
+  ];
+}
+
+/** Scenario C as a table: start-up and seeding times, then each service's idle memory. */
+export function formatStartup(startup: StartupResult): string {
+  return [
+    'C  start-up',
+    table(
+      ['measure', 'seconds'],
+      [
+        ['npm start → ready, empty data folder', fixed(startup.emptyFolderSeconds, 1)],
+        ['npm start → ready, existing data folder', startup.existingFolderSeconds === null ? 'skipped' : fixed(startup.existingFolderSeconds, 1)],
+        [`seed ${startup.seed.tenants} tenants (migrated scratch database)`, fixed(startup.seed.seconds, 1)],
+      ],
+    ),
+    '',
+    table(
+      ['service (ready, idle)', 'RSS MB'],
+      Object.entries(startup.idleRssMb).map(([service, mb]) => [service, String(mb)]),
+    ),
+  ].join('\n');
 }
 
 export function formatReport(report: BenchReport): string {
@@ -110,19 +148,7 @@ export function formatReport(report: BenchReport): string {
     ),
     '',
   );
-  const { startup } = report;
-  out.push('C  start-up');
-  out.push(
-    table(
-      ['measure', 'seconds'],
-      [
-        ['npm start → ready, empty data folder', fixed(startup.emptyFolderSeconds, 1)],
-        ['npm start → ready, existing data folder', startup.existingFolderSeconds === null ? 'skipped' : fixed(startup.existingFolderSeconds, 1)],
-        [`seed ${startup.seed.tenants} tenants (migrated scratch database)`, fixed(startup.seed.seconds, 1)],
-      ],
-    ),
-    '',
-  );
+  out.push(formatStartup(report.startup), '');
   out.push('Targets', ...targetLines(report).map((line) => `  ${line}`));
   return out.join('\n');
 }

@@ -1,9 +1,11 @@
 /**
  * `npm run bench` (full run, about seven minutes), `npm run bench -- --quick` (about three),
  * `--smoke` (shortest), `--profile` (V8 CPU profiles of each gateway process into the
- * results folder), `--only A-fleet` (one operation of A/A2, repeatable; B and C still run). Starts its own embedded PostgreSQL under .caregraph/, seeds the
- * 400-tenant demo fleet, runs every scenario, prints one table and writes the same figures as
- * JSON to bench/results/. Never part of `npm test`.
+ * results folder), `--only A-fleet` (one operation of A/A2, repeatable; B and C still run),
+ * `--only startup` (scenario C alone: start-up times and idle memory of `npm start`). Starts
+ * its own embedded PostgreSQL under .caregraph/, seeds the 400-tenant demo fleet, runs every
+ * scenario, prints one table and writes the same figures as JSON to bench/results/. Never
+ * part of `npm test`.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -14,7 +16,8 @@ import { ROOT } from '../lib/federation/compose.js';
 import { migrateAll, seedDemo } from '../scripts/platform.js';
 import { runHarness } from './harness.js';
 import { BENCH_TENANTS, MODES } from './modes.js';
-import { formatReport } from './report.js';
+import { formatReport, formatStartup, startupTargetLines } from './report.js';
+import { runStartup } from './scenarios/startup.js';
 
 const APP_PASSWORD = 'caregraph-app-bench';
 
@@ -29,10 +32,13 @@ async function main(): Promise<void> {
     strict: true,
   });
   const mode = MODES[values.smoke ? 'smoke' : values.quick ? 'quick' : 'full'];
+  const startupOnly = values.only?.some((only) => only === 'startup' || only === 'C') ?? false;
+  if (startupOnly && values.only!.length > 1) throw new Error('--only startup runs scenario C alone; it cannot be combined with operations');
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   const resultsDir = path.join(ROOT, 'bench', 'results');
   const dataDir = path.join(ROOT, '.caregraph', `bench-${mode.name}-${stamp}`);
   const started = performance.now();
+  const startedAt = new Date().toISOString();
   const log = (line: string) => console.log(`[bench ${((performance.now() - started) / 1000).toFixed(0).padStart(4)} s] ${line}`);
   fs.mkdirSync(resultsDir, { recursive: true });
 
@@ -42,6 +48,21 @@ async function main(): Promise<void> {
     // The binding key goes into the run's data folder, where every process of the run finds it.
     await ensureRoles(database.url, roleSettings(loadConfig({ ...process.env, DATABASE_APP_PASSWORD: APP_PASSWORD, CAREGRAPH_DATA_DIR: dataDir })));
     await migrateAll(database.url);
+    if (startupOnly) {
+      const startup = await runStartup({
+        dataDir: `${dataDir}-start`,
+        adminUrl: database.url,
+        appPassword: APP_PASSWORD,
+        seedTenants: mode.seedTenants,
+        restartOnExistingFolder: mode.restartOnExistingFolder,
+        log,
+      });
+      console.log(`\n${formatStartup(startup)}\n\nTargets\n${startupTargetLines(startup).map((line) => `  ${line}`).join('\n')}\n`);
+      const file = path.join(resultsDir, `bench-startup-${mode.name}-${stamp}.json`);
+      fs.writeFileSync(file, `${JSON.stringify({ mode: mode.name, startedAt, startup }, null, 2)}\n`);
+      log(`figures written to ${path.relative(ROOT, file)}`);
+      return;
+    }
     log(`seeding ${BENCH_TENANTS} tenants`);
     await seedDemo(database.url, { tenants: BENCH_TENANTS });
     const profileDirectory = values.profile ? path.join(resultsDir, `profiles-${stamp}`) : undefined;

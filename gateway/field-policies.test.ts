@@ -266,3 +266,73 @@ describe('applyPolicyPlan', () => {
     expect(applyPolicyPlan({ data: { record: { id: '1' } } }, skipped)).toEqual({ data: { record: { id: '1' } } });
   });
 });
+
+describe('occurrence counts', () => {
+  it('counts every denied item of a list exactly: 100 items, one error, occurrences 100', () => {
+    const plan = policies.plan('{ search { ... on Invoice { id totalMinor } } }', undefined, {}, caller());
+    const search = Array.from({ length: 100 }, (_, i) => ({ id: `i${i}`, __caregraph_placeholder: 'Invoice' }));
+    const result = applyPolicyPlan({ data: { search } }, plan);
+    expect(result.errors).toEqual([
+      { message: expect.any(String), path: ['search', 0, 'totalMinor'], extensions: { code: 'INSUFFICIENT_SCOPE', occurrences: 100 } },
+    ]);
+    expect((result.data!.search as unknown[]).every((item) => (item as { totalMinor?: unknown }).totalMinor === null)).toBe(true);
+  });
+
+  it('counts across nested lists: 10 × 10 children and 10 × 10 × 10 grandchildren', () => {
+    const plan = policies.plan('{ record { children { id note children { id note children { id note } } } } }', undefined, {}, caller());
+    const level = (depth: number, prefix: string): unknown[] =>
+      Array.from({ length: 10 }, (_, i) => ({ id: `${prefix}${i}`, ...(depth > 1 ? { children: level(depth - 1, `${prefix}${i}.`) } : {}) }));
+    const result = applyPolicyPlan({ data: { record: { children: level(3, '') } } }, plan);
+    const errors = result.errors as { path: unknown[]; extensions: { code: string; occurrences?: number } }[];
+    expect(errors.map((e) => [e.path, e.extensions.occurrences])).toEqual([
+      [['record', 'children', 0, 'note'], 10],
+      [['record', 'children', 0, 'children', 0, 'note'], 100],
+      [['record', 'children', 0, 'children', 0, 'children', 0, 'note'], 1000],
+    ]);
+  });
+
+  it('counts a field reached through two fragments on the same object once per object', () => {
+    const plan = policies.plan('{ record { children { ...A ...B } } } fragment A on Record { note } fragment B on Record { id note }', undefined, {}, caller());
+    const children = Array.from({ length: 100 }, (_, i) => ({ id: String(i) }));
+    const result = applyPolicyPlan({ data: { record: { children } } }, plan);
+    expect((result.errors as { extensions: { occurrences?: number } }[])[0]!.extensions.occurrences).toBe(100);
+  });
+});
+
+describe('plan caches', () => {
+  it('bound their memory in bytes: a flood of large distinct queries stays under the budget', () => {
+    const budget = 1_000_000;
+    const bounded = new FieldPolicies(SDL, { cacheBytes: { documents: budget, plans: budget } });
+    // 200 distinct 20 KB queries (a comment makes them large, a denied field gives each a plan with a guide).
+    const large = (i: number) => `# ${String(i).padStart(6, '0')} ${'x'.repeat(20_000)}\n{ record { id note } }`;
+    for (let i = 0; i < 200; i++) expect(bounded.plan(large(i), undefined, {}, caller()).removals).toHaveLength(1);
+    const { documents, plans } = bounded.cacheStats();
+    for (const stats of [documents, plans]) {
+      expect(stats.maxBytes).toBe(budget);
+      expect(stats.bytes).toBeLessThanOrEqual(budget);
+      // Counted by size: fewer than 50 entries of 20 KB fit, not an entry count.
+      expect(stats.entries).toBeGreaterThan(0);
+      expect(stats.entries).toBeLessThan(50);
+    }
+    // The latest plan is still cached, and counted by its text and syntax tree, not as one entry.
+    expect(bounded.plan(large(199), undefined, {}, caller()).removals).toHaveLength(1);
+    expect(bounded.cacheStats().documents.bytes / bounded.cacheStats().documents.entries).toBeGreaterThan(20_000);
+  });
+
+  it('counts a dense document by its syntax tree, far above its text length', () => {
+    const fresh = new FieldPolicies(SDL);
+    const query = `{ ${Array.from({ length: 150 }, (_, i) => `r${i}: record { id parent { id } }`).join(' ')} }`;
+    fresh.plan(query, undefined, {}, caller());
+    expect(fresh.cacheStats().documents.bytes).toBeGreaterThan(query.length * 20);
+  });
+
+  it('serves a cached plan with the request’s own query text, and a rewritten one when fields were removed', () => {
+    const fresh = new FieldPolicies(SDL);
+    const query = '{ record { id } }';
+    expect(fresh.plan(query, undefined, {}, caller()).query).toBe(query);
+    expect(fresh.plan(query, undefined, {}, caller()).query).toBe(query);
+    const pruned = fresh.plan('{ record { id note } }', undefined, {}, caller());
+    expect(fresh.plan('{ record { id note } }', undefined, {}, caller())).toEqual(pruned);
+    expect(pruned.query).not.toContain('note');
+  });
+});

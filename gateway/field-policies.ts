@@ -12,8 +12,10 @@
  * not `@skip`/`@include` would run them; which removals are reported depends on the coerced
  * variables. Introspection (`__schema`, `__type`) is for platform staff only.
  *
- * The analysis of a (query, operation, caller's rights, directive variables) is cached.
+ * The analysis of a (query, operation, caller's rights, directive variables) is cached, keyed
+ * by a SHA-256 and bounded by an estimate of the bytes each plan keeps alive.
  */
+import { createHash } from 'node:crypto';
 import {
   Kind,
   OperationTypeNode,
@@ -39,7 +41,16 @@ import { IntrospectionDisabledError } from '../lib/errors.js';
 import { evaluatePolicy } from '../lib/policy/evaluate.js';
 import { PLATFORM_ROLES, policyMapOf, type PolicyMap, type Role } from '../lib/policy/spec.js';
 import type { TenantContext } from '../lib/tenant-context.js';
-import { OperationChecker, type CheckedOperation, type OperationLimits, type Rejection } from './operation-check.js';
+import {
+  CACHE_ENTRY_OVERHEAD_BYTES,
+  DOCUMENT_CACHE_BYTES,
+  OperationChecker,
+  hashQuery,
+  type CacheStats,
+  type CheckedOperation,
+  type OperationLimits,
+  type Rejection,
+} from './operation-check.js';
 import {
   MAX_POLICY_ERRORS,
   PLACEHOLDER_KEY,
@@ -68,10 +79,26 @@ export interface PolicyPlan {
   guide?: ResultGuide;
 }
 
+/** A plan as cached: without the request's own query text, which the cache must not keep alive. */
+type CachedPlan = Omit<PolicyPlan, 'query' | 'rejection'> & {
+  /** The rewritten query; absent when the original is executed unchanged. */
+  rewritten?: string;
+  /** Approximate bytes the plan keeps alive: the rewritten text, and the parsed document its guide points into. */
+  bytes: number;
+};
+
+export interface FieldPolicyOptions {
+  limits?: OperationLimits;
+  /** Memory budgets, in approximate bytes, of the checked-document cache and of the plan cache. */
+  cacheBytes?: { documents?: number; plans?: number };
+}
+
 const UNCHANGED = (query: string): PolicyPlan => ({ query, removals: [], refused: false });
-const PLAN_CACHE_ENTRIES = 2_000;
-/** Bounds the memory of cached plans by their keys and rewritten queries, in characters. */
-const PLAN_CACHE_CHARS = 8_000_000;
+/** Default memory budget of the plan cache, in approximate bytes. */
+const PLAN_CACHE_BYTES = 32 * 1024 * 1024;
+/** A reported removal: its path, its denial (shared with the policy map), the array holding them. */
+const BYTES_PER_REMOVAL = 200;
+const NOTHING_REMOVED: Omit<CachedPlan, 'bytes'> = Object.freeze({ removals: [], refused: false });
 const INTROSPECTION_FIELDS = new Set(['__schema', '__type']);
 const introspectionDisabled = new IntrospectionDisabledError();
 const INTROSPECTION_DENIAL: Denial = { code: introspectionDisabled.code, message: introspectionDisabled.message };
@@ -80,35 +107,53 @@ export class FieldPolicies {
   private readonly schema: GraphQLSchema;
   private readonly policies: PolicyMap;
   private readonly checker: OperationChecker;
-  private readonly plans = new LRUCache<string, PolicyPlan>({
-    max: PLAN_CACHE_ENTRIES,
-    maxSize: PLAN_CACHE_CHARS,
-    sizeCalculation: (plan, key) => key.length + (plan.query === key ? 0 : plan.query.length) + 1,
-  });
+  private readonly plans: LRUCache<string, CachedPlan>;
 
   /** `sdl`: the supergraph (its API schema is what clients see), or a plain schema in tests. */
-  constructor(sdl: string, limits?: OperationLimits) {
+  constructor(sdl: string, options: FieldPolicyOptions = {}) {
     const document = parse(sdl);
     this.schema = apiSchemaOf(sdl, document);
     this.policies = policyMapOf(document);
-    this.checker = new OperationChecker(this.schema, limits);
+    this.checker = new OperationChecker(this.schema, options.limits, options.cacheBytes?.documents ?? DOCUMENT_CACHE_BYTES);
+    this.plans = new LRUCache({ maxSize: options.cacheBytes?.plans ?? PLAN_CACHE_BYTES, sizeCalculation: (plan) => plan.bytes });
   }
 
   /** Checks the operation and plans the policy edits for one request. */
   plan(query: string, operationName: string | undefined, variables: unknown, caller: Caller): PolicyPlan {
-    const checked = this.checker.check(query, operationName, variables);
+    const queryHash = hashQuery(query);
+    const checked = this.checker.check(query, operationName, variables, queryHash);
     if ('errors' in checked) return { ...UNCHANGED(query), rejection: checked };
     const directiveValues = checked.directiveVariables.map((name) => JSON.stringify(checked.variables[name] ?? null)).join(',');
-    const key = `${callerKey(caller)}\u0000${operationName ?? ''}\u0000${directiveValues}\u0000${query}`;
-    let plan = this.plans.get(key);
-    if (!plan) {
-      plan = this.compute(query, checked, caller);
-      this.plans.set(key, plan);
+    // Hashed whole: the operation name and the caller's rights are as unbounded as the query.
+    const key = createHash('sha256').update(`${callerKey(caller)}\u0000${operationName ?? ''}\u0000${directiveValues}\u0000${queryHash}`).digest('hex');
+    let cached = this.plans.get(key);
+    if (!cached) {
+      cached = this.compute(checked, caller);
+      this.plans.set(key, cached);
     }
-    return plan;
+    const { rewritten, bytes: _bytes, ...plan } = cached;
+    return { query: rewritten ?? query, ...plan };
   }
 
-  private compute(query: string, checked: CheckedOperation, caller: Caller): PolicyPlan {
+  /** How full the two caches are (tests, diagnostics). */
+  cacheStats(): { documents: CacheStats; plans: CacheStats } {
+    return {
+      documents: this.checker.cacheStats(),
+      plans: { entries: this.plans.size, bytes: this.plans.calculatedSize, maxBytes: this.plans.maxSize },
+    };
+  }
+
+  private compute(checked: CheckedOperation, caller: Caller): CachedPlan {
+    const plan = this.analyse(checked, caller);
+    const bytes =
+      CACHE_ENTRY_OVERHEAD_BYTES +
+      (plan.rewritten?.length ?? 0) +
+      // The guide points into the parsed document, which stays alive as long as the plan.
+      (plan.guide ? checked.bytes + plan.removals.length * BYTES_PER_REMOVAL : 0);
+    return { ...plan, bytes };
+  }
+
+  private analyse(checked: CheckedOperation, caller: Caller): Omit<CachedPlan, 'bytes'> {
     const { operation, fragments } = checked;
     const root =
       operation.operation === OperationTypeNode.QUERY
@@ -116,12 +161,12 @@ export class FieldPolicies {
         : operation.operation === OperationTypeNode.MUTATION
           ? this.schema.getMutationType()
           : this.schema.getSubscriptionType();
-    if (!root) return UNCHANGED(query);
+    if (!root) return NOTHING_REMOVED;
 
     const staff = caller.roles.some((role) => PLATFORM_ROLES.includes(role as Role));
     const walk = new Walk(this.schema, this.policies, caller, staff, fragments);
     const selectionSet = walk.selectionSet(operation.selectionSet, root);
-    if (walk.removed.size === 0) return UNCHANGED(query);
+    if (walk.removed.size === 0) return NOTHING_REMOVED;
 
     const guide: ResultGuide = {
       schema: this.schema,
@@ -135,9 +180,9 @@ export class FieldPolicies {
     };
     const removals = removalPatterns(guide, MAX_POLICY_ERRORS);
     const runs = selectionSet.selections.some((selection) => included(selection, guide.variables));
-    if (!runs && removals.length > 0) return { query, removals, refused: true, guide };
+    if (!runs && removals.length > 0) return { removals, refused: true, guide };
     const rootSet = selectionSet.selections.length > 0 ? selectionSet : withPlaceholder([]);
-    return { query: print(rewritten(checked.document, operation, rootSet, walk)), removals, refused: false, guide };
+    return { rewritten: print(rewritten(checked.document, operation, rootSet, walk)), removals, refused: false, guide };
   }
 }
 

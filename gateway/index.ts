@@ -16,7 +16,7 @@ import { listenApollo } from '../lib/http/apollo-http.js';
 import { createLogger } from '../lib/logger.js';
 import { currentRequestContext, runWithRequestContext } from '../lib/request-context.js';
 import { ServiceClient } from '../lib/service-client.js';
-import { safeErrorFields, type RunningService } from '../lib/subgraph.js';
+import { safeErrorFields, type RunningService } from '../lib/subgraph/index.js';
 import { createContextSigner } from '../lib/tenant-context.js';
 import { Authenticator } from './authenticate.js';
 import { BreakGlassVerifier } from './break-glass.js';

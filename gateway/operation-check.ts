@@ -6,8 +6,11 @@
  * The measure runs before validation and is linear in the document: each fragment is sized
  * once and its size reused wherever it is spread, so a fragment that spreads the next one
  * twice per level (2^n fields from a few hundred bytes) is refused without being expanded.
- * Parse, measure and validation results are cached per document text.
+ * Parse, measure and validation results are cached by the SHA-256 of the document text, in
+ * a cache bounded by an estimate of the memory each entry keeps alive (the text and its
+ * syntax tree), so a flood of large distinct documents cannot grow the gateway's heap.
  */
+import { createHash } from 'node:crypto';
 import { ApolloServerErrorCode } from '@apollo/server/errors';
 import {
   GraphQLError,
@@ -62,12 +65,16 @@ export interface CheckedOperation {
   variables: Record<string, unknown>;
   /** Names of the variables `@skip`/`@include` read, sorted. */
   directiveVariables: readonly string[];
+  /** Approximate bytes the parsed document keeps alive (what caching it costs). */
+  bytes: number;
 }
 
 interface ValidDocument {
   document: DocumentNode;
   fragments: ReadonlyMap<string, FragmentDefinitionNode>;
   directiveVariables: readonly string[];
+  /** Approximate bytes the document keeps alive: its text and its syntax tree. */
+  bytes: number;
 }
 
 /** The size of a selection set after fragment expansion. */
@@ -77,30 +84,50 @@ export interface OperationSize {
   aliases: number;
 }
 
-const DOCUMENT_CACHE_ENTRIES = 1_000;
-/** Bounds the cache's memory by the texts it holds, in characters (a parsed document takes roughly ten times its text). */
-const DOCUMENT_CACHE_CHARS = 4_000_000;
+/** Default memory budget of the checked-document cache, in (approximate) bytes. */
+export const DOCUMENT_CACHE_BYTES = 64 * 1024 * 1024;
+/**
+ * Heap per lexical token of a parsed document (token object, AST node, location), measured
+ * on dense operations: about 330 bytes. A document keeps its text alive too (its locations
+ * point at it), so an entry costs its text plus this per token.
+ */
+const BYTES_PER_TOKEN = 350;
+/** A cache entry's own cost: its 64-character key, the LRU bookkeeping, the entry object. */
+export const CACHE_ENTRY_OVERHEAD_BYTES = 256;
 const MAX_VALIDATION_ERRORS = 20;
 const TOKEN_LIMIT_MESSAGE = /Document contains more than \d+ tokens/;
 
+/** How full a size-bounded cache is, for tests and diagnostics. */
+export interface CacheStats {
+  entries: number;
+  /** Approximate bytes held, as the cache's size calculation counts them. */
+  bytes: number;
+  maxBytes: number;
+}
+
 export class OperationChecker {
-  private readonly documents = new LRUCache<string, ValidDocument | Rejection>({
-    max: DOCUMENT_CACHE_ENTRIES,
-    maxSize: DOCUMENT_CACHE_CHARS,
-    sizeCalculation: (_value, query) => Math.max(1, query.length),
-  });
+  private readonly documents: LRUCache<string, ValidDocument | Rejection>;
 
   constructor(
     private readonly schema: GraphQLSchema,
     private readonly limits: Readonly<OperationLimits> = OPERATION_LIMITS,
-  ) {}
+    cacheBytes = DOCUMENT_CACHE_BYTES,
+  ) {
+    this.documents = new LRUCache({
+      maxSize: cacheBytes,
+      sizeCalculation: (entry) => CACHE_ENTRY_OVERHEAD_BYTES + ('errors' in entry ? JSON.stringify(entry.errors).length : entry.bytes),
+    });
+  }
 
-  /** Checks one request's operation; a Rejection means nothing may be executed. */
-  check(query: string, operationName: string | undefined, variables: unknown): CheckedOperation | Rejection {
-    let valid = this.documents.get(query);
+  /**
+   * Checks one request's operation; a Rejection means nothing may be executed. `queryHash`
+   * is `hashQuery(query)`, passed when the caller has it already.
+   */
+  check(query: string, operationName: string | undefined, variables: unknown, queryHash = hashQuery(query)): CheckedOperation | Rejection {
+    let valid = this.documents.get(queryHash);
     if (!valid) {
       valid = this.validDocument(query);
-      this.documents.set(query, valid);
+      this.documents.set(queryHash, valid);
     }
     if ('errors' in valid) return valid;
     const operation = getOperationAST(valid.document, operationName);
@@ -121,6 +148,10 @@ export class OperationChecker {
       );
     }
     return { ...valid, operation, variables: coerced.coerced };
+  }
+
+  cacheStats(): CacheStats {
+    return { entries: this.documents.size, bytes: this.documents.calculatedSize, maxBytes: this.documents.maxSize };
   }
 
   private validDocument(query: string): ValidDocument | Rejection {
@@ -151,8 +182,20 @@ export class OperationChecker {
     const fragments = new Map(
       document.definitions.filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION).map((f) => [f.name.value, f]),
     );
-    return { document, fragments, directiveVariables: directiveVariablesOf(document) };
+    return { document, fragments, directiveVariables: directiveVariablesOf(document), bytes: documentBytes(query, document) };
   }
+}
+
+/** The cache key of a document: its SHA-256, so a cache holds 64 characters per entry, not the text. */
+export function hashQuery(query: string): string {
+  return createHash('sha256').update(query).digest('hex');
+}
+
+/** Approximate heap a parsed document keeps alive: its text plus a fixed cost per token (comments included). */
+function documentBytes(query: string, document: DocumentNode): number {
+  let tokens = 0;
+  for (let token = document.loc?.startToken ?? null; token; token = token.next) tokens += 1;
+  return query.length + tokens * BYTES_PER_TOKEN;
 }
 
 /**

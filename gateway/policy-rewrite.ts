@@ -6,7 +6,7 @@
  */
 import type { Rewrite } from '../lib/http/apollo-http.js';
 import type { GatewayContext } from './context.js';
-import { applyPolicyPlan, type FieldPolicies, type GraphQLResultBody } from './field-policies.js';
+import { applyPolicyPlan, type FieldPolicies } from './field-policies.js';
 
 /** The gateway's `rewrite` step (see lib/http/apollo-http.ts). */
 export function policyRewrite(policies: FieldPolicies) {
@@ -29,7 +29,7 @@ export function policyRewrite(policies: FieldPolicies) {
     if (!plan.guide) return { body };
     return {
       body: { ...request, query: plan.query },
-      finish: (result) => applyPolicyPlan(result as GraphQLResultBody, plan),
+      finish: (result) => applyPolicyPlan(result, plan),
     };
   };
 }

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { TenantAccess } from '../lib/auth/tenant-access.js';
 import type { SecurityEvent } from '../lib/auth/security-event.js';
 import { loadConfig } from '../lib/config.js';
-import { CareGraphError } from '../lib/errors.js';
+import type { CareGraphError } from '../lib/errors.js';
 import type { Principal } from './authenticate.js';
 import { TenantResolver } from './tenant-access.js';
 

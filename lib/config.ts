@@ -3,11 +3,16 @@
  *
  * Every service calls `loadConfig()` at start; an invalid value stops the process with a
  * message naming the variable (see `ConfigError`). Nothing else in the code base reads
- * `process.env` directly, so this file is the complete list of knobs (README mirrors it).
+ * `process.env` directly, so this file — with the port and URL variables it generates from
+ * the service registry (lib/services.ts) — is the complete list of knobs: `CONFIG_VARIABLES`,
+ * which the README's table must match (lib/config.test.ts).
  */
 import { createPrivateKey, createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
 import path from 'node:path';
 import { z } from 'zod';
+import { defaultSubgraphUrl, SERVICE_LIST, type ListeningServiceName, type SubgraphName } from './services.js';
+
+export { SUBGRAPH_NAMES, type ServiceName, type SubgraphName } from './services.js';
 
 const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);
 const optionalUrl = z
@@ -94,16 +99,6 @@ const envSchema = z.object({
   CAREGRAPH_DATA_DIR: z.string().min(1).default('.caregraph'),
   /** Interface the services listen on. */
   HOST: z.string().min(1).default('127.0.0.1'),
-  GATEWAY_PORT: port(4000),
-  TENANCY_PORT: port(4001),
-  ERP_PORT: port(4002),
-  CLINICAL_OPS_PORT: port(4003),
-  OBSERVABILITY_PORT: port(4004),
-  /** Where the gateway finds each subgraph (defaults follow the ports above). */
-  TENANCY_URL: httpUrl('http://127.0.0.1:4001/graphql'),
-  ERP_URL: httpUrl('http://127.0.0.1:4002/graphql'),
-  CLINICAL_OPS_URL: httpUrl('http://127.0.0.1:4003/graphql'),
-  OBSERVABILITY_URL: httpUrl('http://127.0.0.1:4004/graphql'),
   /**
    * Ed25519 private key (PKCS8 PEM or JWK) with which the gateway signs the tenant context it
    * forwards; only the gateway needs it. Unset: a key pair is generated once into the data folder.
@@ -150,6 +145,24 @@ const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
 });
 
+/**
+ * One variable per registered service for the port it listens on (`GATEWAY_PORT`,
+ * `TENANCY_PORT` …) and, for each subgraph, one for where the gateway finds it
+ * (`TENANCY_URL` …, default: 127.0.0.1 on the subgraph's default port). Generated from the
+ * registry, so a new service brings its variables with it.
+ */
+const serviceVariables = z.object(
+  Object.fromEntries(
+    SERVICE_LIST.flatMap((service) => [
+      ...(service.port ? [[service.port.variable, port(service.port.default)] as const] : []),
+      ...(service.url ? [[service.url.variable, httpUrl(defaultSubgraphUrl(service.name as SubgraphName))] as const] : []),
+    ]),
+  ),
+);
+
+/** Every environment variable the configuration reads, in schema order (the README's table lists each). */
+export const CONFIG_VARIABLES: readonly string[] = Object.freeze([...Object.keys(envSchema.shape), ...Object.keys(serviceVariables.shape)]);
+
 export type Config = Readonly<{
   database: Readonly<{
     /** Admin connection string (DATABASE_URL). */
@@ -164,7 +177,9 @@ export type Config = Readonly<{
   }>;
   dataDir: string;
   host: string;
-  ports: Readonly<Record<ServiceName, number>>;
+  /** The port of each service (`<NAME>_PORT`). */
+  ports: Readonly<Record<ListeningServiceName, number>>;
+  /** Where the gateway finds each subgraph (`<NAME>_URL`). */
   subgraphUrls: Readonly<Record<SubgraphName, string>>;
   /** Context signing keys as PEM text (PKCS8 private, SPKI public); unset: generated in the data folder. */
   context: Readonly<{ signingKey: string | undefined; verifyKey: string | undefined; ttlSeconds: number }>;
@@ -181,10 +196,6 @@ export type AuthConfig = Readonly<
   | { mode: 'jwks'; jwksUrl: string; issuer: string; audience: string }
   | { mode: 'dev'; issuer: string; audience: string }
 >;
-
-export const SUBGRAPH_NAMES = ['tenancy', 'erp', 'clinical-ops', 'observability'] as const;
-export type SubgraphName = (typeof SUBGRAPH_NAMES)[number];
-export type ServiceName = SubgraphName | 'gateway';
 
 /** Thrown at start when the environment is invalid; the message names each bad variable. */
 export class ConfigError extends Error {
@@ -206,15 +217,17 @@ export function requireAppPassword(config: Config): string {
 /** Parses and freezes the configuration from `env` (defaults to `process.env`). */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = envSchema.safeParse(env);
-  if (!parsed.success) {
+  const services = serviceVariables.safeParse(env);
+  if (!parsed.success || !services.success) {
     throw new ConfigError(
-      parsed.error.issues.map((issue) => ({
+      [...(parsed.error?.issues ?? []), ...(services.error?.issues ?? [])].map((issue) => ({
         variable: String(issue.path[0] ?? '(environment)'),
         message: issue.message,
       })),
     );
   }
   const e = parsed.data;
+  const s = services.data as Record<string, number | string>;
   if (!e.AUTH_JWKS_URL && e.NODE_ENV === 'production') {
     throw new ConfigError([{ variable: 'AUTH_JWKS_URL', message: 'required in production (the development issuer is for local use only)' }]);
   }
@@ -235,19 +248,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     dataDir: path.resolve(e.CAREGRAPH_DATA_DIR),
     host: e.HOST,
-    ports: {
-      gateway: e.GATEWAY_PORT,
-      tenancy: e.TENANCY_PORT,
-      erp: e.ERP_PORT,
-      'clinical-ops': e.CLINICAL_OPS_PORT,
-      observability: e.OBSERVABILITY_PORT,
-    },
-    subgraphUrls: {
-      tenancy: e.TENANCY_URL,
-      erp: e.ERP_URL,
-      'clinical-ops': e.CLINICAL_OPS_URL,
-      observability: e.OBSERVABILITY_URL,
-    },
+    ports: Object.fromEntries(
+      SERVICE_LIST.flatMap((service) => (service.port ? [[service.name, s[service.port.variable] as number]] : [])),
+    ) as Record<ListeningServiceName, number>,
+    subgraphUrls: Object.fromEntries(
+      SERVICE_LIST.flatMap((service) => (service.url ? [[service.name, s[service.url.variable] as string]] : [])),
+    ) as Record<SubgraphName, string>,
     context: { signingKey: e.CONTEXT_SIGNING_KEY, verifyKey: e.CONTEXT_VERIFY_KEY, ttlSeconds: e.CONTEXT_TTL_SECONDS },
     auth: e.AUTH_JWKS_URL
       ? { mode: 'jwks', jwksUrl: e.AUTH_JWKS_URL, issuer: e.AUTH_ISSUER, audience: e.AUTH_AUDIENCE }

@@ -9,6 +9,7 @@ import { GraphQLError, type GraphQLErrorOptions, type GraphQLFormattedError } fr
 export enum ErrorCode {
   BadUserInput = 'BAD_USER_INPUT',
   NotFound = 'NOT_FOUND',
+  MethodNotAllowed = 'METHOD_NOT_ALLOWED',
   Unauthenticated = 'UNAUTHENTICATED',
   TenantForbidden = 'TENANT_FORBIDDEN',
   InsufficientScope = 'INSUFFICIENT_SCOPE',
@@ -30,6 +31,7 @@ export enum ErrorCode {
 export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = Object.freeze({
   [ErrorCode.BadUserInput]: 400,
   [ErrorCode.NotFound]: 404,
+  [ErrorCode.MethodNotAllowed]: 405,
   [ErrorCode.Unauthenticated]: 401,
   [ErrorCode.TenantForbidden]: 403,
   [ErrorCode.InsufficientScope]: 403,
@@ -69,6 +71,11 @@ export class BadUserInputError extends CareGraphError {
 export class NotFoundError extends CareGraphError {
   constructor(message: string, extensions?: Extra) {
     super(ErrorCode.NotFound, message, { extensions });
+  }
+}
+export class MethodNotAllowedError extends CareGraphError {
+  constructor(message: string, extensions?: Extra) {
+    super(ErrorCode.MethodNotAllowed, message, { extensions });
   }
 }
 export class UnauthenticatedError extends CareGraphError {
@@ -164,7 +171,7 @@ const SUGGESTION = / ?Did you mean [^?]*\?$/;
 export function maskError(formatted: GraphQLFormattedError, requestId?: string): GraphQLFormattedError {
   const code = formatted.extensions?.code;
   // INTERNAL_SERVER_ERROR is registered but never passed through: its message may name internals.
-  if (typeof code === 'string' && code !== ErrorCode.InternalServerError && (KNOWN_CODES.has(code) || PASS_THROUGH_CODES.has(code))) {
+  if (typeof code === 'string' && code !== (ErrorCode.InternalServerError as string) && (KNOWN_CODES.has(code) || PASS_THROUGH_CODES.has(code))) {
     const extensions = Object.fromEntries(Object.entries(formatted.extensions ?? {}).filter(([key]) => CLIENT_EXTENSIONS.has(key)));
     return { ...formatted, message: formatted.message.replace(SUGGESTION, ''), extensions };
   }

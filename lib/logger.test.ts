@@ -7,7 +7,7 @@ function capture() {
   const lines: Record<string, unknown>[] = [];
   const stream = new Writable({
     write(chunk, _encoding, done) {
-      lines.push(JSON.parse(String(chunk)));
+      lines.push(JSON.parse(String(chunk)) as Record<string, unknown>);
       done();
     },
   });

@@ -38,7 +38,7 @@ export function resolveSecret(source: SecretSource): string {
     // Another process created it first: use theirs.
     const raced = readSecret(file);
     if (raced) return raced;
-    throw new Error(`${file} is empty: delete it and a new secret is generated at the next start`);
+    throw new Error(`${file} is empty: delete it and a new secret is generated at the next start`, { cause: error });
   }
 }
 

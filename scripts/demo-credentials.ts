@@ -6,8 +6,10 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import type { QueryResultRow } from 'pg';
 import { DevIssuer } from '../lib/auth/dev-issuer.js';
 import type { Config } from '../lib/config.js';
+import type { Tx } from '../lib/db/index.js';
 import { asOwner } from '../lib/db/owner.js';
 import { insertApiKey } from '../subgraphs/tenancy/api-keys.js';
 import { DEMO_PARTNERS } from '../lib/demo/fleet.js';
@@ -68,7 +70,7 @@ export async function createDemoCredentials(config: Config, adminUrl: string, ga
       // One live demo key at a time: the previous one is revoked when a new one is issued.
       await client.query('UPDATE api_keys SET revoked_at = now() WHERE name = $1 AND revoked_at IS NULL', [DEMO_KEY_NAME]);
       const issued = await insertApiKey(
-        { query: async (text, values) => (await client.query(text, values)).rows },
+        { query: async <R extends QueryResultRow>(text: string, values?: unknown[]) => (await client.query<R>(text, values)).rows } satisfies Tx,
         { partnerId: partner.id, name: DEMO_KEY_NAME, scopes: DEMO_PARTNER_SCOPES, expiresInDays: 30, createdBy: 'npm-start' },
       );
       return { a, b, attributed, apiKey: issued.secret };

@@ -1,38 +1,47 @@
 /**
  * Wiring of the whole platform, shared by `npm start`, `npm run migrate`, `npm run seed`, the
- * end-to-end tests and the benchmarks: which subgraphs exist, how to migrate and seed them
- * all, and how to run every service in one process.
+ * end-to-end tests and the benchmarks: how to migrate and seed every service, and how to run
+ * them all in one process. Which services exist is the registry's business (lib/services.ts).
  */
 import pg from 'pg';
-import * as clinicalOps from '../subgraphs/clinical-ops/index.js';
-import { seedClinicalOps } from '../subgraphs/clinical-ops/seed.js';
-import * as erp from '../subgraphs/erp/index.js';
-import { seedErp } from '../subgraphs/erp/seed.js';
-import * as observability from '../subgraphs/observability/index.js';
-import { seedObservability } from '../subgraphs/observability/seed.js';
-import * as tenancy from '../subgraphs/tenancy/index.js';
-import { seedTenancy } from '../subgraphs/tenancy/seed.js';
-import * as gateway from '../gateway/index.js';
-import { requireAppPassword, type Config, type SubgraphName } from '../lib/config.js';
+import { requireAppPassword, SUBGRAPH_NAMES, type Config, type SubgraphName } from '../lib/config.js';
 import { appUrl, migrate } from '../lib/db/index.js';
 import { asOwner } from '../lib/db/owner.js';
 import { demoFleet } from '../lib/demo/fleet.js';
-import type { RunningService, StartOptions } from '../lib/subgraph.js';
+import { migratePgBoss } from '../lib/jobs/migrate.js';
+import type { QueueDeclaration } from '../lib/jobs/queues.js';
+import { importModule, resolvePath, serviceProcesses, SERVICE_LIST, SERVICES, type RunningService, type SeedFunction } from '../lib/services.js';
+import type { StartOptions } from '../lib/subgraph/index.js';
 
-export const SUBGRAPHS: Record<SubgraphName, { start(options: StartOptions): Promise<RunningService>; migrationSet: { schema: string; directory: string } }> = {
-  tenancy,
-  erp,
-  'clinical-ops': clinicalOps,
-  observability,
-};
+interface SubgraphModule {
+  start(options: StartOptions): Promise<RunningService>;
+}
 
-/** Applies every subgraph's pending migrations; returns the files applied now. */
+/** Each subgraph's start, loading its code on first use. */
+export const SUBGRAPHS: Record<SubgraphName, SubgraphModule> = Object.fromEntries(
+  SUBGRAPH_NAMES.map((name) => [
+    name,
+    { start: async (options: StartOptions) => (await importModule<SubgraphModule>(SERVICES[name].module)).start(options) },
+  ]),
+) as Record<SubgraphName, SubgraphModule>;
+
+/**
+ * Applies every service's pending migrations, in registry order, then pg-boss's schema and the
+ * queues every worker declares; returns what was applied now.
+ */
 export async function migrateAll(adminUrl: string): Promise<string[]> {
   const applied: string[] = [];
-  for (const subgraph of Object.values(SUBGRAPHS)) {
-    const result = await migrate(adminUrl, subgraph.migrationSet);
+  for (const { database } of SERVICE_LIST) {
+    if (!database) continue;
+    const result = await migrate(adminUrl, { schema: database.schema, directory: resolvePath(database.migrations) });
     applied.push(...result.applied.map((file) => `${result.schema}/${file}`));
   }
+  const workers = await Promise.all(
+    serviceProcesses()
+      .filter((process) => process.kind === 'worker')
+      .map((process) => importModule<{ queues?: readonly QueueDeclaration[] }>(process.module)),
+  );
+  applied.push(...(await migratePgBoss(adminUrl, workers.flatMap((worker) => worker.queues ?? []))));
   return applied;
 }
 
@@ -56,18 +65,24 @@ export interface SeedOptions {
 /**
  * Writes the deterministic demo fleet of `tenants` tenants in one transaction, as the owner
  * role: either all of it lands or none. Existing rows are kept, so seeding 400 after 40 adds
- * tenants 41–400.
+ * tenants 41–400. Each service with a seed writes its part, in registry order.
  */
 export async function seedDemo(adminUrl: string, options: SeedOptions): Promise<void> {
   const fleet = demoFleet(options.tenants);
   const now = options.now ?? new Date();
-  const anchor = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()));
+  const today = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()));
+  const seeds = await Promise.all(
+    SERVICE_LIST.flatMap(({ seed }) => (seed ? [seedOf(seed.module, seed.export).then((write) => ({ write, time: seed.time }))] : [])),
+  );
   await asOwner(adminUrl, async (client) => {
-    await seedTenancy(client, fleet, anchor);
-    await seedErp(client, fleet, anchor);
-    await seedClinicalOps(client, fleet, anchor);
-    await seedObservability(client, fleet, now);
+    for (const { write, time } of seeds) await write(client, fleet, time === 'now' ? now : today);
   });
+}
+
+async function seedOf(module: string, name: string): Promise<SeedFunction> {
+  const write = (await importModule<Record<string, unknown>>(module))[name];
+  if (typeof write !== 'function') throw new Error(`${module} exports no seed function ${name}`);
+  return write as SeedFunction;
 }
 
 export interface InProcessPlatform {
@@ -77,19 +92,20 @@ export interface InProcessPlatform {
 }
 
 /**
- * Starts the four subgraphs and the gateway in this process (ports 0: free ports), on a
- * database that is already migrated. `databaseUrl` names the database (admin or application
- * URL alike): the subgraphs connect to it as the application role with the configured password.
+ * Starts every subgraph and the gateway in this process (ports 0: free ports), on a database
+ * that is already migrated. `databaseUrl` names the database (admin or application URL
+ * alike): the subgraphs connect to it as the application role with the configured password.
  */
 export async function startInProcess(config: Config, databaseUrl: string, fixedPorts = false): Promise<InProcessPlatform> {
   const url = appUrl(databaseUrl, requireAppPassword(config));
   const entries = await Promise.all(
-    (Object.keys(SUBGRAPHS) as SubgraphName[]).map(async (name) => {
+    SUBGRAPH_NAMES.map(async (name) => {
       const service = await SUBGRAPHS[name].start({ config, databaseUrl: url, port: fixedPorts ? undefined : 0 });
       return [name, service] as const;
     }),
   );
   const subgraphs = Object.fromEntries(entries) as Record<SubgraphName, RunningService>;
+  const gateway = await importModule<typeof import('../gateway/index.js')>(SERVICES.gateway.module);
   const running = await gateway.start({
     config,
     port: fixedPorts ? undefined : 0,

@@ -1,11 +1,17 @@
 /**
- * What `npm start` hands each service: the gateway no database credential at all, each
- * subgraph the application role's URL and nothing of the admin's.
+ * What `npm start` hands each process: the gateway no database credential at all, each
+ * subgraph and worker the application role's URL and nothing of the admin's.
  */
 import { describe, expect, it } from 'vitest';
 import { generateKeyPairSync } from 'node:crypto';
 import { loadConfig, SUBGRAPH_NAMES } from '../lib/config.js';
+import { serviceProcesses, type ServiceProcess } from '../lib/services.js';
 import { contextVerifyKeyOf, serviceEnv } from './service-env.js';
+
+const processNamed = (name: string): ServiceProcess => serviceProcesses().find((candidate) => candidate.name === name)!;
+const gateway = processNamed('gateway');
+/** A worker a service owns; none may be registered yet, and what it gets depends on its kind only. */
+const worker: Pick<ServiceProcess, 'kind'> = { kind: 'worker' };
 
 const SUPERUSER_PASSWORD = 'superuser-secret-4f1b';
 const parent: NodeJS.ProcessEnv = {
@@ -20,7 +26,7 @@ const options = { appUrl: 'postgres://caregraph_app:app-secret-9c2d@127.0.0.1:54
 
 describe('serviceEnv', () => {
   it('gives the gateway no database URL, password or binding key', () => {
-    const env = serviceEnv('gateway', parent, options);
+    const env = serviceEnv(gateway, parent, options);
     for (const name of ['DATABASE_URL', 'DATABASE_APP_URL', 'DATABASE_APP_PASSWORD', 'DATABASE_BINDING_KEY']) expect(env[name], name).toBeUndefined();
     const values = Object.values(env).join('\n');
     expect(values).not.toContain(SUPERUSER_PASSWORD);
@@ -28,8 +34,8 @@ describe('serviceEnv', () => {
     expect(env).toMatchObject({ PATH: '/usr/bin', GATEWAY_PORT: '4100', CAREGRAPH_DATA_DIR: '/data', LOG_LEVEL: 'warn' });
   });
 
-  it.each(SUBGRAPH_NAMES)('gives %s only the application role’s URL', (name) => {
-    const env = serviceEnv(name, parent, options);
+  it.each([...SUBGRAPH_NAMES, 'a worker'])('gives %s only the application role’s URL', (name) => {
+    const env = serviceEnv(name === 'a worker' ? worker : processNamed(name), parent, options);
     expect(env.DATABASE_APP_URL).toBe(options.appUrl);
     expect(new URL(env.DATABASE_APP_URL!).username).toBe('caregraph_app');
     expect(env.DATABASE_URL).toBeUndefined();
@@ -45,17 +51,17 @@ describe('serviceEnv', () => {
     const verifyKey = contextVerifyKeyOf(config);
     expect(verifyKey).toBe(publicKey.export({ type: 'spki', format: 'pem' }).toString());
     const withKey = { ...parent, CONTEXT_SIGNING_KEY: signingKey };
-    for (const name of SUBGRAPH_NAMES) {
-      const env = serviceEnv(name, withKey, { ...options, contextVerifyKey: verifyKey });
+    for (const target of [...SUBGRAPH_NAMES.map(processNamed), worker]) {
+      const env = serviceEnv(target, withKey, { ...options, contextVerifyKey: verifyKey });
       expect(env.CONTEXT_SIGNING_KEY).toBeUndefined();
       expect(env.CONTEXT_VERIFY_KEY).toBe(verifyKey);
     }
-    expect(serviceEnv('gateway', withKey, options).CONTEXT_SIGNING_KEY).toBe(signingKey);
+    expect(serviceEnv(gateway, withKey, options).CONTEXT_SIGNING_KEY).toBe(signingKey);
     expect(contextVerifyKeyOf(loadConfig({ CAREGRAPH_DATA_DIR: '/data' }))).toBeUndefined();
   });
 
   it('leaves the parent environment as it was', () => {
-    serviceEnv('tenancy', parent, options);
+    serviceEnv(processNamed('tenancy'), parent, options);
     expect(parent.DATABASE_URL).toContain(SUPERUSER_PASSWORD);
   });
 });

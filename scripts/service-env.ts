@@ -1,22 +1,24 @@
 /**
  * The environment `npm start` gives each service process: the parent's, less every database
- * credential, plus only what that service needs. A subgraph gets the application role's URL;
- * the gateway gets no database access at all. (A process's environment is readable in
- * /proc/<pid>/environ by its user, and is inherited by anything it spawns.)
+ * credential, plus only what that process needs. A subgraph, and any worker, gets the
+ * application role's URL; the gateway gets no database access at all. (A process's
+ * environment is readable in /proc/<pid>/environ by its user, and is inherited by anything it
+ * spawns.)
  */
 import { createPublicKey } from 'node:crypto';
-import { SUBGRAPH_NAMES, type Config, type ServiceName } from '../lib/config.js';
+import type { Config } from '../lib/config.js';
+import type { ServiceProcess } from '../lib/services.js';
 
 /** Variables that carry database credentials; none is passed on as the parent had it. */
 const DATABASE_CREDENTIALS = ['DATABASE_URL', 'DATABASE_APP_URL', 'DATABASE_APP_PASSWORD'] as const;
 
-/** Subgraphs need the binding key (when set in the environment); the gateway never touches the database. */
-const SUBGRAPH_ONLY = ['DATABASE_BINDING_KEY'] as const;
-/** Only the gateway signs tenant contexts: a subgraph holding the private key could forge them. */
+/** Processes on the database need the binding key (when set in the environment); the gateway never touches it. */
+const DATABASE_ONLY = ['DATABASE_BINDING_KEY'] as const;
+/** Only the gateway signs tenant contexts: a subgraph or worker holding the private key could forge them. */
 const GATEWAY_ONLY = ['CONTEXT_SIGNING_KEY'] as const;
 
 export interface ServiceEnvOptions {
-  /** The application role's connection string the subgraphs use. */
+  /** The application role's connection string the subgraphs and workers use. */
   appUrl: string;
   /** Data folder shared by every service (generated keys). */
   dataDir: string;
@@ -28,16 +30,20 @@ export interface ServiceEnvOptions {
   contextVerifyKey?: string;
 }
 
-/** The environment of `service`, derived from `parent` (normally process.env). */
-export function serviceEnv(service: ServiceName, parent: NodeJS.ProcessEnv, options: ServiceEnvOptions): NodeJS.ProcessEnv {
+/**
+ * The environment of one process of the registry (`serviceProcesses()`: a service, or the
+ * worker a service owns), derived from `parent` (normally process.env). What it gets depends
+ * on its kind only: the gateway no database, every other process the application role.
+ */
+export function serviceEnv(target: Pick<ServiceProcess, 'kind'>, parent: NodeJS.ProcessEnv, options: ServiceEnvOptions): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...parent, CAREGRAPH_DATA_DIR: options.dataDir, LOG_LEVEL: options.logLevel };
   for (const name of DATABASE_CREDENTIALS) delete env[name];
-  if ((SUBGRAPH_NAMES as readonly string[]).includes(service)) {
+  if (target.kind === 'gateway') {
+    for (const name of DATABASE_ONLY) delete env[name];
+  } else {
     env.DATABASE_APP_URL = options.appUrl;
     for (const name of GATEWAY_ONLY) delete env[name];
     if (options.contextVerifyKey) env.CONTEXT_VERIFY_KEY = options.contextVerifyKey;
-  } else {
-    for (const name of SUBGRAPH_ONLY) delete env[name];
   }
   return env;
 }

@@ -1,37 +1,40 @@
 /**
- * Starts one service in this process: `npm run service -- <gateway|tenancy|erp|clinical-ops|observability>`.
- * Configuration comes from the environment (see README); subgraphs need DATABASE_APP_URL (or
+ * Starts one service in this process: `npm run service -- <name>`, where the name is a
+ * service of the registry (lib/services.ts: gateway, tenancy, erp, clinical-ops,
+ * observability) or `<service>-worker` for the worker a service owns. Configuration comes
+ * from the environment (see README); subgraphs and workers need DATABASE_APP_URL (or
  * DATABASE_URL and DATABASE_APP_PASSWORD to derive it) on a database that is already migrated
  * (`npm run migrate`); the gateway needs no database. This is how services run in a real
  * deployment, and how `npm start` runs each of them.
  */
-import { ConfigError, loadConfig, type Config } from '../lib/config.js';
-import type { RunningService } from '../lib/subgraph.js';
-
-/** Each service loads only its own code: a gateway process carries no subgraph, and vice versa. */
-const SERVICES: Record<string, (config: Config) => Promise<RunningService>> = {
-  gateway: async (config) => (await import('../gateway/index.js')).start({ config }),
-  tenancy: async (config) => (await import('../subgraphs/tenancy/index.js')).start({ config }),
-  erp: async (config) => (await import('../subgraphs/erp/index.js')).start({ config }),
-  'clinical-ops': async (config) => (await import('../subgraphs/clinical-ops/index.js')).start({ config }),
-  observability: async (config) => (await import('../subgraphs/observability/index.js')).start({ config }),
-};
+import { ConfigError, loadConfig } from '../lib/config.js';
+import { importModule, serviceProcesses, type ServiceModule, type WorkerModule } from '../lib/services.js';
 
 const name = process.argv[2] ?? '';
-const known = Object.keys(SERVICES);
+const processes = serviceProcesses();
 
 async function main(): Promise<void> {
-  if (!known.includes(name)) {
-    console.error(`Usage: npm run service -- <${known.join('|')}>`);
+  const chosen = processes.find((candidate) => candidate.name === name);
+  if (!chosen) {
+    console.error(`Usage: npm run service -- <${processes.map((candidate) => candidate.name).join('|')}>`);
     process.exit(2);
   }
   const config = loadConfig();
-  const service = await SERVICES[name]!(config);
+  // Each process loads only its own code: a gateway process carries no subgraph, and vice versa.
+  const running =
+    chosen.kind === 'worker'
+      ? await (await importModule<WorkerModule>(chosen.module)).start(config)
+      : await (await importModule<ServiceModule>(chosen.module)).start({ config });
   let stopping = false;
   const stop = async () => {
     if (stopping) return;
     stopping = true;
-    await service.close().catch(() => undefined);
+    try {
+      await running.close();
+    } catch (error) {
+      console.error(`${name} did not stop cleanly: ${(error as Error).message}`);
+      process.exit(1);
+    }
     process.exit(0);
   };
   process.on('SIGINT', stop);

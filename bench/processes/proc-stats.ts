@@ -85,3 +85,33 @@ export async function waitUntilIdle(pids: number[], timeoutMs = 15_000): Promise
     before = now;
   }
 }
+
+/** A process of a process group: its id and its command line. */
+export interface GroupMember {
+  pid: number;
+  argv: string[];
+}
+
+/** Every live process whose process group is `pgid` (Linux; empty elsewhere). */
+export function processGroupMembers(pgid: number): GroupMember[] {
+  let entries: string[];
+  try {
+    entries = fs.readdirSync('/proc').filter((entry) => /^\d+$/.test(entry));
+  } catch {
+    return [];
+  }
+  const members: GroupMember[] = [];
+  for (const entry of entries) {
+    try {
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+      // Fields after the command name start at field 3 (state); the group is field 5.
+      const group = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]);
+      if (group !== pgid) continue;
+      const argv = fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').filter(Boolean);
+      members.push({ pid: Number(entry), argv });
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return members;
+}

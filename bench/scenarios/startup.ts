@@ -14,6 +14,7 @@ import pg from 'pg';
 import { ROOT } from '../../lib/federation/compose.js';
 import { ensureRoles } from '../../lib/db/index.js';
 import { migrateAll, seedDemo } from '../../scripts/platform.js';
+import { memoryOf, processGroupMembers, waitUntilIdle } from '../processes/proc-stats.js';
 
 const READY_TIMEOUT_MS = 180_000;
 const STOP_TIMEOUT_MS = 30_000;
@@ -22,6 +23,11 @@ export interface StartupResult {
   emptyFolderSeconds: number;
   /** Null when the mode skips the second start. */
   existingFolderSeconds: number | null;
+  /**
+   * Resident memory of each service process once the platform is ready and idle, in MB, after
+   * the last start (Linux only; empty elsewhere).
+   */
+  idleRssMb: Record<string, number>;
   seed: { tenants: number; seconds: number };
 }
 
@@ -38,22 +44,35 @@ export async function runStartup(options: {
   fs.rmSync(options.dataDir, { recursive: true, force: true });
   try {
     options.log('C  npm start on an empty data folder');
-    const emptyFolderSeconds = await timeNpmStart(options.dataDir);
-    let existingFolderSeconds: number | null = null;
+    const first = await timeNpmStart(options.dataDir);
+    let second: StartTiming | null = null;
     if (options.restartOnExistingFolder) {
       options.log('C  npm start on the existing data folder');
-      existingFolderSeconds = await timeNpmStart(options.dataDir);
+      second = await timeNpmStart(options.dataDir);
     }
     options.log(`C  seeding ${options.seedTenants} tenants`);
     const seed = { tenants: options.seedTenants, seconds: await timeSeed(options.adminUrl, options.appPassword, options.seedTenants) };
-    return { emptyFolderSeconds, existingFolderSeconds, seed };
+    return {
+      emptyFolderSeconds: first.seconds,
+      existingFolderSeconds: second?.seconds ?? null,
+      idleRssMb: (second ?? first).idleRssMb,
+      seed,
+    };
   } finally {
     fs.rmSync(options.dataDir, { recursive: true, force: true });
   }
 }
 
-/** Seconds from spawning `npm start` to the gateway's first ready answer. */
-async function timeNpmStart(dataDir: string): Promise<number> {
+interface StartTiming {
+  seconds: number;
+  idleRssMb: Record<string, number>;
+}
+
+/**
+ * Seconds from spawning `npm start` to the gateway's first ready answer; then, with the clock
+ * stopped, the resident memory of each service process once they are idle.
+ */
+async function timeNpmStart(dataDir: string): Promise<StartTiming> {
   const [gateway, tenancy, erp, clinicalOps, observability] = await freePorts(5);
   const url = (port: number | undefined) => `http://127.0.0.1:${port}/graphql`;
   const env: NodeJS.ProcessEnv = {
@@ -92,8 +111,9 @@ async function timeNpmStart(dataDir: string): Promise<number> {
       try {
         const response = await fetch(`http://127.0.0.1:${gateway}/readyz`, { signal: AbortSignal.timeout(1_000) });
         if (response.ok) {
+          const seconds = (performance.now() - started) / 1000;
           succeeded = true;
-          return (performance.now() - started) / 1000;
+          return { seconds, idleRssMb: await idleServiceRss(child.pid!) };
         }
       } catch {
         // not listening yet
@@ -106,6 +126,22 @@ async function timeNpmStart(dataDir: string): Promise<number> {
     fs.closeSync(log);
     if (succeeded) fs.rmSync(logFile, { force: true });
   }
+}
+
+/** RSS in MB of every `scripts/service` process in the group, once they stop using CPU. */
+async function idleServiceRss(pgid: number): Promise<Record<string, number>> {
+  const services = processGroupMembers(pgid).flatMap(({ pid, argv }) => {
+    const script = argv.findIndex((arg) => /scripts[/\\]service\.[jt]s$/.test(arg));
+    const name = script >= 0 ? argv[script + 1] : undefined;
+    return name ? [{ pid, name }] : [];
+  });
+  await waitUntilIdle(services.map((service) => service.pid), 10_000);
+  const rss: Record<string, number> = {};
+  for (const { pid, name } of services) {
+    const memory = memoryOf(pid);
+    if (memory) rss[name] = Math.round(memory.rss / 1024 ** 2);
+  }
+  return rss;
 }
 
 async function stopGroup(pgid: number, exited: Promise<void>): Promise<void> {

@@ -30,7 +30,7 @@ export async function startApolloBaseline(options: BaselineOptions): Promise<{ u
         url: options.subgraphUrls[name as SubgraphName],
         willSendRequest({ request, context }) {
           // The context and the request id it is bound to travel together, as from CareGraph's gateway.
-          for (const [header, value] of Object.entries(presignedHeaders(options.contexts, context.scope, name as SubgraphName))) {
+          for (const [header, value] of Object.entries(presignedHeaders(options.contexts, (context as BaselineContext).scope, name as SubgraphName))) {
             request.http?.headers.set(header, value);
           }
         },

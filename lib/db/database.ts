@@ -61,6 +61,13 @@ export class Database {
     }
     const client = await this.pool.connect();
     let broken = false;
+    // A checked-out client has no pool listener: without this, a connection the server ends
+    // (idle-in-transaction timeout, terminate, network) would crash the process. The pending
+    // query rejects on its own; the client is discarded on release.
+    const onError = () => {
+      broken = true;
+    };
+    client.on('error', onError);
     try {
       const binding = signBinding(this.bindingKey, {
         access: context.access,
@@ -87,6 +94,7 @@ export class Database {
       });
       throw error;
     } finally {
+      client.off('error', onError);
       client.release(broken);
     }
   }

@@ -1,13 +1,94 @@
 /**
  * Row-level security, checked as the application role with plain SQL (no WHERE clauses): a
  * transaction bound to tenant A sees none of tenant B's rows, one with no tenant sees nothing,
- * and every tenant-owned table of every subgraph is covered by a policy whose helper calls are
- * evaluated once per statement. (Forged bindings: binding.int.test.ts.)
+ * and every table of the database is either under a policy whose helper calls are evaluated
+ * once per statement, or listed below as platform-owned with the reason it needs none.
+ * (Forged bindings: binding.int.test.ts.)
  */
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adminClient, appClient, bindTransaction } from '../../test/support/platform.js';
 import type { BindingAccess } from './binding.js';
+import { PGBOSS_SCHEMA } from '../jobs/boss.js';
+import { SERVICE_LIST } from '../services.js';
+import { APP_ROLE, SHARED_SCHEMA } from './roles.js';
+
+/** The schemas the services migrate: the application role gets every table in them by default. */
+const SUBGRAPH_SCHEMAS = SERVICE_LIST.flatMap((service) => (service.database ? [service.database.schema] : []));
+
+/**
+ * Tables of the subgraph schemas without row-level security, each with why it needs none.
+ * Each must also be read-only to the application role (checked below): a table every tenant
+ * can read must be one no tenant can write. A new table goes under RLS, or here, reviewed.
+ */
+const PLATFORM_OWNED_TABLES: Record<string, string> = {
+  'erp.plans': 'the plan catalog: reference data, the same for every tenant',
+  'tenancy.cohort_features': 'features each release cohort receives: reference data, the same for every tenant',
+};
+
+/** Tables no policy needs in any schema: the application role cannot touch them. */
+const BOOKKEEPING_TABLES: Record<string, string> = {
+  schema_migrations: 'which migrations ran; the application role has no privilege on it (lib/db/migrate.ts)',
+};
+
+/** Schemas outside the subgraphs, and why their tables are not under row-level security. */
+const PLATFORM_SCHEMAS: Record<string, string> = {
+  [SHARED_SCHEMA]: 'the binding key and the policy helpers; the key table grants nothing to the application role (lib/db/roles.ts)',
+  [PGBOSS_SCHEMA]:
+    "pg-boss's own job tables, whose queries pg-boss writes (no tenant binding per statement): a worker runs only jobs whose signed claims verify (lib/jobs/signing.ts)",
+};
+
+/** Schemas of PostgreSQL itself. */
+const SYSTEM_SCHEMA = /^(pg_catalog|information_schema|pg_toast.*|pg_temp_\d+)$/;
+
+interface Relation {
+  schema: string;
+  table: string;
+  kind: string;
+  rls: boolean;
+  policies: number;
+  securityInvoker: boolean;
+  appWrites: boolean;
+}
+
+/**
+ * Every table, partitioned table, view and foreign table the catalog knows that row-level
+ * security does not cover and no list above excuses, with what is wrong with it.
+ */
+async function unguardedRelations(client: pg.Client): Promise<string[]> {
+  const { rows } = await client.query<Relation>(
+    `SELECT n.nspname AS schema, c.relname AS table, c.relkind AS kind, c.relrowsecurity AS rls,
+            (SELECT count(*)::int FROM pg_policy p WHERE p.polrelid = c.oid) AS policies,
+            coalesce('security_invoker=true' = ANY (c.reloptions), false) AS "securityInvoker",
+            has_table_privilege($1, c.oid, 'INSERT, UPDATE, DELETE, TRUNCATE') AS "appWrites"
+       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f') AND NOT c.relispartition
+      ORDER BY 1, 2`,
+    [APP_ROLE],
+  );
+  const problems: string[] = [];
+  for (const relation of rows) {
+    const name = `${relation.schema}.${relation.table}`;
+    if (SYSTEM_SCHEMA.test(relation.schema) || relation.schema in PLATFORM_SCHEMAS) continue;
+    if (relation.table in BOOKKEEPING_TABLES) {
+      if (relation.appWrites) problems.push(`${name}: bookkeeping, but the application role may write it`);
+    } else if (!SUBGRAPH_SCHEMAS.includes(relation.schema)) {
+      problems.push(`${name}: in schema ${relation.schema}, which is neither a subgraph's nor listed as platform-owned`);
+    } else if (name in PLATFORM_OWNED_TABLES) {
+      if (relation.appWrites) problems.push(`${name}: listed as platform-owned, but the application role may write it`);
+    } else if (relation.kind === 'v') {
+      // A view runs with its owner's rights, and the owner is not subject to RLS, unless it is a security_invoker view.
+      if (!relation.securityInvoker) problems.push(`${name}: a view without security_invoker, which reads past row-level security`);
+    } else if (relation.kind === 'm' || relation.kind === 'f') {
+      problems.push(`${name}: a materialized view or foreign table, which row-level security cannot cover`);
+    } else if (!relation.rls) {
+      problems.push(`${name}: row-level security is not enabled (enable it with a policy, or list the table as platform-owned with a reason)`);
+    } else if (relation.policies === 0) {
+      problems.push(`${name}: row-level security is enabled but no policy exists`);
+    }
+  }
+  return problems;
+}
 
 let admin: pg.Client;
 let app: pg.Client;
@@ -23,8 +104,9 @@ beforeAll(async () => {
        FROM information_schema.columns c
        JOIN information_schema.tables t USING (table_schema, table_name)
       WHERE c.column_name = 'tenant_id' AND t.table_type = 'BASE TABLE'
-        AND c.table_schema IN ('tenancy', 'erp', 'clinical_ops', 'observability')
+        AND c.table_schema = ANY ($1)
       ORDER BY 1, 2`,
+    [SUBGRAPH_SCHEMAS],
   );
   tenantTables = rows;
   const tenants = await admin.query<{ id: string }>('SELECT id FROM tenancy.tenants ORDER BY slug LIMIT 2');
@@ -46,25 +128,52 @@ async function asApp<T>(settings: { tenantId?: string; access?: BindingAccess },
 }
 
 describe('row-level security', () => {
-  it('covers every tenant-owned table of every subgraph', async () => {
+  it('knows the schemas of every subgraph from the service registry', () => {
+    expect(SUBGRAPH_SCHEMAS).toEqual(expect.arrayContaining(['tenancy', 'erp', 'clinical_ops', 'observability']));
+  });
+
+  it('covers every table of every schema, except the platform-owned ones listed with a reason', async () => {
+    expect(await unguardedRelations(admin)).toEqual([]);
+  });
+
+  it('lists only tables that exist', async () => {
+    const { rows } = await admin.query<{ name: string }>(
+      `SELECT schemaname || '.' || tablename AS name FROM pg_tables WHERE schemaname || '.' || tablename = ANY ($1)`,
+      [Object.keys(PLATFORM_OWNED_TABLES)],
+    );
+    expect(rows.map((row) => row.name).sort()).toEqual(Object.keys(PLATFORM_OWNED_TABLES).sort());
+  });
+
+  it('catches a new table without RLS, or with RLS and no policy, and a view that reads past it', async () => {
+    await admin.query('BEGIN');
+    try {
+      await admin.query(`CREATE TABLE erp.outbox_probe (id uuid PRIMARY KEY, tenant_id uuid NOT NULL)`);
+      await admin.query(`CREATE TABLE tenancy.settings_probe (id uuid PRIMARY KEY); ALTER TABLE tenancy.settings_probe ENABLE ROW LEVEL SECURITY`);
+      await admin.query(`CREATE VIEW clinical_ops.patients_probe AS SELECT id FROM clinical_ops.patients`);
+      await admin.query(`CREATE SCHEMA events_probe; CREATE TABLE events_probe.processed (id uuid PRIMARY KEY)`);
+      const problems = await unguardedRelations(admin);
+      expect(problems).toEqual([
+        expect.stringMatching(/^clinical_ops\.patients_probe: a view without security_invoker/),
+        expect.stringMatching(/^erp\.outbox_probe: row-level security is not enabled/),
+        expect.stringMatching(/^events_probe\.processed: in schema events_probe/),
+        expect.stringMatching(/^tenancy\.settings_probe: row-level security is enabled but no policy/),
+      ]);
+    } finally {
+      await admin.query('ROLLBACK');
+    }
+  });
+
+  it('reads the tenant-owned tables of every subgraph in the isolation checks below', () => {
     expect(tenantTables.map((t) => `${t.schema}.${t.table}`)).toEqual(
       expect.arrayContaining(['tenancy.tenants', 'erp.subscriptions', 'clinical_ops.patients', 'clinical_ops.appointments', 'observability.request_telemetry']),
     );
-    for (const { schema, table } of tenantTables) {
-      const { rows } = await admin.query(
-        `SELECT c.relrowsecurity AS enabled, (SELECT count(*)::int FROM pg_policies p WHERE p.schemaname = $1 AND p.tablename = $2) AS policies
-           FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2`,
-        [schema, table],
-      );
-      expect({ table: `${schema}.${table}`, enabled: rows[0].enabled }).toEqual({ table: `${schema}.${table}`, enabled: true });
-      expect(rows[0].policies, `${schema}.${table}`).toBeGreaterThanOrEqual(1);
-    }
   });
 
   it('calls the binding helpers only as InitPlans, once per statement (not once per row)', async () => {
     const { rows } = await admin.query<{ policy: string; expression: string }>(
       `SELECT schemaname || '.' || tablename || ' ' || policyname AS policy, coalesce(qual, '') || ' ' || coalesce(with_check, '') AS expression
-         FROM pg_policies WHERE schemaname IN ('tenancy', 'erp', 'clinical_ops', 'observability')`,
+         FROM pg_policies WHERE schemaname = ANY ($1)`,
+      [SUBGRAPH_SCHEMAS],
     );
     expect(rows.length).toBeGreaterThanOrEqual(10);
     for (const { policy, expression } of rows) {

@@ -16,6 +16,7 @@ interface Context {
 const LIMIT = 10_000;
 const reported: { error: unknown; requestId: string }[] = [];
 let aborted: Promise<unknown> = Promise.resolve();
+let loggerFails = false;
 let front: RunningHttpServer;
 
 beforeAll(async () => {
@@ -38,9 +39,21 @@ beforeAll(async () => {
     {
       server,
       async createContext(req, scope) {
+        if (req.headers.authorization === 'store-down') throw new Error('session store unreachable at 10.0.0.7');
         if (req.headers.authorization !== 'let-me-in') throw new UnauthenticatedError();
         return { scope };
       },
+      // A query naming `broken` gets a post-processing step that fails.
+      rewrite: (body) => ({
+        body,
+        ...(JSON.stringify(body).includes('broken')
+          ? {
+              finish: () => {
+                throw new Error('result walk failed on patient 42');
+              },
+            }
+          : {}),
+      }),
       routes: {
         '/echo': async (_req, body) => ({ status: 200, body: { body } }),
         '/broken': async () => {
@@ -49,7 +62,10 @@ beforeAll(async () => {
       },
       maxBodyBytes: LIMIT,
       timeoutMs: 200,
-      onError: (error, { requestId }) => reported.push({ error, requestId }),
+      onError: (error, { requestId }) => {
+        reported.push({ error, requestId });
+        if (loggerFails) throw new Error('log sink unavailable');
+      },
     },
     '127.0.0.1',
     0,
@@ -59,6 +75,7 @@ afterAll(() => front?.close());
 
 interface Answer {
   status: number;
+  headers?: http.IncomingHttpHeaders;
   body: { errors?: { message: string; extensions: Record<string, unknown> }[]; data?: unknown; body?: unknown };
 }
 
@@ -74,7 +91,9 @@ function post(path: string, body: string | string[], headers: Record<string, str
     request.on('response', (response) => {
       const chunks: Buffer[] = [];
       response.on('data', (chunk: Buffer) => chunks.push(chunk));
-      response.on('end', () => resolve({ status: response.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString('utf8')) }));
+      response.on('end', () =>
+        resolve({ status: response.statusCode ?? 0, headers: response.headers, body: JSON.parse(Buffer.concat(chunks).toString('utf8')) }),
+      );
     });
     // The server may close the connection before taking the whole body: the answer is what counts.
     request.on('error', (error) => (request.writableFinished ? reject(error) : undefined));
@@ -86,10 +105,15 @@ function post(path: string, body: string | string[], headers: Record<string, str
 
 const query = (text: string) => JSON.stringify({ query: text });
 
+function expectMaskedStatus(answer: Answer): void {
+  expect(answer.status).toBe(500);
+  expect(answer.body.errors![0]!.extensions.code).toBe('INTERNAL_SERVER_ERROR');
+}
+
 describe('listenApollo', () => {
   it('answers GraphQL once the context is made', async () => {
     const answer = await post('/graphql', query('{ hello }'), { authorization: 'let-me-in' });
-    expect(answer).toEqual({ status: 200, body: { data: { hello: 'world' } } });
+    expect(answer).toMatchObject({ status: 200, body: { data: { hello: 'world' } } });
   });
 
   it('refuses an unauthenticated request before reading its body', async () => {
@@ -108,18 +132,67 @@ describe('listenApollo', () => {
   });
 
   it('parses POST route bodies under the same cap', async () => {
-    expect(await post('/echo', '{"a":1}')).toEqual({ status: 200, body: { body: { a: 1 } } });
+    expect(await post('/echo', '{"a":1}')).toMatchObject({ status: 200, body: { body: { a: 1 } } });
     expect((await post('/echo', JSON.stringify({ pad: 'x'.repeat(LIMIT) }))).status).toBe(413);
     expect((await post('/echo', '{')).status).toBe(400);
   });
 
-  it('reports an unexpected error once and answers a masked 500 naming the request id', async () => {
+  describe('an unexpected error is reported once with the request id and answered masked', () => {
+    /** The answer is a masked 500 naming the request id, which is the one reported, once, with the error. */
+    function expectMasked(answer: Answer, message: string): void {
+      expect(answer.status).toBe(500);
+      const requestId = answer.body.errors![0]!.extensions.requestId;
+      expect(requestId).toEqual(expect.any(String));
+      expect(answer.body).toEqual({ errors: [{ message: `Internal server error (request ${requestId})`, extensions: { code: 'INTERNAL_SERVER_ERROR', requestId } }] });
+      expect(reported).toEqual([{ error: expect.objectContaining({ message }), requestId }]);
+    }
+
+    it('from an internal route', async () => {
+      reported.length = 0;
+      expectMasked(await post('/broken', '{}'), 'route failed');
+    });
+
+    it('from createContext failing with an error that is not a CareGraphError', async () => {
+      reported.length = 0;
+      const answer = await post('/graphql', query('{ hello }'), { authorization: 'store-down' });
+      expectMasked(answer, 'session store unreachable at 10.0.0.7');
+      expect(JSON.stringify(answer.body)).not.toContain('10.0.0.7');
+      // The body was never read: the connection is not kept alive to drain it.
+      expect(answer.headers?.connection).toBe('close');
+    });
+
+    it('from the rewrite’s finish step, after execution', async () => {
+      reported.length = 0;
+      const answer = await post('/graphql', query('{ broken: hello }'), { authorization: 'let-me-in' });
+      expectMasked(answer, 'result walk failed on patient 42');
+      expect(JSON.stringify(answer.body)).not.toContain('patient 42');
+    });
+  });
+
+  it('still answers masked when reporting itself fails, and keeps serving', async () => {
     reported.length = 0;
-    const answer = await post('/broken', '{}');
-    expect(answer.status).toBe(500);
-    const requestId = answer.body.errors![0]!.extensions.requestId;
-    expect(answer.body.errors).toEqual([{ message: `Internal server error (request ${requestId})`, extensions: { code: 'INTERNAL_SERVER_ERROR', requestId } }]);
-    expect(reported).toEqual([{ error: expect.objectContaining({ message: 'route failed' }), requestId }]);
+    loggerFails = true;
+    try {
+      expectMaskedStatus(await post('/broken', '{}'));
+    } finally {
+      loggerFails = false;
+    }
+    expect(reported).toHaveLength(1);
+    expect((await post('/graphql', query('{ hello }'), { authorization: 'let-me-in' })).status).toBe(200);
+  });
+
+  it('answers a route asked with another method 405 METHOD_NOT_ALLOWED, naming the methods it takes', async () => {
+    const response = await fetch(new URL('/echo', front.url), { method: 'DELETE' });
+    expect(response.status).toBe(405);
+    expect(response.headers.get('allow')).toBe('GET, POST');
+    expect(((await response.json()) as Answer['body']).errors![0]!.extensions.code).toBe('METHOD_NOT_ALLOWED');
+  });
+
+  it('refuses GET to GraphQL when a rewrite is set with 405 METHOD_NOT_ALLOWED and an allow header', async () => {
+    const response = await fetch(`${front.url}?query=${encodeURIComponent('{ hello }')}`, { headers: { authorization: 'let-me-in' } });
+    expect(response.status).toBe(405);
+    expect(response.headers.get('allow')).toBe('POST');
+    expect(await response.json()).toEqual({ errors: [{ message: 'Send GraphQL requests with POST', extensions: { code: 'METHOD_NOT_ALLOWED' } }] });
   });
 
   it('answers 504 GATEWAY_TIMEOUT past the deadline and aborts the request', async () => {

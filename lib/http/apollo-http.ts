@@ -10,7 +10,15 @@ import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { HeaderMap, type ApolloServer, type BaseContext } from '@apollo/server';
-import { BadUserInputError, CareGraphError, ErrorCode, GatewayTimeoutError, HTTP_STATUS, PayloadTooLargeError } from '../errors.js';
+import {
+  BadUserInputError,
+  CareGraphError,
+  ErrorCode,
+  GatewayTimeoutError,
+  HTTP_STATUS,
+  MethodNotAllowedError,
+  PayloadTooLargeError,
+} from '../errors.js';
 
 const DEFAULT_MAX_BODY_BYTES = 1_000_000;
 
@@ -50,8 +58,13 @@ export interface ApolloHttpOptions<TContext extends BaseContext> {
   maxBodyBytes?: number;
   /** A GraphQL request not answered within this many milliseconds gets 504 GATEWAY_TIMEOUT and its scope's signal aborts. */
   timeoutMs?: number;
-  /** Called once with every unexpected error; the client gets a masked 500 naming the request id. */
-  onError?: (error: unknown, request: { requestId: string; context?: TContext }) => void;
+  /**
+   * Called once with every unexpected error (a failing route, context factory, rewrite,
+   * execution wrapper or `finish`, and a failure that comes after the deadline answered);
+   * the client gets a masked 500 naming the request id. Required: an error nobody logs is
+   * an outage nobody sees.
+   */
+  onError: (error: unknown, request: { requestId: string; context?: TContext }) => void;
 }
 
 export type Rewrite =
@@ -80,13 +93,27 @@ export async function listenApollo<TContext extends BaseContext>(
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   await options.server.start();
 
-  const reportError = (error: unknown, state: RequestState<TContext>) => options.onError?.(error, { requestId: state.requestId, context: state.context });
+  const reportError = (error: unknown, state: RequestState<TContext>) => {
+    try {
+      options.onError(error, { requestId: state.requestId, context: state.context });
+    } catch {
+      // A failing logger must not turn one failed request into an unhandled rejection that
+      // ends the process; the client still gets its masked answer below.
+    }
+  };
   const server = http.createServer((req, res) => {
     const state: RequestState<TContext> = { requestId: randomUUID() };
     handle(req, res, state).catch((error: unknown) => {
       reportError(error, state);
-      if (res.headersSent) res.destroy();
-      else sendJson(res, 500, errorBody(ErrorCode.InternalServerError, `Internal server error (request ${state.requestId})`, { requestId: state.requestId }));
+      if (res.headersSent) return void res.destroy();
+      // Headers set for the answer that failed (content-length among them) must not describe this one.
+      for (const name of res.getHeaderNames()) res.removeHeader(name);
+      sendJson(
+        res,
+        500,
+        errorBody(ErrorCode.InternalServerError, `Internal server error (request ${state.requestId})`, { requestId: state.requestId }),
+        bodyUnread(req) ? { connection: 'close' } : {},
+      );
     });
   });
   server.keepAliveTimeout = 65_000;
@@ -94,7 +121,10 @@ export async function listenApollo<TContext extends BaseContext>(
   async function handle(req: http.IncomingMessage, res: http.ServerResponse, state: RequestState<TContext>): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const route = options.routes?.[url.pathname];
-    if (route && (req.method === 'GET' || req.method === 'POST')) {
+    if (route && req.method !== 'GET' && req.method !== 'POST') {
+      return refuse(res, new MethodNotAllowedError(`${url.pathname} takes GET and POST`), bodyUnread(req), { allow: 'GET, POST' });
+    }
+    if (route) {
       let routeBody: unknown;
       if (req.method === 'POST') {
         try {
@@ -113,8 +143,8 @@ export async function listenApollo<TContext extends BaseContext>(
       return;
     }
     if (options.rewrite && req.method !== 'POST') {
-      sendJson(res, 405, errorBody(ErrorCode.BadUserInput, 'Send GraphQL requests with POST'), { allow: 'POST' });
-      return;
+      // GET would bypass the rewrite (the gateway's field policies), so GraphQL is POST only.
+      return refuse(res, new MethodNotAllowedError('Send GraphQL requests with POST'), bodyUnread(req), { allow: 'POST' });
     }
     const controller = new AbortController();
     const serving = serveGraphQL(req, res, url, state, controller.signal);
@@ -244,8 +274,16 @@ export function sendJson(res: http.ServerResponse, status: number, body: unknown
  * Answers a registered error. `close` when the request body was left unread: the connection
  * is closed rather than kept alive, which would mean reading (and discarding) all of it.
  */
-function refuse(res: http.ServerResponse, error: CareGraphError, close: boolean): void {
-  sendJson(res, HTTP_STATUS[error.code], { errors: [{ message: error.message, extensions: error.extensions }] }, close ? { connection: 'close' } : {});
+function refuse(res: http.ServerResponse, error: CareGraphError, close: boolean, headers: Record<string, string> = {}): void {
+  sendJson(res, HTTP_STATUS[error.code], { errors: [{ message: error.message, extensions: error.extensions }] }, { ...headers, ...(close ? { connection: 'close' } : {}) });
+}
+
+/**
+ * Whether the request may still have body bytes coming that nothing read. An answer to such a
+ * request closes the connection rather than drain the rest for a keep-alive.
+ */
+function bodyUnread(req: http.IncomingMessage): boolean {
+  return req.method !== 'GET' && req.method !== 'HEAD' && !req.readableEnded;
 }
 
 /**

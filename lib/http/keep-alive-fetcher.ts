@@ -4,41 +4,89 @@
  * default fetcher (make-fetch-happen, which builds a stack trace per request to tell http
  * from https) and Node's global fetch each costing several times this. It implements the
  * `Fetcher` contract of @apollo/utils.fetcher, which RemoteGraphQLDataSource expects.
+ *
+ * Because the body is buffered, each call is bounded twice: in time, from the request to
+ * the last byte (a socket idle timeout alone would let an answer dripping a byte at a time
+ * hold the call forever), and in size (a runaway subgraph answer must not exhaust the
+ * gateway's heap). A call past either bound fails, and its connection is destroyed, not
+ * returned to the pool half read.
  */
 import http from 'node:http';
 import https from 'node:https';
-import type { Fetcher, FetcherHeaders, FetcherResponse } from '@apollo/utils.fetcher';
+import type { Fetcher, FetcherResponse } from '@apollo/utils.fetcher';
 
-const TIMEOUT_MS = 30_000;
+export interface KeepAliveFetcherOptions {
+  /** Longest a call may take, from sending the request to the last byte of the answer (default 30 s). */
+  timeoutMs?: number;
+  /** Largest answer body accepted, in bytes (default 20 MB); a larger one fails the call. */
+  maxResponseBytes?: number;
+}
+
+export const DEFAULT_FETCH_TIMEOUT_MS = 30_000;
+export const DEFAULT_MAX_RESPONSE_BYTES = 20 * 1024 * 1024;
+
 const httpAgent = new http.Agent({ keepAlive: true, maxSockets: 256 });
 const httpsAgent = new https.Agent({ keepAlive: true, maxSockets: 256 });
 
-export const keepAliveFetcher: Fetcher = (url, init = {}) =>
-  new Promise<FetcherResponse>((resolve, reject) => {
-    const target = new URL(url);
-    const client = target.protocol === 'https:' ? https : http;
-    const body = init.body === undefined ? undefined : Buffer.isBuffer(init.body) ? init.body : Buffer.from(init.body);
-    const request = client.request(
-      target,
-      {
-        method: init.method ?? 'GET',
-        headers: { ...init.headers, ...(body ? { 'content-length': String(body.length) } : {}) },
-        agent: target.protocol === 'https:' ? httpsAgent : httpAgent,
-        timeout: TIMEOUT_MS,
-        // The caller's deadline: node:http destroys the request (and fails it) when it aborts.
-        signal: init.signal as AbortSignal | undefined,
-      },
-      (response) => {
-        const chunks: Buffer[] = [];
-        response.on('data', (chunk: Buffer) => chunks.push(chunk));
-        response.on('error', reject);
-        response.on('end', () => resolve(bufferedResponse(url, response, Buffer.concat(chunks))));
-      },
-    );
-    request.on('timeout', () => request.destroy(new Error(`No answer from ${target.origin} within ${TIMEOUT_MS} ms`)));
-    request.on('error', reject);
-    request.end(body);
-  });
+/** A fetcher over the shared keep-alive agents, with its own bounds. */
+export function createKeepAliveFetcher(options: KeepAliveFetcherOptions = {}): Fetcher {
+  const timeoutMs = options.timeoutMs ?? DEFAULT_FETCH_TIMEOUT_MS;
+  const maxBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
+  return (url, init = {}) =>
+    new Promise<FetcherResponse>((resolve, reject) => {
+      const target = new URL(url);
+      const client = target.protocol === 'https:' ? https : http;
+      const body = init.body === undefined ? undefined : Buffer.isBuffer(init.body) ? init.body : Buffer.from(init.body);
+      const signal = init.signal as AbortSignal | undefined;
+      let settled = false;
+      // Why this side ended the call, when it did: the error the caller sees, whichever of the
+      // request's or the response's events reports the destroyed connection first.
+      let cause: Error | undefined;
+      const settle = (outcome: () => void) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        outcome();
+      };
+      const fail = (error: Error) => settle(() => reject(cause ?? (signal?.aborted && signal.reason instanceof Error ? signal.reason : error)));
+      const abort = (error: Error) => {
+        cause ??= error;
+        request.destroy(error);
+      };
+      const timer = setTimeout(() => abort(new Error(`No complete answer from ${target.origin} within ${timeoutMs} ms`)), timeoutMs);
+      const request = client.request(
+        target,
+        {
+          method: init.method ?? 'GET',
+          headers: { ...init.headers, ...(body ? { 'content-length': String(body.length) } : {}) },
+          agent: target.protocol === 'https:' ? httpsAgent : httpAgent,
+          // The caller's deadline: node:http destroys the request (and fails it) when it aborts.
+          signal,
+        },
+        (response) => {
+          const tooLarge = () => new Error(`The answer of ${target.origin} exceeds ${maxBytes} bytes`);
+          // A declared length over the cap is refused before a byte of the body is read.
+          if (Number(response.headers['content-length']) > maxBytes) return abort(tooLarge());
+          const chunks: Buffer[] = [];
+          let size = 0;
+          response.on('data', (chunk: Buffer) => {
+            size += chunk.length;
+            if (size > maxBytes) return abort(tooLarge());
+            chunks.push(chunk);
+          });
+          response.on('error', fail);
+          response.on('end', () => settle(() => resolve(bufferedResponse(url, response, Buffer.concat(chunks, size)))));
+          // Closed without an end (the server went away mid-answer): not a complete answer.
+          response.on('close', () => fail(new Error(`${target.origin} closed the connection before its answer was complete`)));
+        },
+      );
+      request.on('error', fail);
+      request.end(body);
+    });
+}
+
+/** The gateway's fetcher for subgraph calls, with the default bounds. */
+export const keepAliveFetcher: Fetcher = createKeepAliveFetcher();
 
 function bufferedResponse(url: string, response: http.IncomingMessage, body: Buffer): FetcherResponse {
   const status = response.statusCode ?? 0;
@@ -53,7 +101,7 @@ function bufferedResponse(url: string, response: http.IncomingMessage, body: Buf
     status,
     ok: status >= 200 && status < 300,
     statusText: response.statusMessage ?? '',
-    headers: headers as unknown as FetcherHeaders,
+    headers,
     arrayBuffer: async () => body.buffer.slice(body.byteOffset, body.byteOffset + body.byteLength) as ArrayBuffer,
     text: async () => body.toString('utf8'),
     json: async () => JSON.parse(body.toString('utf8')) as unknown,

@@ -68,7 +68,7 @@ export interface FieldPolicy {
   phi: boolean;
 }
 
-const EMPTY: FieldPolicy = Object.freeze({ entitlements: [], scopes: [], phi: false }) as FieldPolicy;
+const EMPTY: FieldPolicy = Object.freeze({ entitlements: [], scopes: [], phi: false });
 
 /** `Type.field` → policy, for every field (or type) that carries a policy directive. */
 export type PolicyMap = ReadonlyMap<string, FieldPolicy>;

@@ -9,11 +9,12 @@
 import { randomUUID } from 'node:crypto';
 import type { Tx } from '../../lib/db/index.js';
 import { BadUserInputError, InsufficientScopeError, NotFoundError, RateLimitedError, TenantForbiddenError } from '../../lib/errors.js';
+import { publishEvent } from '../../lib/events/outbox.js';
 import { isUuid, requireUuid } from '../../lib/ids.js';
 import { createLogger } from '../../lib/logger.js';
 import type { BreakGlassGrantLookup } from '../../lib/policy/break-glass.js';
 import { BREAK_GLASS_ROLES, type Role } from '../../lib/policy/spec.js';
-import type { InternalRoute } from '../../lib/subgraph.js';
+import type { InternalRoute } from '../../lib/subgraph/index.js';
 import type { TenantContext } from '../../lib/tenant-context.js';
 import type { ClinicalContext } from './context.js';
 
@@ -145,6 +146,14 @@ async function declare(tx: Tx, tenant: TenantContext, input: ReturnType<typeof v
       tenant.correlationId ?? null,
     ],
   );
+  // Tenancy's security log learns of it from this event, committed with the grant or not at all:
+  // identifiers and counts only, never the reason or which patients.
+  await publishEvent(tx, 'clinical-ops.break-glass.declared', tenant, {
+    grantId: row!.id,
+    roles: row!.roles,
+    patientCount: row!.patient_ids.length,
+    expiresAt: row!.expires_at.toISOString(),
+  });
   return row!;
 }
 

@@ -1,6 +1,6 @@
 import type { Database } from '../../lib/db/index.js';
 import { rowLoader } from '../../lib/loaders.js';
-import type { SubgraphContext } from '../../lib/subgraph.js';
+import type { SubgraphContext } from '../../lib/subgraph/index.js';
 import type { TenantContext } from '../../lib/tenant-context.js';
 import { appointmentsByPatientLoader, fetchPatientsByIds } from './patients.js';
 import { PhiAuditTrail } from './phi-audit.js';

@@ -4,8 +4,8 @@
  */
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
 import { mergeResolvers } from '../../lib/resolvers.js';
-import { folderOf, loadTypeDefs } from '../../lib/schema-file.js';
-import { apolloSubgraph, type SubgraphDefinition } from '../../lib/subgraph.js';
+import { loadTypeDefs } from '../../lib/schema-file.js';
+import { defineSubgraph, startSubgraph, type StartOptions } from '../../lib/subgraph/index.js';
 import { breakGlassGrantRoute, breakGlassResolvers } from './break-glass.js';
 import { createClinicalLoaders } from './context.js';
 import { patientResolvers } from './patients.js';
@@ -15,16 +15,14 @@ export const name = 'clinical-ops';
 export const typeDefs = loadTypeDefs(import.meta.url);
 export const resolvers = mergeResolvers(summaryResolvers, patientResolvers, breakGlassResolvers);
 
-export const definition: SubgraphDefinition<ReturnType<typeof createClinicalLoaders>> = {
-  name,
-  dbSchema: 'clinical_ops',
+export const definition = defineSubgraph(name, {
   typeDefs,
   resolvers: resolvers as GraphQLResolverMap<unknown>,
-  migrationsDir: folderOf(import.meta.url, 'migrations'),
   createLoaders: createClinicalLoaders,
   internalRoutes: { 'break-glass-grant': breakGlassGrantRoute },
   onPhiRead: (context, read) => context.loaders.phiAudit.record(read, context.tenant),
   requestDidEnd: (context) => context.loaders.phiAudit.flush(context.db, context.tenant),
-};
+});
 
-export const { start, migrationSet } = apolloSubgraph(definition);
+/** Starts this subgraph (the registry, lib/services.ts, says which server serves it). */
+export const start = (options: StartOptions) => startSubgraph(definition, options);

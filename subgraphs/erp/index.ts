@@ -2,8 +2,8 @@
  * The erp subgraph (embedded ERP): plan catalog and subscriptions.
  */
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
-import { folderOf, loadTypeDefs } from '../../lib/schema-file.js';
-import { apolloSubgraph, type SubgraphDefinition } from '../../lib/subgraph.js';
+import { loadTypeDefs } from '../../lib/schema-file.js';
+import { defineSubgraph, startSubgraph, type StartOptions } from '../../lib/subgraph/index.js';
 import { erpInternalRoutes } from './internal.js';
 import { createErpLoaders, subscriptionResolvers } from './subscriptions.js';
 
@@ -11,14 +11,12 @@ export const name = 'erp';
 export const typeDefs = loadTypeDefs(import.meta.url);
 export const resolvers = { ...subscriptionResolvers };
 
-export const definition: SubgraphDefinition<ReturnType<typeof createErpLoaders>> = {
-  name,
-  dbSchema: 'erp',
+export const definition = defineSubgraph(name, {
   typeDefs,
   resolvers: resolvers as GraphQLResolverMap<unknown>,
-  migrationsDir: folderOf(import.meta.url, 'migrations'),
   createLoaders: createErpLoaders,
   internalRoutes: erpInternalRoutes,
-};
+});
 
-export const { start, migrationSet } = apolloSubgraph(definition);
+/** Starts this subgraph (the registry, lib/services.ts, says which server serves it). */
+export const start = (options: StartOptions) => startSubgraph(definition, options);

@@ -1,7 +1,7 @@
 /** Internal routes the gateway calls (with a signed service context) to build request contexts. */
 import { BadUserInputError } from '../../lib/errors.js';
 import { isUuid } from '../../lib/ids.js';
-import type { InternalRoute } from '../../lib/subgraph.js';
+import type { InternalRoute } from '../../lib/subgraph/index.js';
 import { ENTITLING_STATUSES, fetchSubscriptionsByTenant } from './subscriptions.js';
 
 export const erpInternalRoutes: Record<string, InternalRoute> = {

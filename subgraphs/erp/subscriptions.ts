@@ -2,7 +2,7 @@
 import type { Database, Tx } from '../../lib/db/index.js';
 import { isUuid } from '../../lib/ids.js';
 import { rowLoader } from '../../lib/loaders.js';
-import type { SubgraphContext } from '../../lib/subgraph.js';
+import type { SubgraphContext } from '../../lib/subgraph/index.js';
 import { mayActOnTenant, type TenantContext } from '../../lib/tenant-context.js';
 
 export interface PlanRow {

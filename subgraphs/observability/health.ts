@@ -7,7 +7,7 @@ import type { Database } from '../../lib/db/index.js';
 import { BadUserInputError } from '../../lib/errors.js';
 import { isUuid } from '../../lib/ids.js';
 import { rowLoader } from '../../lib/loaders.js';
-import type { SubgraphContext } from '../../lib/subgraph.js';
+import type { SubgraphContext } from '../../lib/subgraph/index.js';
 import { mayActOnTenant, type TenantContext } from '../../lib/tenant-context.js';
 
 interface HealthRow {

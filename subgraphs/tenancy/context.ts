@@ -1,6 +1,6 @@
 import type { Database } from '../../lib/db/index.js';
 import { rowLoader } from '../../lib/loaders.js';
-import type { SubgraphContext } from '../../lib/subgraph.js';
+import type { SubgraphContext } from '../../lib/subgraph/index.js';
 import type { TenantContext } from '../../lib/tenant-context.js';
 import { fetchPartnersByIds } from './partners.js';
 import { fetchTenantAccess } from './tenant-access.js';

@@ -3,8 +3,8 @@
  */
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
 import { mergeResolvers } from '../../lib/resolvers.js';
-import { folderOf, loadTypeDefs } from '../../lib/schema-file.js';
-import { apolloSubgraph, type SubgraphDefinition } from '../../lib/subgraph.js';
+import { loadTypeDefs } from '../../lib/schema-file.js';
+import { defineSubgraph, startSubgraph, type StartOptions } from '../../lib/subgraph/index.js';
 import { apiKeyResolvers } from './api-keys.js';
 import { createTenancyLoaders } from './context.js';
 import { tenancyInternalRoutes } from './internal.js';
@@ -16,14 +16,12 @@ export const name = 'tenancy';
 export const typeDefs = loadTypeDefs(import.meta.url);
 export const resolvers = mergeResolvers(tenantResolvers, partnerResolvers, tenantAccessResolvers, apiKeyResolvers);
 
-export const definition: SubgraphDefinition<ReturnType<typeof createTenancyLoaders>> = {
-  name,
-  dbSchema: 'tenancy',
+export const definition = defineSubgraph(name, {
   typeDefs,
   resolvers: resolvers as GraphQLResolverMap<unknown>,
-  migrationsDir: folderOf(import.meta.url, 'migrations'),
   createLoaders: createTenancyLoaders,
   internalRoutes: tenancyInternalRoutes,
-};
+});
 
-export const { start, migrationSet } = apolloSubgraph(definition);
+/** Starts this subgraph (the registry, lib/services.ts, says which server serves it). */
+export const start = (options: StartOptions) => startSubgraph(definition, options);

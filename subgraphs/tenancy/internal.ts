@@ -4,7 +4,7 @@
  */
 import { BadUserInputError } from '../../lib/errors.js';
 import { isUuid } from '../../lib/ids.js';
-import type { InternalRoute } from '../../lib/subgraph.js';
+import type { InternalRoute } from '../../lib/subgraph/index.js';
 import { lookupApiKey } from './api-keys.js';
 import { recordSecurityEvent } from './security-events.js';
 import { fetchTenantAccess } from './tenant-access.js';

@@ -31,6 +31,18 @@ const FLEET = /* GraphQL */ `
   }
 `;
 
+/** The tenancy.tenants columns the dashboard shows. */
+interface TenantRow {
+  id: string;
+  slug: string;
+  name: string;
+  segment: string;
+  region: string;
+  placement: string;
+  cohort: string;
+  created_at: Date;
+}
+
 let platform: InProcessPlatform;
 let admin: pg.Client;
 
@@ -45,10 +57,11 @@ afterAll(async () => {
 
 describe('tenant dashboard across four subgraphs', () => {
   it('returns values equal to the rows of each subgraph', async () => {
-    const { rows: [tenant] } = await admin.query(
+    const { rows: [found] } = await admin.query<TenantRow>(
       "SELECT * FROM tenancy.tenants WHERE status = 'active' AND tier = 'critical' ORDER BY slug LIMIT 1",
     );
-    const response = await graphql<{ tenant: Record<string, any> }>(platform.gateway.url, DASHBOARD, {
+    const tenant = found!;
+    const response = await graphql<{ tenant: Record<string, unknown> }>(platform.gateway.url, DASHBOARD, {
       variables: { id: tenant.id },
       headers: await bearer(['tenant_admin'], { tenantId: tenant.id }),
     });
@@ -68,32 +81,33 @@ describe('tenant dashboard across four subgraphs', () => {
       createdAt: tenant.created_at.toISOString(),
     });
 
-    const { rows: [subscription] } = await admin.query(
+    const { rows: [subscription] } = await admin.query<{ status: string; started_at: Date; code: string; name: string; features: string[] }>(
       `SELECT s.status, s.started_at, p.code, p.name, p.features
          FROM erp.subscriptions s JOIN erp.plans p ON p.code = s.plan_code WHERE s.tenant_id = $1`,
       [tenant.id],
     );
     expect(got.subscription).toEqual({
-      status: subscription.status.toUpperCase(),
-      startedAt: subscription.started_at.toISOString(),
-      plan: { code: subscription.code, name: subscription.name, features: subscription.features },
+      status: subscription!.status.toUpperCase(),
+      startedAt: subscription!.started_at.toISOString(),
+      plan: { code: subscription!.code, name: subscription!.name, features: subscription!.features },
     });
 
-    const { rows: [clinical] } = await admin.query(
+    const { rows: [clinical] } = await admin.query<{ patients: number; upcoming: number }>(
       `SELECT (SELECT count(*)::int FROM clinical_ops.patients WHERE tenant_id = $1) AS patients,
               (SELECT count(*)::int FROM clinical_ops.appointments
                 WHERE tenant_id = $1 AND status = 'scheduled' AND starts_at >= now()) AS upcoming`,
       [tenant.id],
     );
-    expect(clinical.patients).toBeGreaterThan(0);
-    expect(got.clinicalSummary).toEqual({ patientCount: clinical.patients, upcomingAppointmentCount: clinical.upcoming });
+    expect(clinical!.patients).toBeGreaterThan(0);
+    expect(got.clinicalSummary).toEqual({ patientCount: clinical!.patients, upcomingAppointmentCount: clinical!.upcoming });
 
-    const { rows: [health] } = await admin.query(
+    const { rows: [found] } = await admin.query<{ total: number; errors: number; p95: number }>(
       `SELECT count(*)::int AS total, count(*) FILTER (WHERE outcome = 'error')::int AS errors,
               percentile_cont(0.95) WITHIN GROUP (ORDER BY duration_ms) AS p95
          FROM observability.request_telemetry WHERE tenant_id = $1 AND occurred_at >= now() - interval '1440 minutes'`,
       [tenant.id],
     );
+    const health = found!;
     expect(health.total).toBeGreaterThan(0);
     expect(got.health).toEqual({
       availability: 1 - health.errors / health.total,

@@ -3,10 +3,10 @@
  * UNAUTHENTICATED or TENANT_FORBIDDEN, execute nothing, and return no byte of tenant B.
  */
 import { randomBytes } from 'node:crypto';
-import { exportJWK, generateKeyPair, SignJWT } from 'jose';
+import { createLocalJWKSet, generateKeyPair, jwtVerify, SignJWT, type JSONWebKeySet } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiKeyChecksum } from '../../lib/auth/api-keys.js';
-import { adminClient, bearer, graphql } from '../support/platform.js';
+import { adminClient, bearer, graphql, testConfig, tokenFor } from '../support/platform.js';
 import { codesOf, expectNoDataOf, isolationWorld, issueKey, signWithDevKey, type IsolationWorld } from './fixture.js';
 
 let world: IsolationWorld;
@@ -84,11 +84,26 @@ describe('JWT', () => {
     await expectRefused({ authorization: `Bearer ${await signWithDevKey(userClaims({ aud: 'someone-else' }))}` }, 401, 'UNAUTHENTICATED');
   });
 
-  it('publishes only public key material', async () => {
-    const jwks = await (await fetch(new URL('/.well-known/jwks.json', world.gateway))).json();
+  it('publishes one public key that verifies the development issuer’s tokens, and nothing signed by another key', async () => {
+    const response = await fetch(new URL('/.well-known/jwks.json', world.gateway));
+    expect(response.status).toBe(200);
+    const jwks = (await response.json()) as JSONWebKeySet;
     expect(jwks.keys).toHaveLength(1);
+    // Public material only: no private exponent.
     expect(jwks.keys[0]).not.toHaveProperty('d');
-    expect(await exportJWK((await generateKeyPair('ES256')).publicKey)).not.toHaveProperty('d');
+    const published = createLocalJWKSet(jwks);
+    const { auth } = testConfig();
+
+    const issued = await tokenFor(['clinician'], { tenantId: world.a, subject: 'jwks-check' });
+    const { payload, protectedHeader } = await jwtVerify(issued, published, { issuer: auth.issuer, audience: auth.audience });
+    expect(payload).toMatchObject({ sub: 'jwks-check', tenant_id: world.a });
+    expect(protectedHeader.kid).toBe(jwks.keys[0]!.kid);
+
+    const { privateKey } = await generateKeyPair('ES256');
+    const forged = await new SignJWT(userClaims()).setProtectedHeader({ alg: 'ES256', kid: jwks.keys[0]!.kid }).sign(privateKey);
+    await expect(jwtVerify(forged, published)).rejects.toMatchObject({ code: 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED' });
+    const otherKid = await new SignJWT(userClaims()).setProtectedHeader({ alg: 'ES256', kid: 'another-key' }).sign(privateKey);
+    await expect(jwtVerify(otherKid, published)).rejects.toMatchObject({ code: 'ERR_JWKS_NO_MATCHING_KEY' });
   });
 });
 

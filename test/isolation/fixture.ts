@@ -39,19 +39,19 @@ export async function isolationWorld(): Promise<IsolationWorld> {
       `SELECT t.id FROM tenancy.tenants t JOIN erp.subscriptions s ON s.tenant_id = t.id
         WHERE t.partner_id IS DISTINCT FROM $1 AND t.status = 'active' AND s.plan_code <> 'standard' ORDER BY t.slug LIMIT 1`,
     );
-    const { rows: [tenantB] } = await admin.query('SELECT slug FROM tenancy.tenants WHERE id = $1', [b]);
-    const { rows: patientsB } = await admin.query('SELECT id, mrn, email FROM clinical_ops.patients WHERE tenant_id = $1', [b]);
-    const { rows: [subscriptionB] } = await admin.query('SELECT id FROM erp.subscriptions WHERE tenant_id = $1', [b]);
-    const { rows: [patientA] } = await admin.query('SELECT id FROM clinical_ops.patients WHERE tenant_id = $1 ORDER BY mrn LIMIT 1', [a]);
+    const { rows: [tenantB] } = await admin.query<{ slug: string }>('SELECT slug FROM tenancy.tenants WHERE id = $1', [b]);
+    const { rows: patientsB } = await admin.query<{ id: string; mrn: string; email: string }>('SELECT id, mrn, email FROM clinical_ops.patients WHERE tenant_id = $1', [b]);
+    const { rows: [subscriptionB] } = await admin.query<{ id: string }>('SELECT id FROM erp.subscriptions WHERE tenant_id = $1', [b]);
+    const { rows: [patientA] } = await admin.query<{ id: string }>('SELECT id FROM clinical_ops.patients WHERE tenant_id = $1 ORDER BY mrn LIMIT 1', [a]);
     const platform = await startTestPlatform();
     return {
       platform,
       gateway: platform.gateway.url,
       a,
       b,
-      secretsOfB: [b, tenantB.slug, subscriptionB.id, ...patientsB.flatMap((p) => [p.id, p.mrn, p.email])],
-      patientOfA: patientA.id,
-      patientOfB: patientsB[0].id,
+      secretsOfB: [b, tenantB!.slug, subscriptionB!.id, ...patientsB.flatMap((p) => [p.id, p.mrn, p.email])],
+      patientOfA: patientA!.id,
+      patientOfB: patientsB[0]!.id,
       close: () => platform.close(),
     };
   } finally {

@@ -1,0 +1,114 @@
+/**
+ * The catalogue of events between domains: every event type, the service that produces it and
+ * the schema of its payload, in one place. Producers validate against it before writing to their
+ * outbox and consumers before acting, so a payload that drifts from its schema fails loudly at
+ * the producer instead of quietly at a consumer. docs/events.md shows this catalogue as a table;
+ * a test keeps the two in step.
+ *
+ * Payloads carry identifiers and counts only: events cross domains and sit in queues every
+ * service can read, so no field value of a clinical record (no patient id, no free text a
+ * clinician typed) ever goes into one.
+ */
+import { z } from 'zod';
+import type { SubgraphName } from '../config.js';
+
+/** Who caused an event: the principal of the request (or job) that made the change. */
+export const actorSchema = z
+  .object({
+    principalId: z.string().min(1).max(200),
+    principalKind: z.enum(['user', 'api_key', 'anonymous', 'service']),
+    /** The gateway's request id of the change, for following it across domains. */
+    requestId: z.string().min(1).max(128),
+    /** The client's own request id, when it sent one. */
+    correlationId: z.string().max(128).nullable(),
+  })
+  .strict();
+
+export type Actor = z.infer<typeof actorSchema>;
+
+interface EventDefinition<P extends z.ZodObject = z.ZodObject> {
+  /** Bumped when the payload changes in a way an existing consumer would misread. */
+  version: number;
+  producer: SubgraphName;
+  /** One sentence: what happened. */
+  summary: string;
+  payload: P;
+}
+
+const define = <P extends z.ZodObject>(definition: EventDefinition<P>) => Object.freeze(definition);
+
+export const EVENT_CATALOG = Object.freeze({
+  'clinical-ops.break-glass.declared': define({
+    version: 1,
+    producer: 'clinical-ops',
+    summary:
+      'A principal declared a break-glass emergency in one tenant: for a bounded time it may read the named patients’ PHI. The actor is the declarer.',
+    payload: z
+      .object({
+        grantId: z.uuid().describe('the break-glass grant (clinical-ops)'),
+        roles: z.array(z.string().min(1).max(50)).max(20).describe('the declarer’s roles when declaring'),
+        patientCount: z.number().int().min(1).max(50).describe('how many patients the grant names (never which)'),
+        expiresAt: z.iso.datetime().describe('when the grant lapses'),
+      })
+      .strict(),
+  }),
+});
+
+export type EventType = keyof typeof EVENT_CATALOG;
+export type EventPayload<T extends EventType> = z.infer<(typeof EVENT_CATALOG)[T]['payload']>;
+
+/** An event as it travels: the envelope every consumer receives. */
+export interface EventEnvelope<T extends EventType = EventType> {
+  /** Unique per event: consumers are idempotent by it. */
+  id: string;
+  type: T;
+  tenantId: string;
+  /** ISO-8601 time of the change. */
+  occurredAt: string;
+  actor: Actor;
+  payload: EventPayload<T>;
+  version: number;
+}
+
+/** `<domain>.<entity>.<verb>`, lower case with hyphens. */
+export const EVENT_TYPE_PATTERN = /^[a-z][a-z-]*\.[a-z][a-z-]*\.[a-z][a-z-]*$/;
+
+const envelopeSchema = z
+  .object({
+    id: z.uuid(),
+    type: z.string().regex(EVENT_TYPE_PATTERN),
+    tenantId: z.uuid(),
+    occurredAt: z.iso.datetime({ offset: true }),
+    actor: actorSchema,
+    payload: z.record(z.string(), z.unknown()),
+    version: z.number().int().min(1),
+  })
+  .strict();
+
+/** True for a type the catalogue defines. */
+export function isEventType(type: unknown): type is EventType {
+  return typeof type === 'string' && Object.hasOwn(EVENT_CATALOG, type);
+}
+
+/**
+ * The payload of `type`, validated against the catalogue; throws a ZodError naming the field.
+ * Producers call it before writing, so nothing off-schema reaches an outbox.
+ */
+export function parsePayload<T extends EventType>(type: T, payload: unknown): EventPayload<T> {
+  return EVENT_CATALOG[type].payload.parse(payload) as EventPayload<T>;
+}
+
+/**
+ * An envelope as received, checked against the catalogue: a known type at the catalogued
+ * version, and a payload of its schema. Throws (a ZodError or an Error naming the problem) so
+ * that the worker sends what it cannot read to the dead-letter queue instead of guessing.
+ */
+export function parseEnvelope(raw: unknown): EventEnvelope {
+  const envelope = envelopeSchema.parse(raw);
+  if (!isEventType(envelope.type)) throw new Error(`Unknown event type ${envelope.type}`);
+  const definition = EVENT_CATALOG[envelope.type];
+  if (envelope.version !== definition.version) {
+    throw new Error(`${envelope.type} version ${envelope.version} is not the catalogued version ${definition.version}`);
+  }
+  return { ...envelope, type: envelope.type, tenantId: envelope.tenantId.toLowerCase(), payload: definition.payload.parse(envelope.payload) } as EventEnvelope;
+}

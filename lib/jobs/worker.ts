@@ -1,0 +1,212 @@
+/**
+ * The worker runtime every service's worker process uses: connect as the application role, check
+ * that the declared queues exist (`npm run migrate` creates them), work each queue, relay the
+ * service's outbox, and stop gracefully.
+ *
+ * Stopping (`close()`, which the launcher calls on SIGTERM/SIGINT): the relay finishes its batch
+ * and stops; pg-boss stops fetching and waits up to `shutdownTimeoutMs` for the jobs in hand;
+ * whatever has not finished by then is released — pg-boss fails it for a retry and its
+ * transaction rolls back (see runInTenant) — so nothing is lost and nothing half-done commits.
+ * A worker killed outright (`kill -9`) releases nothing: its jobs run again once their queue's
+ * expiry has passed, found by the next supervision pass of any worker.
+ */
+import type { Job, PgBoss } from 'pg-boss';
+import type { Config } from '../config.js';
+import { applicationUrl, Database, resolveBindingKey, type Tx } from '../db/index.js';
+import { eventProcessor, type EventConsumer } from '../events/consumer.js';
+import { startRelay, type Relay } from '../events/relay.js';
+import { createLogger } from '../logger.js';
+import type { RunningWorker } from '../services.js';
+import type { TenantContext } from '../tenant-context.js';
+import { DEFAULT_TUNING, PGBOSS_SCHEMA, startAppBoss, type BossTuning } from './boss.js';
+import { JobProducer, type EnqueueOptions } from './enqueue.js';
+import { RefusedJobError } from './errors.js';
+import { groupConcurrency, type QueueDeclaration } from './queues.js';
+import { runInTenant, settle, type Processor } from './runner.js';
+import { jobSigningKey } from './signing.js';
+
+/** One attempt of a job, as its handler sees it. */
+export interface JobRun<T> {
+  /** The job's id: the same on every attempt, the key to make effects idempotent by. */
+  id: string;
+  queue: string;
+  data: T;
+  /** The context the job was queued in; the handler's transaction is bound to it. */
+  context: TenantContext;
+  /** 1 for the first attempt. */
+  attempt: number;
+  /** Aborted when the worker gives the attempt up; a long handler should stop early. */
+  signal: AbortSignal;
+  /** Queues a follow-up job in this attempt's transaction and context. */
+  enqueue<U>(queue: QueueDeclaration, data: U, options?: EnqueueOptions): Promise<string>;
+}
+
+/** A job handler: throw FinalJobError when retrying cannot help, anything else to retry. */
+export type JobHandler<T> = (job: JobRun<T>, tx: Tx) => Promise<void>;
+
+export interface JobDefinition {
+  queue: QueueDeclaration;
+  // `any`: each handler declares its own data type (a JobHandler<Claim> is no JobHandler<unknown>); the queue carries JSON.
+  handle: JobHandler<any>;
+}
+
+export interface WorkerDefinition {
+  /** The owning service, e.g. `tenancy`. */
+  readonly service: string;
+  /** Its Postgres schema: the worker's transactions run there, as its requests' do. */
+  readonly dbSchema: string;
+  readonly jobs: readonly JobDefinition[];
+  readonly consumers: readonly EventConsumer[];
+  /** Relay the service's outbox (every service that publishes events). */
+  readonly relay: boolean;
+  /** Every queue the worker works, with its event subscriptions: what `npm run migrate` declares. */
+  readonly queues: readonly QueueDeclaration[];
+}
+
+/** A worker definition, with its queues and their subscriptions derived from its jobs and consumers. */
+export function defineWorker(input: Omit<WorkerDefinition, 'queues'>): WorkerDefinition {
+  const queues = new Map<string, QueueDeclaration>();
+  for (const { queue } of input.jobs) {
+    if (queues.has(queue.name)) throw new Error(`Queue ${queue.name} has two job handlers`);
+    queues.set(queue.name, queue);
+  }
+  const jobQueues = new Set(queues.keys());
+  for (const consumer of input.consumers) {
+    if (jobQueues.has(consumer.queue.name)) throw new Error(`Queue ${consumer.queue.name} carries jobs; give consumer ${consumer.name} a queue of events`);
+    const known = queues.get(consumer.queue.name) ?? consumer.queue;
+    queues.set(known.name, { ...known, events: [...new Set([...known.events, consumer.type])].sort() });
+  }
+  const names = input.consumers.map((consumer) => consumer.name);
+  if (new Set(names).size !== names.length) throw new Error(`Two consumers of ${input.service} share a name`);
+  return Object.freeze({ ...input, queues: [...queues.values()].map((queue) => Object.freeze(queue)) });
+}
+
+/** Timings of a worker; production uses the defaults, tests shorten them. */
+export interface WorkerTuning extends BossTuning {
+  pollingIntervalSeconds: number;
+  relayIntervalMs: number;
+  /** How long `close()` waits for the jobs in hand before releasing them. */
+  shutdownTimeoutMs: number;
+}
+
+const DEFAULTS: WorkerTuning = { ...DEFAULT_TUNING, pollingIntervalSeconds: 1, relayIntervalMs: 500, shutdownTimeoutMs: 15_000 };
+
+/** How long `close()` waits, after the shutdown timeout, for released handlers and the pool. */
+const RELEASE_GRACE_MS = 2000;
+
+export interface WorkerOptions {
+  config: Config;
+  /** The application role's connection string; defaults to DATABASE_APP_URL (or one derived). */
+  databaseUrl?: string;
+  tuning?: Partial<WorkerTuning>;
+}
+
+/** Starts the worker of `definition`; resolves once every queue is being worked. */
+export async function startWorker(definition: WorkerDefinition, options: WorkerOptions): Promise<RunningWorker> {
+  const { config } = options;
+  const name = `${definition.service}-worker`;
+  const tuning = { ...DEFAULTS, ...options.tuning };
+  const logger = createLogger(name, config.logLevel);
+  const url = options.databaseUrl ?? applicationUrl(config, definition.service);
+  const bindingKey = resolveBindingKey(config);
+  const key = jobSigningKey(bindingKey);
+  const db = new Database({ url, schema: definition.dbSchema, poolSize: config.database.poolSize, bindingKey });
+  const inFlight = new Set<Promise<unknown>>();
+  let boss: PgBoss | undefined;
+  let relay: Relay | undefined;
+  const close = once(async () => {
+    await relay?.stop();
+    if (boss) {
+      await boss.stop({ graceful: true, timeout: tuning.shutdownTimeoutMs });
+      // A released handler rolls back when it returns; one stuck elsewhere is not waited for long.
+      await within(RELEASE_GRACE_MS, Promise.allSettled(inFlight));
+    }
+    // pool.end() waits for connections still checked out: bounded, the process exits regardless
+    // and the server rolls back whatever those connections left open.
+    await within(RELEASE_GRACE_MS, db.close());
+  });
+  try {
+    await db.verify();
+    boss = await startAppBoss(url, { logger, poolSize: config.database.poolSize, tuning }).catch((error: Error) => {
+      // pg-boss's own words for a schema the worker may not install or migrate itself.
+      if (/not installed|requires migrations/.test(error.message)) throw new Error(`${error.message}: run npm run migrate`, { cause: error });
+      throw error;
+    });
+    await assertDeclared(boss, definition.queues);
+    const producer = new JobProducer(boss, key);
+    const processors = new Map<string, Processor>(definition.jobs.map(({ queue, handle }) => [queue.name, jobProcessor(db, producer, handle)]));
+    const events = eventProcessor(definition.service, db, definition.consumers);
+    for (const queue of definition.queues) {
+      const processor = processors.get(queue.name) ?? events;
+      const work = {
+        batchSize: 1,
+        localConcurrency: queue.concurrency.perWorker,
+        groupConcurrency: groupConcurrency(queue),
+        perJobResults: true,
+        pollingIntervalSeconds: tuning.pollingIntervalSeconds,
+      } as const;
+      await boss.work(queue.name, work, (jobs: Job<unknown>[]) => track(inFlight, Promise.all(jobs.map((job) => settle(job, processor, { key, logger })))));
+    }
+    if (definition.relay) relay = startRelay({ service: definition.service, db, boss, key, logger, intervalMs: tuning.relayIntervalMs });
+  } catch (error) {
+    await close().catch(() => undefined);
+    throw error;
+  }
+  logger.info({ queues: definition.queues.map((queue) => queue.name), relay: definition.relay }, 'worker ready');
+  return { name, close };
+}
+
+/**
+ * Refuses to start on queues or subscriptions the migration has not declared: a consumer whose
+ * queue is not subscribed to its event type would wait for events that never come.
+ */
+async function assertDeclared(boss: PgBoss, queues: readonly QueueDeclaration[]): Promise<void> {
+  for (const queue of queues) {
+    if (!(await boss.getQueue(queue.name))) throw new Error(`Queue ${queue.name} does not exist: run npm run migrate`);
+    const { rows } = await boss.getDb().executeSql(`SELECT event FROM ${PGBOSS_SCHEMA}.subscription WHERE name = $1`, [queue.name]);
+    const subscribed = new Set((rows as { event: string }[]).map((row) => row.event));
+    const missing = queue.events.filter((event) => !subscribed.has(event));
+    if (missing.length > 0) throw new Error(`Queue ${queue.name} is not subscribed to ${missing.join(', ')}: run npm run migrate`);
+  }
+}
+
+/** The processor of a job queue: a job signed for this queue, run in the context it was queued in. */
+function jobProcessor(db: Database, producer: JobProducer, handle: JobHandler<unknown>): Processor {
+  return async (claims, job) => {
+    if (claims.route !== `queue:${job.name}` || !claims.context) throw new RefusedJobError(`${claims.route} is not a job of queue ${job.name}`);
+    const context = claims.context;
+    await runInTenant(db, context, job.signal, (tx) =>
+      handle(
+        {
+          id: claims.id,
+          queue: job.name,
+          data: claims.data,
+          context,
+          attempt: job.retryCount + 1,
+          signal: job.signal,
+          enqueue: (queue, data, options) => producer.enqueue(tx, queue, context, data, options),
+        },
+        tx,
+      ),
+    );
+  };
+}
+
+function track<T>(inFlight: Set<Promise<unknown>>, promise: Promise<T>): Promise<T> {
+  inFlight.add(promise);
+  const settled = () => inFlight.delete(promise);
+  promise.then(settled, settled);
+  return promise;
+}
+
+function once(fn: () => Promise<void>): () => Promise<void> {
+  let running: Promise<void> | undefined;
+  return () => (running ??= fn());
+}
+
+/** Waits for `promise`, or `ms`, whichever comes first. */
+async function within(ms: number, promise: Promise<unknown>): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([promise, new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
+}

@@ -1,0 +1,22 @@
+/**
+ * Clinical-ops' worker process (workload plane). Today it relays clinical-ops' outbox — the
+ * events it publishes, such as break-glass declarations — to the queues of the domains that
+ * consume them; the asynchronous workflows (eligibility, claims, reminders, documents) join it
+ * here as job queues.
+ */
+import type { Config } from '../../lib/config.js';
+import { defineWorker, startWorker, type WorkerOptions } from '../../lib/jobs/worker.js';
+import type { RunningWorker } from '../../lib/services.js';
+
+export const definition = defineWorker({ service: 'clinical-ops', dbSchema: 'clinical_ops', jobs: [], consumers: [], relay: true });
+
+/** The queues this worker owns, for `npm run migrate`. */
+export const queues = definition.queues;
+
+/**
+ * Starts the worker as the application role (DATABASE_APP_URL, or `options.databaseUrl`);
+ * `close()` stops it gracefully (the launcher calls it on SIGTERM/SIGINT).
+ */
+export function start(config: Config, options: Omit<WorkerOptions, 'config'> = {}): Promise<RunningWorker> {
+  return startWorker(definition, { ...options, config });
+}

@@ -1,0 +1,49 @@
+/**
+ * Tenancy's worker process: consumes other domains' events into the control plane and relays
+ * tenancy's own outbox. Today it takes clinical-ops' break-glass declarations into the security
+ * events platform admins review, one row per declaration however often the event is delivered.
+ */
+import type { Config } from '../../lib/config.js';
+import { defineConsumer } from '../../lib/events/consumer.js';
+import { defineQueue } from '../../lib/jobs/queues.js';
+import { defineWorker, startWorker, type WorkerOptions } from '../../lib/jobs/worker.js';
+import type { RunningWorker } from '../../lib/services.js';
+import { insertSecurityEvent } from './security-events.js';
+
+/** Events from other domains, worked at each tenant's fair share and priority. */
+export const eventsQueue = defineQueue({ name: 'tenancy.events', retryLimit: 8, retryDelaySeconds: 2, retryDelayMaxSeconds: 600, expireInSeconds: 60 });
+
+/**
+ * A break-glass declaration becomes a `break_glass_declared` security event whose id is the
+ * event's, with identifiers and counts only (no reason text, no patient).
+ */
+export const breakGlassAudit = defineConsumer({
+  name: 'break-glass-audit',
+  queue: eventsQueue,
+  type: 'clinical-ops.break-glass.declared',
+  async handle(event, tx) {
+    await insertSecurityEvent(tx, {
+      id: event.id,
+      kind: 'break_glass_declared',
+      tenantId: event.tenantId,
+      principalId: event.actor.principalId,
+      roles: event.payload.roles,
+      requestId: event.actor.requestId,
+      correlationId: event.actor.correlationId,
+      detail: { grantId: event.payload.grantId, patientCount: event.payload.patientCount, expiresAt: event.payload.expiresAt, principalKind: event.actor.principalKind },
+    });
+  },
+});
+
+export const definition = defineWorker({ service: 'tenancy', dbSchema: 'tenancy', jobs: [], consumers: [breakGlassAudit], relay: true });
+
+/** The queues this worker owns, for `npm run migrate`. */
+export const queues = definition.queues;
+
+/**
+ * Starts the worker as the application role (DATABASE_APP_URL, or `options.databaseUrl`);
+ * `close()` stops it gracefully (the launcher calls it on SIGTERM/SIGINT).
+ */
+export function start(config: Config, options: Omit<WorkerOptions, 'config'> = {}): Promise<RunningWorker> {
+  return startWorker(definition, { ...options, config });
+}
