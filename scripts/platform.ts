@@ -12,6 +12,7 @@ import { migratePgBoss } from '../lib/jobs/migrate.js';
 import type { QueueDeclaration } from '../lib/jobs/queues.js';
 import { importModule, resolvePath, serviceProcesses, SERVICE_LIST, SERVICES, type RunningService, type SeedFunction } from '../lib/services.js';
 import type { StartOptions } from '../lib/subgraph/index.js';
+import type * as GatewayModule from '../gateway/index.js';
 
 interface SubgraphModule {
   start(options: StartOptions): Promise<RunningService>;
@@ -105,7 +106,7 @@ export async function startInProcess(config: Config, databaseUrl: string, fixedP
     }),
   );
   const subgraphs = Object.fromEntries(entries) as Record<SubgraphName, RunningService>;
-  const gateway = await importModule<typeof import('../gateway/index.js')>(SERVICES.gateway.module);
+  const gateway = await importModule<typeof GatewayModule>(SERVICES.gateway.module);
   const running = await gateway.start({
     config,
     port: fixedPorts ? undefined : 0,

@@ -42,7 +42,7 @@ async function main(): Promise<void> {
   const database = await openDatabaseServer(config);
   const children: ChildProcess[] = [];
   let stopping = false;
-  let plan = demoPlan(config.env, 0);
+  let plan: ReturnType<typeof demoPlan>;
 
   const stop = async (code: number) => {
     if (stopping) return;

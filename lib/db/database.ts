@@ -113,9 +113,10 @@ export class Database {
       if (code === '42501' && /forged/.test(message)) {
         throw new Error(
           'the database holds another binding key: give this service the DATABASE_BINDING_KEY (or data folder) that ran the migrations',
+          { cause: error },
         );
       }
-      if (code === '28P01') throw new Error(`the database refused the application role's credentials (${message})`);
+      if (code === '28P01') throw new Error(`the database refused the application role's credentials (${message})`, { cause: error });
       throw error;
     }
   }

@@ -75,6 +75,7 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
     throw new Error(
       `The embedded PostgreSQL in ${directory} did not start (${error instanceof Error ? error.message : 'exited early'}). ` +
         'Set LOG_LEVEL=debug to see its output, or set DATABASE_URL to use another server.',
+      { cause: error },
     );
   }
   const url = (secret: string) => `postgres://${SUPERUSER}:${encodeURIComponent(secret)}@127.0.0.1:${port}/postgres`;

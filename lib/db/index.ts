@@ -33,7 +33,7 @@ export async function openDatabaseServer(config: Config, onLog?: (line: string) 
     server = { adminUrl: config.database.url, embedded: false, stop: async () => undefined };
   } else {
     const embedded = await startEmbeddedPostgres({ directory: path.join(config.dataDir, 'postgres'), onLog });
-    server = { adminUrl: embedded.url, embedded: true, stop: embedded.stop };
+    server = { adminUrl: embedded.url, embedded: true, stop: () => embedded.stop() };
   }
   try {
     await ensureRoles(server.adminUrl, settings);

@@ -77,7 +77,7 @@ export async function migrate(adminUrl: string, set: MigrationSet): Promise<Migr
         await client.query('COMMIT');
       } catch (error) {
         await client.query('ROLLBACK');
-        throw new Error(`Migration ${set.schema}/${migration.file} failed: ${(error as Error).message}`);
+        throw new Error(`Migration ${set.schema}/${migration.file} failed: ${(error as Error).message}`, { cause: error });
       }
       appliedNow.push(migration.file);
     }

@@ -110,5 +110,5 @@ export function parseEnvelope(raw: unknown): EventEnvelope {
   if (envelope.version !== definition.version) {
     throw new Error(`${envelope.type} version ${envelope.version} is not the catalogued version ${definition.version}`);
   }
-  return { ...envelope, type: envelope.type, tenantId: envelope.tenantId.toLowerCase(), payload: definition.payload.parse(envelope.payload) } as EventEnvelope;
+  return { ...envelope, type: envelope.type, tenantId: envelope.tenantId.toLowerCase(), payload: definition.payload.parse(envelope.payload) };
 }

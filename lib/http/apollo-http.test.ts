@@ -143,7 +143,7 @@ describe('listenApollo', () => {
       expect(answer.status).toBe(500);
       const requestId = answer.body.errors![0]!.extensions.requestId;
       expect(requestId).toEqual(expect.any(String));
-      expect(answer.body).toEqual({ errors: [{ message: `Internal server error (request ${requestId})`, extensions: { code: 'INTERNAL_SERVER_ERROR', requestId } }] });
+      expect(answer.body).toEqual({ errors: [{ message: `Internal server error (request ${String(requestId)})`, extensions: { code: 'INTERNAL_SERVER_ERROR', requestId } }] });
       expect(reported).toEqual([{ error: expect.objectContaining({ message }), requestId }]);
     }
 

@@ -249,7 +249,7 @@ function deadline(work: Promise<void>, ms: number, late: (error: unknown) => voi
       (error: unknown) => {
         clearTimeout(timer);
         if (expired) late(error);
-        else reject(error);
+        else reject(error instanceof Error ? error : new Error(String(error)));
       },
     );
   });

@@ -144,7 +144,7 @@ describe('keepAliveFetcher', () => {
 
   it("fails with the caller's reason when its signal aborts", async () => {
     const controller = new AbortController();
-    const call = keepAliveFetcher(`${base}/silent`, { method: 'POST', body: '{}', signal: controller.signal } as Parameters<typeof keepAliveFetcher>[1]);
+    const call = keepAliveFetcher(`${base}/silent`, { method: 'POST', body: '{}', signal: controller.signal });
     setTimeout(() => controller.abort(new Error('request deadline passed')), 50);
     await expect(call).rejects.toThrow('request deadline passed');
   });

@@ -53,8 +53,8 @@ function spawnWorker(target: typeof killed, mode: 'block' | 'slow', options: { s
   });
   const lines: string[] = [];
   let stderr = '';
-  child.stdout!.on('data', (chunk: Buffer) => lines.push(...String(chunk).split('\n').filter(Boolean)));
-  child.stderr!.on('data', (chunk: Buffer) => (stderr += String(chunk)));
+  child.stdout.on('data', (chunk: Buffer) => lines.push(...String(chunk).split('\n').filter(Boolean)));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += String(chunk)));
   const exited = new Promise<number | null>((resolve) =>
     child.on('exit', (code) => {
       if (code) console.error(`worker process exited with ${code}: ${stderr.slice(-2000)}`);

@@ -46,7 +46,7 @@ export type JobHandler<T> = (job: JobRun<T>, tx: Tx) => Promise<void>;
 
 export interface JobDefinition {
   queue: QueueDeclaration;
-  // `any`: each handler declares its own data type (a JobHandler<Claim> is no JobHandler<unknown>); the queue carries JSON.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each handler declares its own data type (a JobHandler<Claim> is no JobHandler<unknown>); the queue carries JSON.
   handle: JobHandler<any>;
 }
 

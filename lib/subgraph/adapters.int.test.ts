@@ -6,7 +6,6 @@
  * Every answer is compared between the two servers as well as checked.
  */
 import { randomUUID } from 'node:crypto';
-import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
 import { parse } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appUrl } from '../db/index.js';
@@ -55,7 +54,7 @@ function testDefinition(seen: Seen) {
           throw new Error('connection to 10.0.0.7 refused');
         },
       },
-    } as GraphQLResolverMap<unknown>,
+    },
     createLoaders: () => ({}),
     internalRoutes: {
       echo: async (params, _db, caller, body) => ({ q: params.get('q'), body: body ?? null, caller: caller.principal.id }),

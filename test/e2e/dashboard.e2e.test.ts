@@ -101,13 +101,13 @@ describe('tenant dashboard across four subgraphs', () => {
     expect(clinical!.patients).toBeGreaterThan(0);
     expect(got.clinicalSummary).toEqual({ patientCount: clinical!.patients, upcomingAppointmentCount: clinical!.upcoming });
 
-    const { rows: [found] } = await admin.query<{ total: number; errors: number; p95: number }>(
+    const { rows: [telemetry] } = await admin.query<{ total: number; errors: number; p95: number }>(
       `SELECT count(*)::int AS total, count(*) FILTER (WHERE outcome = 'error')::int AS errors,
               percentile_cont(0.95) WITHIN GROUP (ORDER BY duration_ms) AS p95
          FROM observability.request_telemetry WHERE tenant_id = $1 AND occurred_at >= now() - interval '1440 minutes'`,
       [tenant.id],
     );
-    const health = found!;
+    const health = telemetry!;
     expect(health.total).toBeGreaterThan(0);
     expect(got.health).toEqual({
       availability: 1 - health.errors / health.total,

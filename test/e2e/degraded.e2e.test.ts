@@ -28,8 +28,8 @@ describe('with clinical-ops stopped', () => {
     expect(nodes).toHaveLength(2);
     for (const node of nodes) {
       expect(node.name).toEqual(expect.any(String));
-      expect(node.subscription).toEqual({ status: expect.any(String) });
-      expect(node.health).toEqual({ requestCount: expect.any(Number) });
+      expect(node.subscription).toEqual({ status: expect.any(String) as unknown });
+      expect(node.health).toEqual({ requestCount: expect.any(Number) as unknown });
       expect(node.clinicalSummary).toBeNull();
     }
     expect(response.body.errors?.length).toBeGreaterThan(0);

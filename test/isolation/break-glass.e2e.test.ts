@@ -13,9 +13,9 @@ let otherPatientOfA: string;
 beforeAll(async () => {
   world = await isolationWorld();
   const admin = await adminClient();
-  const { rows } = await admin.query('SELECT id FROM clinical_ops.patients WHERE tenant_id = $1 AND id <> $2 ORDER BY mrn LIMIT 1', [world.a, world.patientOfA]);
+  const { rows } = await admin.query<{ id: string }>('SELECT id FROM clinical_ops.patients WHERE tenant_id = $1 AND id <> $2 ORDER BY mrn LIMIT 1', [world.a, world.patientOfA]);
   await admin.end();
-  otherPatientOfA = rows[0].id;
+  otherPatientOfA = rows[0]!.id;
 });
 afterAll(() => world?.close());
 
@@ -30,10 +30,10 @@ async function declare(headers: Record<string, string>, patientIds: string[], du
   });
 }
 
-async function rows(sql: string, values: unknown[]) {
+async function rows(sql: string, values: unknown[]): Promise<Record<string, unknown>[]> {
   const admin = await adminClient();
   try {
-    return (await admin.query(sql, values)).rows;
+    return (await admin.query<Record<string, unknown>>(sql, values)).rows;
   } finally {
     await admin.end();
   }
@@ -169,7 +169,7 @@ describe('a declared grant', () => {
       outcomes.push(codesOf(response.body)[0] ?? 'ok');
     }
     expect(outcomes).toEqual(['ok', 'ok', 'ok', 'ok', 'ok', 'RATE_LIMITED']);
-    expect((await rows("SELECT count(*)::int AS n FROM clinical_ops.break_glass_grants WHERE principal_id = 'user:bg-support-limit'", []))[0].n).toBe(5);
+    expect((await rows("SELECT count(*)::int AS n FROM clinical_ops.break_glass_grants WHERE principal_id = 'user:bg-support-limit'", []))[0]!.n).toBe(5);
   });
 });
 

@@ -67,15 +67,15 @@ describe('JWT', () => {
 
   it('a token signed with another key (same kid) is refused', async () => {
     const { privateKey } = await generateKeyPair('ES256');
-    const kid = (await (await fetch(new URL('/.well-known/jwks.json', world.gateway))).json()).keys[0].kid;
+    const kid = ((await (await fetch(new URL('/.well-known/jwks.json', world.gateway))).json()) as JSONWebKeySet).keys[0]!.kid;
     const token = await new SignJWT(userClaims()).setProtectedHeader({ alg: 'ES256', kid }).sign(privateKey);
     await expectRefused({ authorization: `Bearer ${token}` }, 401, 'UNAUTHENTICATED');
   });
 
   it('an HS256 token keyed with the published public key (algorithm confusion) is refused', async () => {
-    const jwks = await (await fetch(new URL('/.well-known/jwks.json', world.gateway))).json();
+    const jwks = (await (await fetch(new URL('/.well-known/jwks.json', world.gateway))).json()) as JSONWebKeySet;
     const secret = new TextEncoder().encode(JSON.stringify(jwks.keys[0]));
-    const token = await new SignJWT(userClaims()).setProtectedHeader({ alg: 'HS256', kid: jwks.keys[0].kid }).sign(secret);
+    const token = await new SignJWT(userClaims()).setProtectedHeader({ alg: 'HS256', kid: jwks.keys[0]!.kid }).sign(secret);
     await expectRefused({ authorization: `Bearer ${token}` }, 401, 'UNAUTHENTICATED');
   });
 
@@ -136,11 +136,11 @@ describe('partner API keys', () => {
     const key = await issueKey(world, ['tenant:read']);
     await graphql(world.gateway, PROFILE, { variables: { id: world.a }, headers: { 'x-api-key': key.secret, 'x-tenant-id': world.a } });
     const admin = await adminClient();
-    const { rows } = await admin.query('SELECT * FROM tenancy.api_keys WHERE id = $1', [key.id]);
+    const { rows } = await admin.query<{ last_used_at: Date | null }>('SELECT * FROM tenancy.api_keys WHERE id = $1', [key.id]);
     await admin.end();
     // The random part sits between the prefix and the checksum (it may itself contain '_').
     expect(JSON.stringify(rows[0])).not.toContain(key.secret.slice('cgk_12345678_'.length, -'_abcdef'.length));
-    expect(rows[0].last_used_at).not.toBeNull();
+    expect(rows[0]!.last_used_at).not.toBeNull();
   });
 
   it('a revoked key stops working within 5 seconds', async () => {

@@ -30,7 +30,7 @@ function postRaw(url: string, body: Buffer, headers: Record<string, string> = {}
     const request = http.request(url, { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': String(body.length), ...headers } }, (response) => {
       const chunks: Buffer[] = [];
       response.on('data', (chunk: Buffer) => chunks.push(chunk));
-      response.on('end', () => resolve({ status: response.statusCode ?? 0, json: JSON.parse(Buffer.concat(chunks).toString('utf8')) }));
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, json: JSON.parse(Buffer.concat(chunks).toString('utf8')) as { errors?: { message: string; extensions?: Record<string, unknown> }[] } }));
       response.on('error', reject);
     });
     // The server may close the connection before taking the whole body: the answer is what counts.
@@ -75,10 +75,10 @@ describe('variables', () => {
     expect(response.status).toBe(200);
     const patients = response.body.data!.patients;
     expect(patients).toHaveLength(3);
-    for (const patient of patients) expect(patient).toEqual({ id: expect.any(String), email: null });
+    for (const patient of patients) expect(patient).toEqual({ id: expect.any(String) as unknown, email: null });
     // The subgraph would have answered one error per patient; the gateway answers one per path pattern.
     expect(response.body.errors).toEqual([
-      { message: expect.any(String), path: ['patients', 0, 'email'], extensions: { code: 'PHI_ACCESS_DENIED', occurrences: 3 } },
+      { message: expect.any(String) as unknown, path: ['patients', 0, 'email'], extensions: { code: 'PHI_ACCESS_DENIED', occurrences: 3 } },
     ]);
     expect(response.text).not.toMatch(/@example\.test/);
   });
@@ -143,7 +143,7 @@ describe('deadline', () => {
       });
       expect(response.status).toBe(504);
       expect(response.body.errors).toEqual([
-        { message: expect.any(String), extensions: { code: 'GATEWAY_TIMEOUT', requestId: expect.stringMatching(/^[0-9a-f-]{36}$/) } },
+        { message: expect.any(String) as unknown, extensions: { code: 'GATEWAY_TIMEOUT', requestId: expect.stringMatching(/^[0-9a-f-]{36}$/) as unknown } },
       ]);
       expect(Date.now() - started).toBeLessThan(5_000);
       await closed;

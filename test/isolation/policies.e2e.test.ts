@@ -25,7 +25,7 @@ describe('PHI', () => {
     expect(response.status).toBe(200);
     const patients = response.body.data!.patients;
     expect(patients).toHaveLength(3);
-    for (const patient of patients) expect(patient).toEqual({ id: expect.any(String), email: null, phone: null });
+    for (const patient of patients) expect(patient).toEqual({ id: expect.any(String) as unknown, email: null, phone: null });
     const errors = response.body.errors as Errors;
     expect(new Set(errors.map((e) => e.extensions?.code))).toEqual(new Set(['PHI_ACCESS_DENIED']));
     // One error per path pattern: the first occurrence's path, and how many there were.
@@ -35,9 +35,9 @@ describe('PHI', () => {
     ]);
     expect(response.text).not.toMatch(/@example\.test/);
     const admin = await adminClient();
-    const { rows } = await admin.query("SELECT count(*)::int AS n FROM clinical_ops.phi_access_log WHERE correlation_id = 'analyst-phi-test'");
+    const { rows } = await admin.query<{ n: number }>("SELECT count(*)::int AS n FROM clinical_ops.phi_access_log WHERE correlation_id = 'analyst-phi-test'");
     await admin.end();
-    expect(rows[0].n).toBe(0);
+    expect(rows[0]!.n).toBe(0);
   });
 
   it('a clinician of A reads PHI of A, and each read is audited with principal, record, fields and purpose under the gateway\'s request id', async () => {
@@ -52,7 +52,7 @@ describe('PHI', () => {
     expect(response.body.errors).toBeUndefined();
     expect(response.body.data!.patient.email).toMatch(/@example\.test$/);
     const admin = await adminClient();
-    const { rows } = await admin.query(
+    const { rows } = await admin.query<Record<string, unknown> & { request_id: string }>(
       "SELECT tenant_id, request_id, principal_id, record_type, record_id, fields, purpose, break_glass FROM clinical_ops.phi_access_log WHERE correlation_id = 'clinician-read-1' ORDER BY record_type",
     );
     await admin.end();
@@ -61,7 +61,7 @@ describe('PHI', () => {
     expect(requestIds.size).toBe(1);
     expect([...requestIds][0]).toMatch(/^[0-9a-f-]{36}$/);
     const withoutRequestId = rows.map(({ request_id: _id, ...row }) => row);
-    expect(withoutRequestId[0]).toEqual({ tenant_id: world.a, principal_id: 'user:dr-a', record_type: 'Appointment', record_id: expect.any(String), fields: ['reason'], purpose: 'treatment', break_glass: false });
+    expect(withoutRequestId[0]).toEqual({ tenant_id: world.a, principal_id: 'user:dr-a', record_type: 'Appointment', record_id: expect.any(String) as unknown, fields: ['reason'], purpose: 'treatment', break_glass: false });
     expect(withoutRequestId.at(-1)).toEqual({ tenant_id: world.a, principal_id: 'user:dr-a', record_type: 'Patient', record_id: world.patientOfA, fields: ['appointments', 'email', 'givenName'], purpose: 'treatment', break_glass: false });
   });
 
@@ -82,7 +82,7 @@ describe('entitlements and scopes', () => {
       'query T($id: ID!) { tenant(id: $id) { clinicalSummary { patientCount noShowRate } } }',
       { variables: { id: world.a }, headers: await bearer(['clinician'], { tenantId: world.a }) },
     );
-    expect(response.body.data!.tenant.clinicalSummary).toEqual({ patientCount: expect.any(Number), noShowRate: null });
+    expect(response.body.data!.tenant.clinicalSummary).toEqual({ patientCount: expect.any(Number) as unknown, noShowRate: null });
     expect(response.body.errors).toEqual([
       expect.objectContaining({ path: ['tenant', 'clinicalSummary', 'noShowRate'], extensions: { code: 'ENTITLEMENT_REQUIRED' } }),
     ]);
@@ -104,7 +104,7 @@ describe('entitlements and scopes', () => {
       'query T($id: ID!) { tenant(id: $id) { id subscription { status } clinicalSummary { patientCount } } }',
       { variables: { id: world.a }, headers: { 'x-api-key': key.secret, 'x-tenant-id': world.a } },
     );
-    expect(response.body.data!.tenant).toMatchObject({ id: world.a, subscription: { status: expect.any(String) }, clinicalSummary: null });
+    expect(response.body.data!.tenant).toMatchObject({ id: world.a, subscription: { status: expect.any(String) as unknown }, clinicalSummary: null });
     expect(codesOf(response.body)).toEqual(['INSUFFICIENT_SCOPE']);
     expect(response.body.errors![0]!.path).toEqual(['tenant', 'clinicalSummary']);
   });
@@ -129,7 +129,7 @@ describe('query shapes cannot smuggle a field past the policies', () => {
        fragment Bits on Tenant { id money: subscription { status } health { requestCount } }`,
       { variables: { id: world.a }, headers: await headers() },
     );
-    expect(response.body.data!.t).toEqual({ id: world.a, money: { status: expect.any(String) }, health: null, sneaky: null });
+    expect(response.body.data!.t).toEqual({ id: world.a, money: { status: expect.any(String) as unknown }, health: null, sneaky: null });
     const byPath = Object.fromEntries((response.body.errors as Errors).map((e) => [e.path!.join('.'), e.extensions!.code]));
     expect(byPath).toEqual({ 't.health': 'INSUFFICIENT_SCOPE', 't.sneaky': 'INSUFFICIENT_SCOPE' });
   });
@@ -142,7 +142,7 @@ describe('query shapes cannot smuggle a field past the policies', () => {
       headers: await headers(),
     });
     expect(skipped.body.errors).toBeUndefined();
-    expect(skipped.body.data!.tenant).toEqual({ id: world.a, subscription: { status: expect.any(String) } });
+    expect(skipped.body.data!.tenant).toEqual({ id: world.a, subscription: { status: expect.any(String) as unknown } });
     const included = await graphql<{ tenant: Record<string, unknown> }>(world.gateway, query, {
       variables: { id: world.a, withClinical: true, skipMoney: true },
       headers: await headers(),
@@ -184,11 +184,12 @@ describe('partner level', () => {
 describe('entitlement changes', () => {
   it('a governed override granting a feature takes effect within 5 seconds, and its withdrawal too', async () => {
     const admin = await adminClient();
-    const { rows: [other] } = await admin.query(
+    const { rows: [found] } = await admin.query<{ id: string }>(
       `SELECT t.id FROM tenancy.tenants t JOIN erp.subscriptions s ON s.tenant_id = t.id
         WHERE s.plan_code = 'standard' AND s.status = 'active' AND t.status = 'active' AND t.id <> $1 ORDER BY t.slug DESC LIMIT 1`,
       [world.a],
     );
+    const other = found!;
     const headers = await bearer(['clinician'], { tenantId: other.id });
     const query = 'query T($id: ID!) { tenant(id: $id) { clinicalSummary { noShowRate } } }';
     const entitled = async () => codesOf((await graphql(world.gateway, query, { variables: { id: other.id }, headers })).body).length === 0;

@@ -62,7 +62,7 @@ describe('direct subgraph calls', () => {
   it.each(SUBGRAPH_NAMES)('%s refuses a tampered context (tenant swapped to B, signature kept)', async (name) => {
     const headers = await contextHeaders(signer, contextOfA(), name);
     const [header, payload, signature] = headers[CONTEXT_HEADER]!.split('.') as [string, string, string];
-    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString());
+    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString()) as { ctx: { tenantId: string } };
     claims.ctx.tenantId = world.b;
     const forged = `${header}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.${signature}`;
     const response = await graphql(subgraphUrl(name), ENTITIES, {
@@ -181,8 +181,8 @@ describe('SQL as the application role', () => {
     const app = await appClient();
     try {
       for (const table of ['tenancy.tenants', 'tenancy.api_keys', 'erp.subscriptions', 'clinical_ops.patients', 'clinical_ops.phi_access_log', 'observability.request_telemetry']) {
-        const { rows } = await app.query(`SELECT count(*)::int AS n FROM ${table}`);
-        expect(rows[0].n, table).toBe(0);
+        const { rows } = await app.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${table}`);
+        expect(rows[0]!.n, table).toBe(0);
       }
     } finally {
       await app.end();

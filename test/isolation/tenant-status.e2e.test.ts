@@ -73,7 +73,7 @@ function expectRefusedWithoutData(response: GraphQLResponse, code: string): void
 async function securityEvents(correlationId: string) {
   const admin = await adminClient();
   try {
-    return (await admin.query('SELECT * FROM tenancy.security_events WHERE correlation_id = $1', [correlationId])).rows;
+    return (await admin.query<Record<string, unknown> & { request_id: string }>('SELECT * FROM tenancy.security_events WHERE correlation_id = $1', [correlationId])).rows;
   } finally {
     await admin.end();
   }
@@ -112,8 +112,8 @@ describe.each([
       }),
     ]);
     // The gateway's own id (a client cannot choose the id of an audit record).
-    expect(events[0].request_id).toMatch(/^[0-9a-f-]{36}$/);
-    expect(events[0].request_id).not.toBe(correlationId);
+    expect(events[0]!.request_id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(events[0]!.request_id).not.toBe(correlationId);
   });
 
   it('leaves platform-level requests (no tenant) alone: answered, nothing recorded', async () => {
