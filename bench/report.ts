@@ -37,9 +37,10 @@ export function ratiosOf(rows: ThroughputRow[]): Ratio[] {
   });
 }
 
+const verdict = (met: boolean | null) => (met === null ? 'n/a' : met ? 'met' : 'MISSED');
+
 /** The targets, each met or missed, as lines of text. */
 export function targetLines(report: BenchReport): string[] {
-  const verdict = (met: boolean | null) => (met === null ? 'n/a' : met ? 'met' : 'MISSED');
   const lines: string[] = [];
   for (const ratio of report.ratios) {
     const bare = ratio.caregraphOverBare;
@@ -61,7 +62,6 @@ export function targetLines(report: BenchReport): string[] {
 
 /** Scenario C's targets, each met or missed. */
 export function startupTargetLines(startup: StartupResult): string[] {
-  const verdict = (met: boolean | null) => (met === null ? 'n/a' : met ? 'met' : 'MISSED');
   const seconds = startup.existingFolderSeconds;
   const rss = Object.values(startup.idleRssMb);
   const peak = rss.length ? Math.max(...rss) : null;
