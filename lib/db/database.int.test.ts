@@ -113,7 +113,9 @@ describe('Database.verify', () => {
     }
   });
 
-  it("says the application role's credentials were refused for a wrong password", async () => {
+  // The embedded server checks passwords (scram-sha-256); a server given by DATABASE_URL may
+  // trust local connections (CI's second server does), where no password can be wrong.
+  it.skipIf(Boolean(process.env.DATABASE_URL))("says the application role's credentials were refused for a wrong password", async () => {
     const wrongPassword = openDatabase({ url: appUrl(adminUrl(), 'not-the-password') });
     try {
       await expect(wrongPassword.verify()).rejects.toThrow(/refused the application role's credentials/);
