@@ -7,25 +7,18 @@
 import net from 'node:net';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { adminClient, adminUrl, testConfig } from '../../test/support/platform.js';
+import { adminUrl, scratchDatabase, testConfig } from '../../test/support/platform.js';
 import { openDatabaseServer } from './index.js';
 import { SHARED_SCHEMA } from './roles.js';
 
-const database = `caregraph_open_${process.pid}_${Date.now().toString(36)}`;
+let scratch: Awaited<ReturnType<typeof scratchDatabase>>;
 let scratchUrl: string;
-let admin: pg.Client;
 
 beforeAll(async () => {
-  admin = await adminClient();
-  await admin.query(`CREATE DATABASE ${database}`);
-  const url = new URL(adminUrl());
-  url.pathname = `/${database}`;
-  scratchUrl = url.toString();
+  scratch = await scratchDatabase('open');
+  scratchUrl = scratch.url;
 });
-afterAll(async () => {
-  await admin?.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
-  await admin?.end();
-});
+afterAll(() => scratch?.drop());
 
 /** A local port nothing listens on. */
 async function closedPort(): Promise<number> {

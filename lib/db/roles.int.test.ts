@@ -5,26 +5,24 @@
  */
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { adminClient, adminUrl, appClient, testConfig } from '../../test/support/platform.js';
+import { adminClient, appClient, scratchDatabase, testConfig } from '../../test/support/platform.js';
 import { TEST_APP_PASSWORD } from '../../test/support/env.js';
 import { bindingPads } from './binding.js';
 import { appUrl, ensureRoles, roleSettings } from './roles.js';
 
-const database = `caregraph_roles_${process.pid}_${Date.now().toString(36)}`;
 const SHORT_TIMEOUT_MS = 300;
+let scratchDb: Awaited<ReturnType<typeof scratchDatabase>>;
 let scratchUrl: string;
 let admin: pg.Client;
 
 beforeAll(async () => {
   admin = await adminClient();
-  await admin.query(`CREATE DATABASE ${database}`);
-  const url = new URL(adminUrl());
-  url.pathname = `/${database}`;
-  scratchUrl = url.toString();
+  scratchDb = await scratchDatabase('roles');
+  scratchUrl = scratchDb.url;
   await ensureRoles(scratchUrl, { ...roleSettings(testConfig()), statementTimeoutMs: SHORT_TIMEOUT_MS });
 });
 afterAll(async () => {
-  await admin?.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+  await scratchDb?.drop();
   await admin?.end();
 });
 

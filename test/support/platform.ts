@@ -37,6 +37,25 @@ export async function appClient(): Promise<pg.Client> {
 }
 
 /** The run's binding key: what the subgraphs sign their transactions' tenant bindings with. */
+/**
+ * An empty database of its own on the test server (for tests that prepare roles or migrations
+ * from nothing); `drop()` removes it whatever is still connected.
+ */
+export async function scratchDatabase(prefix: string): Promise<{ url: string; drop(): Promise<void> }> {
+  const name = `caregraph_${prefix}_${process.pid}_${Date.now().toString(36)}`;
+  const admin = await adminClient();
+  await admin.query(`CREATE DATABASE ${name}`);
+  const url = new URL(adminUrl());
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    async drop() {
+      await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await admin.end();
+    },
+  };
+}
+
 export const bindingKey = (): string => resolveBindingKey(testConfig());
 
 /**
