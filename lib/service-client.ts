@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import type { SubgraphName } from './config.js';
 import { currentRequestContext } from './request-context.js';
-import { CONTEXT_HEADER, REQUEST_ID_HEADER, type ContextSigner, type TenantContext } from './tenant-context.js';
+import { CONTEXT_HEADER, REQUEST_ID_HEADER, serviceContext, type ContextSigner } from './tenant-context.js';
 
 const TIMEOUT_MS = 2_000;
 
@@ -33,16 +33,7 @@ export class ServiceClient {
     // A fresh context per call, bound to its own request id like every forwarded context: a
     // signature costs tens of microseconds, and the callers cache what they read.
     const requestId = randomUUID();
-    const context: TenantContext = {
-      requestId,
-      correlationId: currentRequestContext()?.requestId ?? null,
-      access: 'platform',
-      tenantId: null,
-      principal: { id: this.service, kind: 'service' },
-      roles: [],
-      scopes: [],
-      entitlements: [],
-    };
+    const context = serviceContext(this.service, requestId, currentRequestContext()?.requestId ?? null);
     const response = await fetch(url, {
       ...init,
       headers: { ...init.headers, [CONTEXT_HEADER]: await this.signer.sign(context, subgraph), [REQUEST_ID_HEADER]: requestId },

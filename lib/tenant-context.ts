@@ -252,6 +252,14 @@ export function createContextVerifier(config: Config): ContextVerifier {
  * at tenant level. Row-level security enforces the same in the database; resolvers use this to
  * answer `null` (not an empty value) for another tenant's entity reference.
  */
+/**
+ * The context one service sends another's internal routes with: platform level, no roles,
+ * scopes or entitlements — internal routes answer services, never callers.
+ */
+export function serviceContext(service: string, requestId: string, correlationId: string | null = null): TenantContext {
+  return { requestId, correlationId, access: 'platform', tenantId: null, principal: { id: service, kind: 'service' }, roles: [], scopes: [], entitlements: [] };
+}
+
 export function mayActOnTenant(context: Pick<TenantContext, 'access' | 'tenantId'>, tenantId: string): boolean {
   return context.access === 'platform' || (context.access === 'tenant' && context.tenantId === tenantId);
 }

@@ -12,7 +12,7 @@ import { appUrl } from '../db/index.js';
 import { createLogger } from '../logger.js';
 import { POLICY_DIRECTIVES_SDL } from '../policy/spec.js';
 import type { SubgraphKind } from '../services.js';
-import { ContextSigner, CONTEXT_HEADER, REQUEST_ID_HEADER, resolveSigningKey, type TenantContext } from '../tenant-context.js';
+import { ContextSigner, CONTEXT_HEADER, REQUEST_ID_HEADER, resolveSigningKey, serviceContext, type TenantContext } from '../tenant-context.js';
 import { adminUrl, testConfig } from '../../test/support/platform.js';
 import { TEST_APP_PASSWORD } from '../../test/support/env.js';
 import { defineSubgraph, startSubgraph, type RunningService } from './index.js';
@@ -94,15 +94,7 @@ const clinician = (requestId: string, scopes = ['clinical:read', 'phi:read']): T
   scopes,
   entitlements: [],
 });
-const service = (requestId: string): TenantContext => ({
-  requestId,
-  access: 'platform',
-  tenantId: null,
-  principal: { id: 'gateway', kind: 'service' },
-  roles: [],
-  scopes: [],
-  entitlements: [],
-});
+const service = (requestId: string): TenantContext => serviceContext('gateway', requestId);
 
 async function headersFor(context: TenantContext | undefined): Promise<Record<string, string>> {
   if (!context) return {};

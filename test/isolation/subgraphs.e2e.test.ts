@@ -8,7 +8,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SUBGRAPH_NAMES, type SubgraphName } from '../../lib/config.js';
-import { CONTEXT_HEADER, ContextSigner, REQUEST_ID_HEADER, type TenantContext } from '../../lib/tenant-context.js';
+import { CONTEXT_HEADER, ContextSigner, REQUEST_ID_HEADER, serviceContext, type TenantContext } from '../../lib/tenant-context.js';
 import { appClient, graphql } from '../support/platform.js';
 import { codesOf, contextHeaders, expectNoDataOf, gatewaySigner, isolationWorld, type IsolationWorld } from './fixture.js';
 
@@ -31,15 +31,7 @@ const contextOfA = (): TenantContext => ({
 });
 
 /** What the gateway's ServiceClient sends to internal routes: platform level, no roles. */
-const serviceContext = (): TenantContext => ({
-  requestId: 'isolation-service',
-  access: 'platform',
-  tenantId: null,
-  principal: { id: 'gateway', kind: 'service' },
-  roles: [],
-  scopes: [],
-  entitlements: [],
-});
+const gatewayServiceContext = (): TenantContext => serviceContext('gateway', 'isolation-service');
 
 const ENTITIES = /* GraphQL */ `
   query Entities($representations: [_Any!]!) {
@@ -98,7 +90,7 @@ describe('direct subgraph calls', () => {
     // A service context is platform level: on /graphql it would open every tenant's data.
     const response = await graphql(subgraphUrl(name), ENTITIES, {
       variables: { representations: [{ __typename: 'Tenant', id: world.b }] },
-      headers: await contextHeaders(signer, serviceContext(), name),
+      headers: await contextHeaders(signer, gatewayServiceContext(), name),
     });
     expect(response.status).toBe(401);
     expect(response.body.errors?.[0]).toMatchObject({ message: 'Service contexts are accepted on internal routes only', extensions: { code: 'CONTEXT_INVALID' } });
@@ -128,7 +120,7 @@ describe('direct subgraph calls', () => {
     expectNoDataOf(world, (await asUser.text()).replace(world.b, ''));
     const anonymous = await fetch(new URL(`/internal/api-key?hash=${'0'.repeat(64)}`, subgraphUrl('tenancy')));
     expect(anonymous.status).toBe(401);
-    const service = await contextHeaders(signer, serviceContext(), 'tenancy');
+    const service = await contextHeaders(signer, gatewayServiceContext(), 'tenancy');
     const replayed = await fetch(route, { headers: { ...service, [REQUEST_ID_HEADER]: 'another-request' } });
     expect(replayed.status).toBe(401);
     const asService = await fetch(route, { headers: service });
