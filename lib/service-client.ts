@@ -1,13 +1,18 @@
 /**
  * Service-to-service calls: a request to an internal route of a subgraph with a signed
- * *service* context addressed to it. Runs in the gateway, so it signs with the gateway's key.
+ * *service* context addressed to it. Runs in the gateway, so it signs with the gateway's key,
+ * and calls over the same keep-alive connections and bounds as the subgraph fetches.
  */
 import { randomUUID } from 'node:crypto';
 import type { SubgraphName } from './config.js';
+import { createKeepAliveFetcher } from './http/keep-alive-fetcher.js';
 import { currentRequestContext } from './request-context.js';
 import { CONTEXT_HEADER, REQUEST_ID_HEADER, serviceContext, type ContextSigner } from './tenant-context.js';
 
 const TIMEOUT_MS = 2_000;
+/** Internal answers are small (a key, an access list); anything larger is a fault. */
+const MAX_ANSWER_BYTES = 1024 * 1024;
+const fetchInternal = createKeepAliveFetcher({ timeoutMs: TIMEOUT_MS, maxResponseBytes: MAX_ANSWER_BYTES });
 
 export class ServiceClient {
   constructor(
@@ -34,10 +39,9 @@ export class ServiceClient {
     // signature costs tens of microseconds, and the callers cache what they read.
     const requestId = randomUUID();
     const context = serviceContext(this.service, requestId, currentRequestContext()?.requestId ?? null);
-    const response = await fetch(url, {
+    const response = await fetchInternal(url.href, {
       ...init,
       headers: { ...init.headers, [CONTEXT_HEADER]: await this.signer.sign(context, subgraph), [REQUEST_ID_HEADER]: requestId },
-      signal: AbortSignal.timeout(TIMEOUT_MS),
     });
     if (!response.ok) throw new Error(`${subgraph} /internal/${route} answered ${response.status}`);
     return (await response.json()) as T;

@@ -12,6 +12,7 @@
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type pg from 'pg';
+import { runtimeImport } from './runtime-import.js';
 import type { Config } from './config.js';
 import type { Database } from './db/database.js';
 import type { DemoFleet } from './demo/fleet.js';
@@ -146,9 +147,16 @@ export const resolvePath = (relative: string): string => path.join(ROOT, relativ
 /** The folder of a service (its module's folder): a subgraph's `schema.graphql` lives there. */
 export const serviceFolder = (name: ServiceName): string => path.dirname(resolvePath(SERVICES[name].module));
 
+/**
+ * Where a compiled bundle lists the registry modules it carries, by registry path (the
+ * launcher's, see scripts/build.ts): those load from the bundle, not from their files.
+ */
+export const BUNDLED_MODULES = Symbol.for('caregraph.bundled-modules');
+
 /** Loads a registry module; only the process that needs it pays for it. */
 export async function importModule<T>(relative: string): Promise<T> {
-  return (await import(pathToFileURL(resolvePath(relative)).href)) as T;
+  const bundled = (globalThis as { [BUNDLED_MODULES]?: Record<string, () => Promise<unknown>> })[BUNDLED_MODULES]?.[relative];
+  return bundled ? ((await bundled()) as T) : runtimeImport<T>(pathToFileURL(resolvePath(relative)).href);
 }
 
 /** What a running gateway or subgraph offers the code that started it. */

@@ -18,8 +18,11 @@ const DATABASE_ONLY = ['DATABASE_BINDING_KEY'] as const;
 const GATEWAY_ONLY = ['CONTEXT_SIGNING_KEY'] as const;
 
 export interface ServiceEnvOptions {
-  /** The application role's connection string the subgraphs and workers use. */
-  appUrl: string;
+  /**
+   * The application role's connection string the subgraphs and workers use; absent when the
+   * database is not up yet, which only the gateway may be started without.
+   */
+  appUrl?: string;
   /** Data folder shared by every service (generated keys). */
   dataDir: string;
   logLevel: string;
@@ -30,6 +33,9 @@ export interface ServiceEnvOptions {
   contextVerifyKey?: string;
 }
 
+/** Whether a process of the registry needs the database: all but the gateway (`npm start` runs it while PostgreSQL starts). */
+export const needsDatabase = (target: Pick<ServiceProcess, 'kind'>): boolean => target.kind !== 'gateway';
+
 /**
  * The environment of one process of the registry (`serviceProcesses()`: a service, or the
  * worker a service owns), derived from `parent` (normally process.env). What it gets depends
@@ -38,9 +44,10 @@ export interface ServiceEnvOptions {
 export function serviceEnv(target: Pick<ServiceProcess, 'kind'>, parent: NodeJS.ProcessEnv, options: ServiceEnvOptions): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...parent, CAREGRAPH_DATA_DIR: options.dataDir, LOG_LEVEL: options.logLevel };
   for (const name of DATABASE_CREDENTIALS) delete env[name];
-  if (target.kind === 'gateway') {
+  if (!needsDatabase(target)) {
     for (const name of DATABASE_ONLY) delete env[name];
   } else {
+    if (!options.appUrl) throw new Error('a process on the database needs the application role URL');
     env.DATABASE_APP_URL = options.appUrl;
     for (const name of GATEWAY_ONLY) delete env[name];
     if (options.contextVerifyKey) env.CONTEXT_VERIFY_KEY = options.contextVerifyKey;

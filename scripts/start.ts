@@ -7,16 +7,18 @@
  * the data folder for the next start.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { ConfigError, loadConfig, requireAppPassword } from '../lib/config.js';
-import { appUrl, openDatabaseServer } from '../lib/db/index.js';
+import { appUrl, openDatabaseServer, type DatabaseServer } from '../lib/db/index.js';
 import { prettyPrint } from '../lib/log-format.js';
-import { serviceProcesses } from '../lib/services.js';
+import { serviceProcesses, type ServiceProcess } from '../lib/services.js';
 import { createDemoCredentials, demoPlan, writeDemoCredentials } from './demo-credentials.js';
 import { migrateAll, seedDemo, tenantCount } from './platform.js';
-import { BUILD_DIR, buildIfStale, PROJECT_ROOT } from './build.js';
-import { contextVerifyKeyOf, serviceEnv } from './service-env.js';
+import { build, BUILD_DIR, BUNDLE_RUNNER, isBuildStale, LAUNCHER_BUNDLE, PROJECT_ROOT } from './build.js';
+import { PROCESS_READY_MESSAGE, reportProcessReady } from './service-process.js';
+import { contextVerifyKeyOf, needsDatabase, serviceEnv } from './service-env.js';
 
 const DEMO_TENANTS = 40;
 const READY_TIMEOUT_MS = 90_000;
@@ -36,12 +38,17 @@ async function main(): Promise<void> {
   const started = Date.now();
   const config = loadConfig();
   const log = (message: string) => console.log(`[caregraph] ${message}`);
-  // Services run compiled (see build.ts); `npm start` has built already, a start from source may not have.
-  if (await buildIfStale()) log(`compiled the services into ${path.relative(process.cwd(), BUILD_DIR)}`);
-  log(config.database.url ? 'using DATABASE_URL' : `starting embedded PostgreSQL in ${path.join(config.dataDir, 'postgres')}`);
-  const database = await openDatabaseServer(config);
+  // Services run compiled (see build.ts). A source newer than the build: build, then start the
+  // new build of this launcher too.
+  if (isBuildStale()) {
+    const result = await build();
+    log(`compiled the services into ${path.relative(process.cwd(), BUILD_DIR)} in ${result.ms} ms`);
+    await restartCompiled();
+    return;
+  }
   const children: ChildProcess[] = [];
   let stopping = false;
+  let database: DatabaseServer | undefined;
   let plan: ReturnType<typeof demoPlan>;
 
   const stop = async (code: number) => {
@@ -49,14 +56,35 @@ async function main(): Promise<void> {
     stopping = true;
     log('stopping…');
     await Promise.all(children.map((child) => terminate(child)));
-    await database.stop();
+    await database?.stop();
     log('stopped');
     process.exit(code);
   };
   process.on('SIGINT', () => void stop(0));
   process.on('SIGTERM', () => void stop(0));
+  const run = (target: ServiceProcess, appUrl?: string): Promise<void> => {
+    const { child, ready } = spawnService(target, serviceEnv(target, process.env, {
+      appUrl,
+      dataDir: config.dataDir,
+      logLevel: config.logLevel,
+      contextVerifyKey: contextVerifyKeyOf(config),
+    }));
+    child.on('exit', (code, signal) => {
+      if (!stopping) {
+        console.error(`[caregraph] ${target.name} exited (${signal ?? `code ${code}`}); stopping the platform`);
+        void stop(1);
+      }
+    });
+    children.push(child);
+    return ready;
+  };
 
   try {
+    // The gateway needs no database: it loads while PostgreSQL starts and the schema is checked,
+    // and answers ready once the subgraphs it probes do.
+    const serving = serviceProcesses().filter((candidate) => !needsDatabase(candidate)).map((target) => run(target));
+    log(config.database.url ? 'using DATABASE_URL' : `starting embedded PostgreSQL in ${path.join(config.dataDir, 'postgres')}`);
+    database = await openDatabaseServer(config);
     const applied = await migrateAll(database.adminUrl);
     log(applied.length ? `applied migrations: ${applied.join(', ')}` : 'database schema up to date');
     plan = demoPlan(config.env, await tenantCount(database.adminUrl));
@@ -67,37 +95,31 @@ async function main(): Promise<void> {
     }
     // Services get the application role only; the admin URL stays in this process.
     const applicationUrl = appUrl(database.adminUrl, requireAppPassword(config));
-    for (const target of serviceProcesses()) {
-      const service = target.name;
-      const child = spawnService(service, serviceEnv(target, process.env, {
-          appUrl: applicationUrl,
-          dataDir: config.dataDir,
-          logLevel: config.logLevel,
-          contextVerifyKey: contextVerifyKeyOf(config),
-        }));
-      child.on('exit', (code, signal) => {
-        if (!stopping) {
-          console.error(`[caregraph] ${service} exited (${signal ?? `code ${code}`}); stopping the platform`);
-          void stop(1);
-        }
-      });
-      children.push(child);
-    }
+    const [background, subgraphs] = partition(serviceProcesses().filter(needsDatabase), (target) => target.kind === 'worker');
+    serving.push(...subgraphs.map((target) => run(target, applicationUrl)));
+    // Each process says when it listens (no polling to slow them down); /readyz then confirms
+    // the gateway reaches every subgraph.
+    await within(READY_TIMEOUT_MS, Promise.all(serving), 'the services did not all start');
     await waitForReady(`http://${config.host}:${config.ports.gateway}/readyz`);
+    // Workers serve no request: they start once the API is up instead of competing with it for
+    // the CPU while every service loads. Jobs wait in their queues meanwhile; nothing is lost.
+    for (const target of background) void run(target, applicationUrl);
   } catch (error) {
     console.error(`[caregraph] start failed: ${(error as Error).message}`);
     await stop(1);
     return;
   }
+  const adminUrl = database.adminUrl;
   const base = `http://${displayHost(config.host)}:${config.ports.gateway}`;
   if (!plan.credentials) {
     log(`ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     console.log(`\n  GraphQL API   ${base}/graphql\n  Health        ${base}/healthz   ${base}/readyz\n`);
+    reportProcessReady();
     return;
   }
   let credentialsFile: string;
   try {
-    credentialsFile = writeDemoCredentials(config, await createDemoCredentials(config, database.adminUrl, `${base}/graphql`));
+    credentialsFile = writeDemoCredentials(config, await createDemoCredentials(config, adminUrl, `${base}/graphql`));
   } catch (error) {
     console.error(`[caregraph] could not write demo credentials: ${(error as Error).message}`);
     await stop(1);
@@ -119,30 +141,52 @@ async function main(): Promise<void> {
 
   Ctrl-C stops everything; data is kept for the next start.
 `);
+  reportProcessReady();
 }
 
 /**
- * Runs one process of the registry from the compiled build (`node dist/scripts/service.js
- * <name>`), as a deployment runs it: no TypeScript loader, so less start-up and memory. Its
- * JSON log lines are made readable when this process writes to a terminal (lib/log-format.ts)
- * and passed through as they are otherwise.
+ * Runs the launcher just built in place of this one, which is older than its sources. Ctrl-C
+ * reaches both (one process group): only the new one acts on it.
  */
-function spawnService(service: string, env: NodeJS.ProcessEnv): ChildProcess {
+async function restartCompiled(): Promise<void> {
+  const child = spawn(process.execPath, [path.join(BUILD_DIR, BUNDLE_RUNNER), LAUNCHER_BUNDLE], { stdio: 'inherit' });
+  process.on('SIGINT', () => undefined);
+  process.on('SIGTERM', () => child.kill('SIGTERM'));
+  const code = await new Promise<number>((resolve) => child.once('exit', (exitCode, signal) => resolve(exitCode ?? (signal ? 1 : 0))));
+  process.exit(code);
+}
+
+/**
+ * Runs one process of the registry from its compiled bundle (`node dist/run.cjs <name>`, see
+ * build.ts), as a deployment runs it: no TypeScript loader, so less start-up and memory. Its
+ * JSON log lines are made readable when this process writes to a terminal (lib/log-format.ts)
+ * and passed through as they are otherwise. `ready` settles when the process reports that it
+ * serves (scripts/service-process.ts, over the IPC channel), or exits first.
+ */
+function spawnService(target: ServiceProcess, env: NodeJS.ProcessEnv): { child: ChildProcess; ready: Promise<void> } {
   const pretty = process.stdout.isTTY;
-  const child = spawn(process.execPath, [...SERVICE_NODE_FLAGS, path.join(BUILD_DIR, 'scripts', 'service.js'), service], {
+  const child = spawn(process.execPath, [...SERVICE_NODE_FLAGS, path.join(BUILD_DIR, BUNDLE_RUNNER), target.name], {
     cwd: PROJECT_ROOT,
     env,
-    stdio: ['ignore', pretty ? 'pipe' : 'inherit', 'inherit'],
+    stdio: ['ignore', pretty ? 'pipe' : 'inherit', 'inherit', 'ipc'],
   });
+  const ready = new Promise<void>((resolve, reject) => {
+    child.on('message', (message) => {
+      if ((message as { type?: string } | null)?.type === PROCESS_READY_MESSAGE) resolve();
+    });
+    child.once('exit', () => reject(new Error(`${target.name} exited before it was ready`)));
+  });
+  // Settled by the exit handler of the caller when it matters; never an unhandled rejection.
+  ready.catch(() => undefined);
   if (pretty && child.stdout) prettyPrint(child.stdout, process.stdout, { color: process.stdout.hasColors() });
-  if (child.pid !== undefined && serviceProcesses().find((candidate) => candidate.name === service)?.kind === 'worker') {
+  if (child.pid !== undefined && target.kind === 'worker') {
     try {
       os.setPriority(child.pid, WORKER_NICENESS);
     } catch (error) {
-      console.warn(`[caregraph] ${service} runs at normal priority: ${(error as Error).message}`);
+      console.warn(`[caregraph] ${target.name} runs at normal priority: ${(error as Error).message}`);
     }
   }
-  return child;
+  return { child, ready };
 }
 
 async function terminate(child: ChildProcess): Promise<void> {
@@ -160,15 +204,38 @@ async function terminate(child: ChildProcess): Promise<void> {
 async function waitForReady(url: string): Promise<void> {
   const deadline = Date.now() + READY_TIMEOUT_MS;
   while (Date.now() < deadline) {
-    try {
-      if ((await fetch(url, { signal: AbortSignal.timeout(1_000) })).ok) return;
-    } catch {
-      // not listening yet
-    }
-    // Often: a poll is one local request, and every 250 ms waited is start-up time lost.
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    if ((await statusOf(url)) === 200) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
   }
   throw new Error(`the platform was not ready within ${READY_TIMEOUT_MS / 1000} s (${url})`);
+}
+
+/** The status of a GET, or 0 when nothing answers within a second (node:http: fetch costs this process more to load than the whole wait). */
+function statusOf(url: string): Promise<number> {
+  return new Promise((resolve) => {
+    const request = http.get(url, { timeout: 1_000 }, (response) => {
+      response.resume();
+      resolve(response.statusCode ?? 0);
+    });
+    request.on('timeout', () => request.destroy());
+    request.on('error', () => resolve(0));
+  });
+}
+
+async function within<T>(ms: number, promise: Promise<T>, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} within ${ms / 1000} s`)), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function partition<T>(items: readonly T[], predicate: (item: T) => boolean): [T[], T[]] {
+  return [items.filter(predicate), items.filter((item) => !predicate(item))];
 }
 
 const displayHost = (host: string) => (host === '0.0.0.0' || host === '127.0.0.1' ? 'localhost' : host);

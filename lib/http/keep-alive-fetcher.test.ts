@@ -6,7 +6,7 @@
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createKeepAliveFetcher, DEFAULT_MAX_RESPONSE_BYTES, keepAliveFetcher } from './keep-alive-fetcher.js';
+import { AnswerHeaders, createKeepAliveFetcher, DEFAULT_MAX_RESPONSE_BYTES, keepAliveFetcher } from './keep-alive-fetcher.js';
 
 let server: http.Server;
 let base: string;
@@ -147,5 +147,28 @@ describe('keepAliveFetcher', () => {
     const call = keepAliveFetcher(`${base}/silent`, { method: 'POST', body: '{}', signal: controller.signal });
     setTimeout(() => controller.abort(new Error('request deadline passed')), 50);
     await expect(call).rejects.toThrow('request deadline passed');
+  });
+});
+
+describe('AnswerHeaders', () => {
+  it('looks names up case-insensitively, joins appended values and iterates lower-cased', () => {
+    const headers = new AnswerHeaders();
+    headers.set('Content-Type', 'application/json');
+    headers.append('Vary', 'accept');
+    headers.append('vary', 'origin');
+    expect(headers.get('content-type')).toBe('application/json');
+    expect(headers.get('VARY')).toBe('accept, origin');
+    expect(headers.has('x-missing')).toBe(false);
+    expect(headers.get('x-missing')).toBeNull();
+    headers.delete('VARY');
+    expect([...headers]).toEqual([['content-type', 'application/json']]);
+    expect([...headers.keys()]).toEqual(['content-type']);
+    expect([...headers.values()]).toEqual(['application/json']);
+  });
+
+  it('is what a buffered answer carries: the global Headers (and Node fetch with it) is never loaded for it', async () => {
+    const response = await keepAliveFetcher(`${base}/echo`, { method: 'POST', body: '{}' });
+    expect(response.headers).toBeInstanceOf(AnswerHeaders);
+    expect(response.headers.get('X-Seen-Length')).toBe('2');
   });
 });

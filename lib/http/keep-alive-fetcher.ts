@@ -13,7 +13,7 @@
  */
 import http from 'node:http';
 import https from 'node:https';
-import type { Fetcher, FetcherResponse } from '@apollo/utils.fetcher';
+import type { Fetcher, FetcherHeaders, FetcherResponse } from '@apollo/utils.fetcher';
 
 export interface KeepAliveFetcherOptions {
   /** Longest a call may take, from sending the request to the last byte of the answer (default 30 s). */
@@ -90,7 +90,7 @@ export const keepAliveFetcher: Fetcher = createKeepAliveFetcher();
 
 function bufferedResponse(url: string, response: http.IncomingMessage, body: Buffer): FetcherResponse {
   const status = response.statusCode ?? 0;
-  const headers = new Headers();
+  const headers = new AnswerHeaders();
   for (const [name, value] of Object.entries(response.headers)) {
     if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(', ') : value);
   }
@@ -108,4 +108,43 @@ function bufferedResponse(url: string, response: http.IncomingMessage, body: Buf
     clone: () => self,
   };
   return self;
+}
+
+/**
+ * The headers of a buffered answer: a map of lower-cased names, as the `FetcherHeaders`
+ * contract asks. Not the global `Headers`: that one belongs to Node's fetch implementation, and
+ * the first use of it loads all of it (megabytes a gateway process would otherwise never need)
+ * and validates every name and value again on each call.
+ */
+export class AnswerHeaders implements FetcherHeaders {
+  private readonly map = new Map<string, string>();
+  append(name: string, value: string): void {
+    const key = name.toLowerCase();
+    const present = this.map.get(key);
+    this.map.set(key, present === undefined ? value : `${present}, ${value}`);
+  }
+  delete(name: string): void {
+    this.map.delete(name.toLowerCase());
+  }
+  get(name: string): string | null {
+    return this.map.get(name.toLowerCase()) ?? null;
+  }
+  has(name: string): boolean {
+    return this.map.has(name.toLowerCase());
+  }
+  set(name: string, value: string): void {
+    this.map.set(name.toLowerCase(), value);
+  }
+  entries(): IterableIterator<[string, string]> {
+    return this.map.entries();
+  }
+  keys(): IterableIterator<string> {
+    return this.map.keys();
+  }
+  values(): IterableIterator<string> {
+    return this.map.values();
+  }
+  [Symbol.iterator](): IterableIterator<[string, string]> {
+    return this.map.entries();
+  }
 }
