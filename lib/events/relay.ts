@@ -129,6 +129,9 @@ export function startRelay(options: RelayOptions): Relay {
         }
         failures = 0;
       } catch (error) {
+        // Stopping: the batch rolled back and is relayed by the next start; the server going
+        // away meanwhile (Ctrl-C reaches PostgreSQL too) is no failure to report.
+        if (stopping) break;
         failures += 1;
         // Once per failed batch, then a growing pause: an outage logs a line per pause, not per row.
         options.logger.error({ err: errorSummary(error), failures }, 'outbox relay failed; retrying');

@@ -28,7 +28,19 @@ export const DEFAULT_TUNING: Readonly<BossTuning> = Object.freeze({ supervise: t
  * of another version stops it with pg-boss's own message), keeps no schedules and never rebuilds
  * indexes (that is DDL, the owner's job).
  */
-export async function startAppBoss(url: string, options: { logger: Logger; poolSize: number; tuning?: Partial<BossTuning> }): Promise<PgBoss> {
+export async function startAppBoss(
+  url: string,
+  options: {
+    logger: Logger;
+    poolSize: number;
+    tuning?: Partial<BossTuning>;
+    /**
+     * True once the process is stopping: the server going away is then expected (Ctrl-C reaches
+     * PostgreSQL too), and its errors are logged at debug instead of error.
+     */
+    stopping?: () => boolean;
+  },
+): Promise<PgBoss> {
   const tuning = { ...DEFAULT_TUNING, ...options.tuning };
   const boss = new PgBoss({
     connectionString: url,
@@ -40,7 +52,7 @@ export async function startAppBoss(url: string, options: { logger: Logger; poolS
     reindex: false,
     ...tuning,
   } satisfies ConstructorOptions);
-  logBossEvents(boss, options.logger);
+  logBossEvents(boss, options.logger, options.stopping);
   await boss.start();
   return boss;
 }
@@ -74,9 +86,23 @@ export function inTransaction(tx: Tx): Db {
   return { executeSql: async (text, values) => ({ rows: await tx.query(text, values) }) };
 }
 
-function logBossEvents(boss: PgBoss, logger: Logger | undefined): void {
+/** Errors of a connection the server ended or refused: what a stopping database gives its clients. */
+export function isConnectionLoss(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  const message = error instanceof Error ? error.message : '';
+  return (
+    (typeof code === 'string' && ['57P01', '57P02', '57P03', 'ECONNRESET', 'ECONNREFUSED', 'EPIPE'].includes(code)) ||
+    /Connection terminated|connection to the database closed/i.test(message)
+  );
+}
+
+function logBossEvents(boss: PgBoss, logger: Logger | undefined, stopping: () => boolean = () => false): void {
   // An 'error' event nobody listens to would crash the process; these are pg-boss's own
   // background failures (a fetch or maintenance pass), retried on its next interval.
-  boss.on('error', (error) => logger?.error({ err: { message: error.message, code: (error as { code?: string }).code } }, 'pg-boss error'));
+  boss.on('error', (error) => {
+    const fields = { err: { message: error.message, code: (error as { code?: string }).code } };
+    if (stopping() && isConnectionLoss(error)) logger?.debug(fields, 'pg-boss lost its connection while stopping');
+    else logger?.error(fields, 'pg-boss error');
+  });
   boss.on('warning', (warning) => logger?.warn({ pgBoss: warning.data }, warning.message));
 }

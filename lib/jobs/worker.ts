@@ -114,7 +114,9 @@ export async function startWorker(definition: WorkerDefinition, options: WorkerO
   const inFlight = new Set<Promise<unknown>>();
   let boss: PgBoss | undefined;
   let relay: Relay | undefined;
+  let stopping = false;
   const close = once(async () => {
+    stopping = true;
     await relay?.stop();
     if (boss) {
       await boss.stop({ graceful: true, timeout: tuning.shutdownTimeoutMs });
@@ -127,7 +129,7 @@ export async function startWorker(definition: WorkerDefinition, options: WorkerO
   });
   try {
     await db.verify();
-    boss = await startAppBoss(url, { logger, poolSize: config.database.poolSize, tuning }).catch((error: Error) => {
+    boss = await startAppBoss(url, { logger, poolSize: config.database.poolSize, tuning, stopping: () => stopping }).catch((error: Error) => {
       // pg-boss's own words for a schema the worker may not install or migrate itself.
       if (/not installed|requires migrations/.test(error.message)) throw new Error(`${error.message}: run npm run migrate`, { cause: error });
       throw error;
