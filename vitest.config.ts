@@ -8,6 +8,8 @@ const require = createRequire(import.meta.url);
 // or a fresh database on DATABASE_URL's server) is prepared once by the global setup.
 // bench/ is left out: its test starts three gateways and `npm start`, minutes of two busy
 // cores; `npm run test:bench` runs it (bench/vitest.config.ts) with the same global setup.
+// test/browser/ is left out too: it drives Chromium; `npm run test:browser` runs it
+// (vitest.browser.config.ts).
 export default defineConfig({
   resolve: {
     // Vite would pick graphql's ESM build while the Apollo packages require() its CommonJS
@@ -17,7 +19,7 @@ export default defineConfig({
   },
   test: {
     include: ['**/*.test.ts'],
-    exclude: ['node_modules/**', '.caregraph/**', 'bench/**'],
+    exclude: ['node_modules/**', '.caregraph/**', 'bench/**', 'test/browser/**'],
     globalSetup: ['test/support/global-setup.ts'],
     pool: 'forks',
     // Services started in-process log to stdout; tests assert on responses and rows instead.

@@ -28,6 +28,8 @@ export interface Principal {
   tenantId: string | null;
   /** The partner of a partner admin or an API key. */
   partnerId: string | null;
+  /** An API key made safelist-only: it may run trusted documents only. */
+  safelistOnly?: boolean;
 }
 
 /** Only asymmetric algorithms: an HS256 token "signed" with the public key must never verify. */
@@ -100,6 +102,14 @@ export class Authenticator {
     if (found.status !== 'active' || !found.id || !found.partnerId) {
       throw new UnauthenticatedError(found.status === 'unknown' ? 'Invalid API key' : `API key ${found.status}`);
     }
-    return { id: `api_key:${found.id}`, kind: 'api_key', roles: [], scopes: found.scopes ?? [], tenantId: null, partnerId: found.partnerId };
+    return {
+      id: `api_key:${found.id}`,
+      kind: 'api_key',
+      roles: [],
+      scopes: found.scopes ?? [],
+      tenantId: null,
+      partnerId: found.partnerId,
+      safelistOnly: found.safelistOnly === true,
+    };
   }
 }

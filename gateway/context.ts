@@ -20,6 +20,8 @@ export interface GatewayContext {
   signedContexts: Map<string, Promise<string>>;
   /** Aborts when the request's deadline passes; subgraph fetches still running stop. */
   signal?: AbortSignal;
+  /** The caller is an API key made safelist-only: trusted documents only (gateway/trusted-documents.ts). */
+  safelistOnly?: boolean;
 }
 
 const CORRELATION_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -68,6 +70,11 @@ export function contextFactory(authenticator: Authenticator, tenants: TenantReso
       ...purpose,
     };
     const glass = await breakGlass.verify(req.headers, tenant);
-    return { tenant: glass ? { ...tenant, ...glass } : tenant, signedContexts: new Map(), signal: scope?.signal };
+    return {
+      tenant: glass ? { ...tenant, ...glass } : tenant,
+      signedContexts: new Map(),
+      signal: scope?.signal,
+      safelistOnly: principal.safelistOnly === true,
+    };
   };
 }

@@ -10,7 +10,8 @@
  * the rewritten query; spreads of fragments left empty are dropped, and a field whose
  * selection was emptied gets a `__typename` placeholder. Denied fields are removed whether or
  * not `@skip`/`@include` would run them; which removals are reported depends on the coerced
- * variables. Introspection (`__schema`, `__type`) is for platform staff only.
+ * variables. Introspection (`__schema`, `__type`) is answered on its own, from the caller's view
+ * of the schema (gateway/introspection.ts): in an operation that also reads data it is removed.
  *
  * The analysis of a (query, operation, caller's rights, directive variables) is cached, keyed
  * by a SHA-256 and bounded by an estimate of the bytes each plan keeps alive.
@@ -19,7 +20,6 @@ import { createHash } from 'node:crypto';
 import {
   Kind,
   OperationTypeNode,
-  buildASTSchema,
   getNamedType,
   isAbstractType,
   parse,
@@ -35,11 +35,11 @@ import {
   type SelectionNode,
   type SelectionSetNode,
 } from 'graphql';
-import { Supergraph } from '@apollo/federation-internals';
 import { LRUCache } from 'lru-cache';
 import { IntrospectionDisabledError } from '../lib/errors.js';
+import { apiSchemaOf } from '../lib/federation/api-schema.js';
 import { evaluatePolicy } from '../lib/policy/evaluate.js';
-import { PLATFORM_ROLES, policyMapOf, type PolicyMap, type Role } from '../lib/policy/spec.js';
+import { policyMapOf, type PolicyMap } from '../lib/policy/spec.js';
 import type { TenantContext } from '../lib/tenant-context.js';
 import {
   CACHE_ENTRY_OVERHEAD_BYTES,
@@ -104,8 +104,10 @@ const introspectionDisabled = new IntrospectionDisabledError();
 const INTROSPECTION_DENIAL: Denial = { code: introspectionDisabled.code, message: introspectionDisabled.message };
 
 export class FieldPolicies {
-  private readonly schema: GraphQLSchema;
-  private readonly policies: PolicyMap;
+  /** The API schema clients see (without federation machinery). */
+  readonly schema: GraphQLSchema;
+  /** The policy of every field, read from the schema's directives. */
+  readonly policies: PolicyMap;
   private readonly checker: OperationChecker;
   private readonly plans: LRUCache<string, CachedPlan>;
 
@@ -116,6 +118,15 @@ export class FieldPolicies {
     this.policies = policyMapOf(document);
     this.checker = new OperationChecker(this.schema, options.limits, options.cacheBytes?.documents ?? DOCUMENT_CACHE_BYTES);
     this.plans = new LRUCache({ maxSize: options.cacheBytes?.plans ?? PLAN_CACHE_BYTES, sizeCalculation: (plan) => plan.bytes });
+  }
+
+  /**
+   * Parses, measures, validates and coerces the operation (cached by `queryHash`): what `plan`
+   * does first, for the steps that must see the document before the walk (introspection, the
+   * partner contract).
+   */
+  check(query: string, operationName: string | undefined, variables: unknown, queryHash = hashQuery(query)): CheckedOperation | Rejection {
+    return this.checker.check(query, operationName, variables, queryHash);
   }
 
   /** Checks the operation and plans the policy edits for one request. */
@@ -163,8 +174,7 @@ export class FieldPolicies {
           : this.schema.getSubscriptionType();
     if (!root) return NOTHING_REMOVED;
 
-    const staff = caller.roles.some((role) => PLATFORM_ROLES.includes(role as Role));
-    const walk = new Walk(this.schema, this.policies, caller, staff, fragments);
+    const walk = new Walk(this.schema, this.policies, caller, fragments);
     const selectionSet = walk.selectionSet(operation.selectionSet, root);
     if (walk.removed.size === 0) return NOTHING_REMOVED;
 
@@ -196,7 +206,6 @@ class Walk {
     private readonly schema: GraphQLSchema,
     private readonly policies: PolicyMap,
     private readonly caller: Caller,
-    private readonly staff: boolean,
     private readonly fragments: ReadonlyMap<string, FragmentDefinitionNode>,
   ) {}
 
@@ -241,7 +250,6 @@ class Walk {
   private field(node: FieldNode, parent: GraphQLCompositeType): FieldNode | undefined {
     const name = node.name.value;
     if (INTROSPECTION_FIELDS.has(name)) {
-      if (this.staff) return node;
       this.removed.set(node, INTROSPECTION_DENIAL);
       return undefined;
     }
@@ -314,13 +322,6 @@ function withPlaceholder(selections: readonly SelectionNode[]): SelectionSetNode
  * The schema clients see: for a supergraph, its API schema (without the join and link
  * machinery or anything @inaccessible); for a plain schema (tests), the schema itself.
  */
-function apiSchemaOf(sdl: string, document: DocumentNode): GraphQLSchema {
-  const isSupergraph = document.definitions.some(
-    (d) => d.kind === Kind.SCHEMA_DEFINITION && d.directives?.some((directive) => directive.name.value === 'link' && print(directive).includes('specs.apollo.dev/join/')),
-  );
-  return isSupergraph ? Supergraph.build(sdl).apiSchema().toGraphQLJSSchema() : buildASTSchema(document, { assumeValidSDL: true });
-}
-
 function callerKey(caller: Caller): string {
   return [
     caller.access,

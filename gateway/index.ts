@@ -11,7 +11,9 @@ import { DevIssuer } from '../lib/auth/dev-issuer.js';
 import type { Config, SubgraphName } from '../lib/config.js';
 import { SUBGRAPH_NAMES } from '../lib/config.js';
 import { maskError } from '../lib/errors.js';
-import { readCommittedSupergraph } from '../lib/federation/compose.js';
+import { readCommittedSupergraph } from '../lib/federation/supergraph-file.js';
+import { readCommittedPartnerContract } from '../lib/federation/partner-contract.js';
+import { TrustedDocuments } from '../lib/trusted-documents.js';
 import { listenApollo } from '../lib/http/apollo-http.js';
 import { createLogger } from '../lib/logger.js';
 import { currentRequestContext, runWithRequestContext } from '../lib/request-context.js';
@@ -19,10 +21,13 @@ import { ServiceClient } from '../lib/service-client.js';
 import { safeErrorFields, type RunningService } from '../lib/subgraph/index.js';
 import { createContextSigner } from '../lib/tenant-context.js';
 import { Authenticator } from './authenticate.js';
+import { EXPLORER_PATH, explorerRoutes } from './explorer/routes.js';
 import { BreakGlassVerifier } from './break-glass.js';
 import { contextFactory, type GatewayContext } from './context.js';
 import { SignedContextDataSource } from './data-source.js';
 import { FieldPolicies } from './field-policies.js';
+import { Introspection } from './introspection.js';
+import { PartnerContract } from './partner-contract.js';
 import { readinessRoute } from './health.js';
 import { policyRewrite } from './policy-rewrite.js';
 import { TenantResolver } from './tenant-access.js';
@@ -52,6 +57,12 @@ export async function start(options: GatewayOptions): Promise<RunningService> {
     new BreakGlassVerifier(services),
   );
   const policies = new FieldPolicies(supergraphSdl);
+  const checks = {
+    policies,
+    trusted: TrustedDocuments.load(),
+    introspection: new Introspection(policies.schema, policies.policies),
+    contract: new PartnerContract(readCommittedPartnerContract()),
+  };
 
   const gateway = new ApolloGateway({
     supergraphSdl,
@@ -62,14 +73,15 @@ export async function start(options: GatewayOptions): Promise<RunningService> {
     plugins: [ApolloServerPluginLandingPageDisabled()],
     formatError: (formatted) => maskError(formatted, currentRequestContext()?.requestId),
     includeStacktraceInErrorResponses: false,
-    // A hash standing in for a query would skip the field-policy walk: every query is sent whole.
+    // The server's own APQ would run a hash without the field-policy walk: trusted documents are
+    // resolved to their text before it (gateway/trusted-documents.ts), and it sees queries only.
     persistedQueries: false,
   });
   const http = await listenApollo(
     {
       server,
       createContext,
-      rewrite: policyRewrite(policies),
+      rewrite: policyRewrite(checks),
       timeoutMs: config.gatewayRequestTimeoutMs,
       // Errors outside execution (a route, the context factory, the rewrite) end in a masked 500.
       onError: (error, { requestId }) => logger.error({ err: safeErrorFields(error), requestId }, 'request failed'),
@@ -78,7 +90,9 @@ export async function start(options: GatewayOptions): Promise<RunningService> {
         '/healthz': async () => ({ status: 200, body: { status: 'ok', service: name } }),
         '/readyz': readinessRoute(urls, logger),
         ...(devIssuer ? { '/.well-known/jwks.json': async () => ({ status: 200, body: devIssuer.jwks() }) } : {}),
+        ...explorerRoutes({ config, devIssuer }),
       },
+      browserRedirect: EXPLORER_PATH,
     },
     config.host,
     options.port ?? config.ports.gateway,

@@ -22,6 +22,9 @@ export enum ErrorCode {
   OperationTooLarge = 'OPERATION_TOO_LARGE',
   OperationTooDeep = 'OPERATION_TOO_DEEP',
   IntrospectionDisabled = 'INTROSPECTION_DISABLED',
+  PersistedQueryNotFound = 'PERSISTED_QUERY_NOT_FOUND',
+  OperationNotTrusted = 'OPERATION_NOT_TRUSTED',
+  OutsidePartnerContract = 'OUTSIDE_PARTNER_CONTRACT',
   PayloadTooLarge = 'PAYLOAD_TOO_LARGE',
   GatewayTimeout = 'GATEWAY_TIMEOUT',
   InternalServerError = 'INTERNAL_SERVER_ERROR',
@@ -44,6 +47,9 @@ export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = Object.freeze({
   [ErrorCode.OperationTooLarge]: 400,
   [ErrorCode.OperationTooDeep]: 400,
   [ErrorCode.IntrospectionDisabled]: 403,
+  [ErrorCode.PersistedQueryNotFound]: 400,
+  [ErrorCode.OperationNotTrusted]: 403,
+  [ErrorCode.OutsidePartnerContract]: 403,
   [ErrorCode.PayloadTooLarge]: 413,
   [ErrorCode.GatewayTimeout]: 504,
   [ErrorCode.InternalServerError]: 500,
@@ -135,8 +141,23 @@ export class OperationTooDeepError extends CareGraphError {
   }
 }
 export class IntrospectionDisabledError extends CareGraphError {
-  constructor(message = 'Introspection is available to platform staff only', extensions?: Extra) {
+  constructor(message = 'Introspection (__schema, __type) is answered only in an operation of its own', extensions?: Extra) {
     super(ErrorCode.IntrospectionDisabled, message, { extensions });
+  }
+}
+export class PersistedQueryNotFoundError extends CareGraphError {
+  constructor(message = 'No trusted document has this id', extensions?: Extra) {
+    super(ErrorCode.PersistedQueryNotFound, message, { extensions });
+  }
+}
+export class OperationNotTrustedError extends CareGraphError {
+  constructor(message = 'This API key runs trusted documents only: send a documentId from schema/operations', extensions?: Extra) {
+    super(ErrorCode.OperationNotTrusted, message, { extensions });
+  }
+}
+export class OutsidePartnerContractError extends CareGraphError {
+  constructor(message: string, extensions?: Extra) {
+    super(ErrorCode.OutsidePartnerContract, message, { extensions });
   }
 }
 export class PayloadTooLargeError extends CareGraphError {
@@ -191,7 +212,6 @@ const PASS_THROUGH_CODES = new Set([
   'GRAPHQL_PARSE_FAILED',
   'GRAPHQL_VALIDATION_FAILED',
   'BAD_REQUEST',
-  'PERSISTED_QUERY_NOT_FOUND',
   'PERSISTED_QUERY_NOT_SUPPORTED',
   'OPERATION_RESOLUTION_FAILURE',
 ]);

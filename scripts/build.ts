@@ -7,7 +7,8 @@
  *   the policy spec and coverage), so code that finds its files from `import.meta.url` finds
  *   them there as in the source tree;
  * - the bundles `npm start` runs (`dist/bundles/<process>.cjs`, one per process of the registry
- *   and one of the launcher, run by `dist/run.cjs` with a V8 code cache; see `bundleInto`).
+ *   and one of the launcher, run by `dist/run.cjs` with a V8 code cache; see `bundleInto`);
+ * - with them, the explorer page's static files (`dist/explorer/`, gateway/explorer/build.ts).
  *
  * `npm start` (scripts/launch.mjs, then the launcher) builds only when `dist/` is missing or a
  * source file, or a folder (a file added, renamed or removed), changed after the last build
@@ -17,6 +18,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type * as Esbuild from 'esbuild';
+import { buildExplorer } from '../gateway/explorer/build.js';
 import { runtimeImport } from '../lib/runtime-import.js';
 import { SERVICE_LIST, serviceProcesses, type ServiceProcess } from '../lib/services.js';
 
@@ -105,7 +107,11 @@ export async function build(options: BuildOptions = {}): Promise<{ compiled: num
   fs.rmSync(staging, { recursive: true, force: true });
   try {
     await compileInto(esbuild, root, staging, sources);
-    if (options.bundle ?? true) await bundleInto(esbuild, root, staging, serviceProcesses(), launcherModules());
+    if (options.bundle ?? true) {
+      await bundleInto(esbuild, root, staging, serviceProcesses(), launcherModules());
+      // The explorer page's static files, which the gateway serves from dist/explorer/.
+      await buildExplorer(path.join(staging, 'explorer'), root);
+    }
     fs.rmSync(outDir, { recursive: true, force: true });
     fs.renameSync(staging, outDir);
   } finally {

@@ -16,6 +16,8 @@ import { DEMO_PARTNERS } from '../lib/demo/fleet.js';
 
 const TOKEN_TTL_SECONDS = 12 * 3600;
 const DEMO_KEY_NAME = 'demo-credentials';
+/** The demo's safelist-only key: trusted documents only (schema/operations). */
+const DEMO_SAFELIST_KEY_NAME = 'demo-credentials-safelist-only';
 export const DEMO_PARTNER_SCOPES = ['tenant:read', 'billing:read', 'telemetry:read'];
 
 export interface DemoCredentials {
@@ -29,6 +31,8 @@ export interface DemoCredentials {
     analyst: { token: string };
     partnerAdmin: { token: string; partnerId: string };
     partner: { apiKey: string; partnerId: string; tenants: string[]; scopes: string[] };
+    /** The same partner's key made safelist-only: it runs trusted documents only. */
+    partnerSafelistOnly: { apiKey: string; partnerId: string; scopes: string[] };
   };
 }
 
@@ -56,7 +60,7 @@ export function demoPlan(env: Config['env'], tenantsInDatabase: number): DemoPla
 export async function createDemoCredentials(config: Config, adminUrl: string, gatewayUrl: string): Promise<DemoCredentials> {
   if (!demoPlan(config.env, 1).credentials) throw new Error('Demo credentials are never issued when NODE_ENV=production');
   const partner = DEMO_PARTNERS[0]!;
-  const { a, b, attributed, apiKey } = await asOwner(
+  const { a, b, attributed, apiKey, safelistKey } = await asOwner(
     adminUrl,
     async (client) => {
       const pick = async (sql: string) => (await client.query<{ id: string }>(sql, [partner.id])).rows[0]?.id;
@@ -68,12 +72,18 @@ export async function createDemoCredentials(config: Config, adminUrl: string, ga
       if (!a || !b) throw new Error('The demo fleet lacks the tenants the demo credentials need; run npm run seed');
       const attributed = (await client.query<{ id: string }>('SELECT id FROM tenants WHERE partner_id = $1 ORDER BY slug', [partner.id])).rows.map((r) => r.id);
       // One live demo key at a time: the previous one is revoked when a new one is issued.
-      await client.query('UPDATE api_keys SET revoked_at = now() WHERE name = $1 AND revoked_at IS NULL', [DEMO_KEY_NAME]);
-      const issued = await insertApiKey(
-        { query: async <R extends QueryResultRow>(text: string, values?: unknown[]) => (await client.query<R>(text, values)).rows } satisfies Tx,
-        { partnerId: partner.id, name: DEMO_KEY_NAME, scopes: DEMO_PARTNER_SCOPES, expiresInDays: 30, createdBy: 'npm-start' },
-      );
-      return { a, b, attributed, apiKey: issued.secret };
+      await client.query('UPDATE api_keys SET revoked_at = now() WHERE name = ANY($1) AND revoked_at IS NULL', [[DEMO_KEY_NAME, DEMO_SAFELIST_KEY_NAME]]);
+      const tx = { query: async <R extends QueryResultRow>(text: string, values?: unknown[]) => (await client.query<R>(text, values)).rows } satisfies Tx;
+      const issued = await insertApiKey(tx, { partnerId: partner.id, name: DEMO_KEY_NAME, scopes: DEMO_PARTNER_SCOPES, expiresInDays: 30, createdBy: 'npm-start' });
+      const safelisted = await insertApiKey(tx, {
+        partnerId: partner.id,
+        name: DEMO_SAFELIST_KEY_NAME,
+        scopes: DEMO_PARTNER_SCOPES,
+        safelistOnly: true,
+        expiresInDays: 30,
+        createdBy: 'npm-start',
+      });
+      return { a, b, attributed, apiKey: issued.secret, safelistKey: safelisted.secret };
     },
     'tenancy',
   );
@@ -92,6 +102,7 @@ export async function createDemoCredentials(config: Config, adminUrl: string, ga
       analyst: { token: await mint('demo-analyst', ['analyst']) },
       partnerAdmin: { token: await mint('demo-partner-admin', ['partner_admin'], { partnerId: partner.id }), partnerId: partner.id },
       partner: { apiKey, partnerId: partner.id, tenants: attributed, scopes: DEMO_PARTNER_SCOPES },
+      partnerSafelistOnly: { apiKey: safelistKey, partnerId: partner.id, scopes: DEMO_PARTNER_SCOPES },
     },
   };
 }

@@ -113,7 +113,7 @@ async function main(): Promise<void> {
   const base = `http://${displayHost(config.host)}:${config.ports.gateway}`;
   if (!plan.credentials) {
     log(`ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-    console.log(`\n  GraphQL API   ${base}/graphql\n  Health        ${base}/healthz   ${base}/readyz\n`);
+    console.log(`\n  GraphQL API   ${base}/graphql\n  Explorer      ${base}/graphiql\n  Health        ${base}/healthz   ${base}/readyz\n`);
     reportProcessReady();
     return;
   }
@@ -128,6 +128,7 @@ async function main(): Promise<void> {
   log(`ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   console.log(`
   GraphQL API   ${base}/graphql
+  Explorer      ${base}/graphiql
   Health        ${base}/healthz   ${base}/readyz
   Data folder   ${config.dataDir}
 

@@ -49,5 +49,7 @@ export interface ApiKeyLookup {
   partnerId?: string;
   /** The key's scopes narrowed to what its partner is allowed now. */
   scopes?: string[];
+  /** The key may run trusted documents only (schema/operations). */
+  safelistOnly?: boolean;
   expiresAt?: string;
 }

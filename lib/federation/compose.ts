@@ -3,15 +3,13 @@
  * `npm run compose` writes the result to schema/supergraph.graphql; a test fails when the
  * committed file differs from what this returns.
  */
-import fs from 'node:fs';
-import path from 'node:path';
 import { composeServices } from '@apollo/composition';
 import { parse } from 'graphql';
 import { readSubgraphSdl } from '../schema-file.js';
 import { defaultSubgraphUrl, ROOT, serviceFolder, SUBGRAPH_NAMES } from '../services.js';
 
 export { ROOT };
-export const SUPERGRAPH_PATH = path.join(ROOT, 'schema', 'supergraph.graphql');
+export { readCommittedSupergraph, SUPERGRAPH_PATH } from './supergraph-file.js';
 
 /** The supergraph of every registered subgraph, each recorded at its default local URL (the gateway overrides it from config). */
 export function composeSupergraph(): string {
@@ -25,9 +23,4 @@ export function composeSupergraph(): string {
     throw new Error(`Composition failed:\n${result.errors.map((error) => `  - ${error.message}`).join('\n')}`);
   }
   return result.supergraphSdl.trimEnd() + '\n';
-}
-
-/** The committed supergraph, which the gateway serves. */
-export function readCommittedSupergraph(): string {
-  return fs.readFileSync(SUPERGRAPH_PATH, 'utf8');
 }

@@ -3,11 +3,15 @@
  * before the body, bodies are capped whether declared or streamed, unexpected errors are
  * reported once and answered masked, and the deadline answers 504 and aborts the request.
  */
+import fs from 'node:fs';
 import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
 import { ApolloServer } from '@apollo/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { UnauthenticatedError } from '../errors.js';
-import { listenApollo, type RequestScope, type RunningHttpServer } from './apollo-http.js';
+import { BadUserInputError, UnauthenticatedError } from '../errors.js';
+import { listenApollo, routeFor, type RequestScope, type RunningHttpServer } from './apollo-http.js';
+import { IMMUTABLE, staticFiles } from './static-files.js';
 
 interface Context {
   scope: RequestScope;
@@ -18,8 +22,17 @@ const reported: { error: unknown; requestId: string }[] = [];
 let aborted: Promise<unknown> = Promise.resolve();
 let loggerFails = false;
 let front: RunningHttpServer;
+/** A folder served at /files, beside a file that must never be served. */
+const filesRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'caregraph-http-'));
+const SECRET = 'secret outside the served folder';
 
 beforeAll(async () => {
+  fs.mkdirSync(path.join(filesRoot, 'public', 'sub'), { recursive: true });
+  fs.writeFileSync(path.join(filesRoot, 'public', 'app-1a2b.js'), 'console.log(1);\n');
+  fs.writeFileSync(path.join(filesRoot, 'public', 'sub', 'font.woff2'), Buffer.from([0x77, 0x4f, 0x46, 0x32]));
+  fs.writeFileSync(path.join(filesRoot, 'public', '.env'), SECRET);
+  fs.writeFileSync(path.join(filesRoot, 'secret.txt'), SECRET);
+  fs.symlinkSync(path.join(filesRoot, 'secret.txt'), path.join(filesRoot, 'public', 'link.txt'));
   const server = new ApolloServer<Context>({
     typeDefs: /* GraphQL */ `
       type Query { hello: String slow: String }
@@ -59,7 +72,13 @@ beforeAll(async () => {
         '/broken': async () => {
           throw new Error('route failed');
         },
+        '/refuses': async () => {
+          throw new BadUserInputError('persona must be one of a, b');
+        },
+        '/page': async () => ({ status: 200, body: Buffer.from('<!doctype html><p>hi</p>'), headers: { 'content-type': 'text/html; charset=utf-8' } }),
+        '/files/*': staticFiles({ prefix: '/files', folder: path.join(filesRoot, 'public'), cacheControl: () => IMMUTABLE }),
       },
+      browserRedirect: '/explorer',
       maxBodyBytes: LIMIT,
       timeoutMs: 200,
       onError: (error, { requestId }) => {
@@ -71,7 +90,10 @@ beforeAll(async () => {
     0,
   );
 });
-afterAll(() => front?.close());
+afterAll(async () => {
+  await front?.close();
+  fs.rmSync(filesRoot, { recursive: true, force: true });
+});
 
 interface Answer {
   status: number;
@@ -200,5 +222,93 @@ describe('listenApollo', () => {
     expect(answer.status).toBe(504);
     expect(answer.body.errors![0]!.extensions).toEqual({ code: 'GATEWAY_TIMEOUT', requestId: expect.any(String) });
     expect(await aborted).toMatchObject({ code: 'GATEWAY_TIMEOUT' });
+  });
+});
+
+/** GETs `rawPath` exactly as written (fetch would normalise `..` before sending it). */
+function getRaw(rawPath: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: http.IncomingHttpHeaders; text: string }> {
+  const url = new URL(front.url);
+  return new Promise((resolve, reject) => {
+    const request = http.get({ host: url.hostname, port: url.port, path: rawPath, headers }, (response) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, headers: response.headers, text: Buffer.concat(chunks).toString('utf8') }));
+    });
+    request.on('error', reject);
+  });
+}
+
+describe('routes that answer bytes, and static files', () => {
+  it('sends a route’s bytes as they are, under its own content type', async () => {
+    const answer = await getRaw('/page');
+    expect(answer).toMatchObject({ status: 200, text: '<!doctype html><p>hi</p>' });
+    expect(answer.headers['content-type']).toBe('text/html; charset=utf-8');
+    expect(answer.headers['content-length']).toBe('24');
+  });
+
+  it('answers a CareGraphError thrown by a route with its code and status, unmasked', async () => {
+    const answer = await getRaw('/refuses');
+    expect(answer.status).toBe(400);
+    expect(JSON.parse(answer.text)).toEqual({ errors: [{ message: 'persona must be one of a, b', extensions: { code: 'BAD_USER_INPUT' } }] });
+  });
+
+  it('serves the files of the folder with their content type and cache header', async () => {
+    const script = await getRaw('/files/app-1a2b.js');
+    expect(script).toMatchObject({ status: 200, text: 'console.log(1);\n' });
+    expect(script.headers).toMatchObject({ 'content-type': 'text/javascript; charset=utf-8', 'cache-control': IMMUTABLE, 'x-content-type-options': 'nosniff' });
+    const font = await getRaw('/files/sub/font.woff2');
+    expect(font.status).toBe(200);
+    expect(font.headers['content-type']).toBe('font/woff2');
+  });
+
+  it.each([
+    '/files/../secret.txt',
+    '/files/%2e%2e/secret.txt',
+    '/files/%2E%2E/%2e%2e/secret.txt',
+    '/files/..%2fsecret.txt',
+    '/files/%2e%2e%2fsecret.txt',
+    '/files/sub/..%2f..%2fsecret.txt',
+    '/files/..%5csecret.txt',
+    '/files/%2fetc%2fpasswd',
+    '/files//etc/passwd',
+    '/files/.env',
+    '/files/link.txt',
+    '/files/sub',
+    '/files/',
+    '/files/nope.js',
+    '/files/%E0%A4%A',
+    '/files/app-1a2b.js%00.txt',
+  ])('answers %s 404 NOT_FOUND as JSON, never a file outside the folder', async (rawPath) => {
+    const answer = await getRaw(rawPath);
+    expect(answer.status).toBe(404);
+    expect(answer.headers['content-type']).toMatch(/^application\/json/);
+    expect((JSON.parse(answer.text) as Answer['body']).errors![0]!.extensions.code).toBe('NOT_FOUND');
+    expect(answer.text).not.toContain(SECRET);
+  });
+
+  it('takes only paths below a prefix route, exact routes first', () => {
+    const exact = async () => ({ status: 200, body: {} });
+    const below = async () => ({ status: 200, body: {} });
+    const routes = { '/files/index': exact, '/files/*': below };
+    expect(routeFor(routes, '/files/index')).toBe(exact);
+    expect(routeFor(routes, '/files/a/b.js')).toBe(below);
+    expect(routeFor(routes, '/files')).toBeUndefined();
+    expect(routeFor(routes, '/filesx/a.js')).toBeUndefined();
+  });
+});
+
+describe('GET to GraphQL from a browser', () => {
+  it('redirects a page load (Accept: text/html) with 302 to the explorer', async () => {
+    const answer = await getRaw('/graphql', { accept: 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8' });
+    expect(answer.status).toBe(302);
+    expect(answer.headers.location).toBe('/explorer');
+  });
+
+  it('still refuses other GETs with 405', async () => {
+    for (const accept of [undefined, 'application/json', '*/*']) {
+      const answer = await getRaw('/graphql?query=%7Bhello%7D', accept ? { accept } : {});
+      expect(answer.status).toBe(405);
+      expect(answer.headers.allow).toBe('POST');
+    }
   });
 });

@@ -22,11 +22,19 @@ import {
 
 const DEFAULT_MAX_BODY_BYTES = 1_000_000;
 
-/** A route outside GraphQL. GET routes get no body; POST routes get the parsed JSON body (size-capped). */
-export type PlainRoute = (
-  req: http.IncomingMessage,
-  body?: unknown,
-) => Promise<{ status: number; body: unknown; headers?: Record<string, string> }>;
+/**
+ * A route outside GraphQL. GET routes get no body; POST routes get the parsed JSON body
+ * (size-capped). The answer's body is sent as JSON, unless it is bytes (a `Uint8Array`: a
+ * file, a page), which are sent as they are under the route's own `content-type` header.
+ * Throwing a CareGraphError refuses the request with its code and status.
+ */
+export type PlainRoute = (req: http.IncomingMessage, body?: unknown) => Promise<RouteAnswer>;
+
+export interface RouteAnswer {
+  status: number;
+  body: unknown;
+  headers?: Record<string, string>;
+}
 
 /** What the HTTP layer knows of a GraphQL request before its context exists. */
 export interface RequestScope {
@@ -43,8 +51,17 @@ export interface ApolloHttpOptions<TContext extends BaseContext> {
    * costs no body parsing; throw a CareGraphError to refuse the request unexecuted.
    */
   createContext: (req: http.IncomingMessage, scope: RequestScope) => Promise<TContext>;
-  /** Routes outside GraphQL, by exact path: GET, and POST with a JSON body (service-to-service writes). */
+  /**
+   * Routes outside GraphQL, by exact path: GET, and POST with a JSON body (service-to-service
+   * writes). A path ending in `/*` takes every path below it that no exact route takes (static
+   * files; the route reads the rest from `req.url`).
+   */
   routes?: Record<string, PlainRoute>;
+  /**
+   * Where a browser that opens the GraphQL path (a GET accepting `text/html`) is redirected
+   * (302), e.g. to an explorer page. Other GETs are unaffected.
+   */
+  browserRedirect?: string;
   /** Wraps the GraphQL execution, e.g. to run it inside the request's AsyncLocalStorage. */
   around?: <T>(context: TContext, fn: () => Promise<T>) => Promise<T>;
   graphqlPath?: string;
@@ -120,7 +137,7 @@ export async function listenApollo<TContext extends BaseContext>(
 
   async function handle(req: http.IncomingMessage, res: http.ServerResponse, state: RequestState<TContext>): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
-    const route = options.routes?.[url.pathname];
+    const route = options.routes ? routeFor(options.routes, url.pathname) : undefined;
     if (route && req.method !== 'GET' && req.method !== 'POST') {
       return refuse(res, new MethodNotAllowedError(`${url.pathname} takes GET and POST`), bodyUnread(req), { allow: 'GET, POST' });
     }
@@ -134,12 +151,24 @@ export async function listenApollo<TContext extends BaseContext>(
           return refuse(res, error, error instanceof PayloadTooLargeError);
         }
       }
-      const result = await route(req, routeBody);
-      sendJson(res, result.status, result.body, result.headers);
+      let result: RouteAnswer;
+      try {
+        result = await route(req, routeBody);
+      } catch (error) {
+        if (!(error instanceof CareGraphError)) throw error;
+        return refuse(res, error, false);
+      }
+      sendAnswer(res, result);
       return;
     }
     if (url.pathname !== graphqlPath) {
       sendJson(res, 404, errorBody(ErrorCode.NotFound, `No route ${url.pathname}`));
+      return;
+    }
+    if (options.browserRedirect && req.method === 'GET' && /\btext\/html\b/.test(req.headers.accept ?? '')) {
+      // A person who opens the API's URL in a browser gets the explorer, not a 405.
+      res.writeHead(302, { location: options.browserRedirect, 'content-length': '0' });
+      res.end();
       return;
     }
     if (options.rewrite && req.method !== 'POST') {
@@ -262,6 +291,27 @@ export function errorBody(
   extensions: Record<string, unknown> = {},
 ): { errors: { message: string; extensions: { code: ErrorCode } & Record<string, unknown> }[] } {
   return { errors: [{ message, extensions: { ...extensions, code } }] };
+}
+
+/**
+ * The route for `pathname`: its exact route, else the route of the longest `/*` prefix that
+ * holds it (`/assets/*` takes `/assets/a.js`, not `/assets` nor `/assetsx`).
+ */
+export function routeFor(routes: Record<string, PlainRoute>, pathname: string): PlainRoute | undefined {
+  const exact = routes[pathname];
+  if (exact) return exact;
+  for (let end = pathname.lastIndexOf('/'); end > 0; end = pathname.lastIndexOf('/', end - 1)) {
+    const prefixed = routes[`${pathname.slice(0, end)}/*`];
+    if (prefixed) return prefixed;
+  }
+  return undefined;
+}
+
+/** Sends a route's answer: bytes as they are, anything else as JSON. */
+function sendAnswer(res: http.ServerResponse, answer: RouteAnswer): void {
+  if (!(answer.body instanceof Uint8Array)) return sendJson(res, answer.status, answer.body, answer.headers);
+  res.writeHead(answer.status, { 'content-length': String(answer.body.byteLength), ...answer.headers });
+  res.end(answer.body);
 }
 
 export function sendJson(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {

@@ -22,13 +22,14 @@ export interface ApiKeyRow {
   name: string;
   prefix: string;
   scopes: string[];
+  safelist_only: boolean;
   expires_at: Date;
   revoked_at: Date | null;
   last_used_at: Date | null;
   created_at: Date;
 }
 
-const COLUMNS = 'id, partner_id, name, prefix, scopes, expires_at, revoked_at, last_used_at, created_at';
+const COLUMNS = 'id, partner_id, name, prefix, scopes, safelist_only, expires_at, revoked_at, last_used_at, created_at';
 
 /** Live (neither revoked nor expired) keys one partner may hold at once. */
 export const MAX_LIVE_KEYS_PER_PARTNER = 25;
@@ -37,6 +38,8 @@ export interface IssueInput {
   partnerId: string;
   name: string;
   scopes: string[];
+  /** Trusted documents only (see migration 006); default false. */
+  safelistOnly?: boolean;
   expiresInDays: number;
   createdBy: string;
   rotatedFrom?: string;
@@ -46,10 +49,10 @@ export interface IssueInput {
 export async function insertApiKey(tx: Tx, input: IssueInput): Promise<{ row: ApiKeyRow; secret: string }> {
   const key = generateApiKey();
   const [row] = await tx.query<ApiKeyRow>(
-    `INSERT INTO api_keys (id, partner_id, name, prefix, secret_hash, scopes, expires_at, created_by, rotated_from)
-     VALUES ($1, $2, $3, $4, $5, $6, now() + make_interval(days => $7), $8, $9)
+    `INSERT INTO api_keys (id, partner_id, name, prefix, secret_hash, scopes, safelist_only, expires_at, created_by, rotated_from)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, now() + make_interval(days => $8), $9, $10)
      RETURNING ${COLUMNS}`,
-    [randomUUID(), input.partnerId, input.name, key.prefix, key.hash, input.scopes, input.expiresInDays, input.createdBy, input.rotatedFrom ?? null],
+    [randomUUID(), input.partnerId, input.name, key.prefix, key.hash, input.scopes, input.safelistOnly ?? false, input.expiresInDays, input.createdBy, input.rotatedFrom ?? null],
   );
   return { row: row!, secret: key.secret };
 }
@@ -110,7 +113,7 @@ async function assertUnderKeyCap(tx: Tx, partnerId: string): Promise<void> {
   }
 }
 
-function validateIssue(args: { input: { partnerId: string; name: string; scopes: string[]; expiresInDays?: number | null } }) {
+function validateIssue(args: { input: { partnerId: string; name: string; scopes: string[]; expiresInDays?: number | null; safelistOnly?: boolean | null } }) {
   const partnerId = requireUuid(args.input.partnerId, 'input.partnerId');
   const name = args.input.name.trim();
   if (name.length < 1 || name.length > 100) throw new BadUserInputError('input.name must be 1–100 characters', { argument: 'input.name' });
@@ -122,7 +125,7 @@ function validateIssue(args: { input: { partnerId: string; name: string; scopes:
   if (!Number.isInteger(expiresInDays) || expiresInDays < 1 || expiresInDays > 365) {
     throw new BadUserInputError('input.expiresInDays must be between 1 and 365', { argument: 'input.expiresInDays' });
   }
-  return { partnerId, name, scopes: [...new Set(args.input.scopes)], expiresInDays };
+  return { partnerId, name, scopes: [...new Set(args.input.scopes)], expiresInDays, safelistOnly: args.input.safelistOnly ?? false };
 }
 
 async function keyById(tx: Tx, id: string): Promise<ApiKeyRow> {
@@ -136,6 +139,7 @@ const toApiKey = (row: ApiKeyRow) => ({
   name: row.name,
   prefix: row.prefix,
   scopes: row.scopes,
+  safelistOnly: row.safelist_only,
   expiresAt: row.expires_at.toISOString(),
   revokedAt: row.revoked_at?.toISOString() ?? null,
   lastUsedAt: row.last_used_at?.toISOString() ?? null,
@@ -189,6 +193,8 @@ export const apiKeyResolvers = {
           partnerId: old.partner_id,
           name: old.name,
           scopes: old.scopes,
+          // A rotation must not be a way out of the safelist.
+          safelistOnly: old.safelist_only,
           expiresInDays: Math.min(365, lifetimeDays),
           createdBy: ctx.tenant.principal.id,
           rotatedFrom: old.id,
@@ -215,8 +221,8 @@ export const apiKeyResolvers = {
 export async function lookupApiKey(tx: Tx, secretHash: string): Promise<ApiKeyLookup> {
   // Scopes are narrowed to the partner's allowance as it is now, so withdrawing a scope from a
   // partner applies to its existing keys too, within the gateway's cache time.
-  const [row] = await tx.query<Pick<ApiKeyRow, 'id' | 'partner_id' | 'revoked_at' | 'expires_at' | 'scopes'> & { expired: boolean }>(
-    `SELECT k.id, k.partner_id, k.revoked_at, k.expires_at, k.expires_at <= now() AS expired,
+  const [row] = await tx.query<Pick<ApiKeyRow, 'id' | 'partner_id' | 'revoked_at' | 'expires_at' | 'scopes' | 'safelist_only'> & { expired: boolean }>(
+    `SELECT k.id, k.partner_id, k.revoked_at, k.expires_at, k.expires_at <= now() AS expired, k.safelist_only,
             array(SELECT s FROM unnest(k.scopes) AS s WHERE s = ANY (p.allowed_scopes)) AS scopes
        FROM api_keys k JOIN partners p ON p.id = k.partner_id
       WHERE k.secret_hash = $1`,
@@ -229,5 +235,12 @@ export async function lookupApiKey(tx: Tx, secretHash: string): Promise<ApiKeyLo
     "UPDATE api_keys SET last_used_at = now() WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')",
     [row.id],
   );
-  return { status: 'active', id: row.id, partnerId: row.partner_id, scopes: row.scopes, expiresAt: row.expires_at.toISOString() };
+  return {
+    status: 'active',
+    id: row.id,
+    partnerId: row.partner_id,
+    scopes: row.scopes,
+    safelistOnly: row.safelist_only,
+    expiresAt: row.expires_at.toISOString(),
+  };
 }

@@ -1,0 +1,57 @@
+/**
+ * Resolves what a request asks to run into a query text before anything judges it: a
+ * `documentId` (`sha256:<hex>`) or the APQ form (`extensions.persistedQuery.sha256Hash`) is
+ * looked up among the trusted documents (lib/trusted-documents.ts); a query sent whole is
+ * trusted when it is one of them, character for character. The result goes through the same
+ * checks and field-policy walk as any query: a hash never skips them.
+ *
+ * The gateway registers nothing (no APQ "send the query once, then its hash"): an unknown id
+ * is PERSISTED_QUERY_NOT_FOUND. A safelist-only API key runs trusted documents only.
+ */
+import { BadUserInputError, OperationNotTrustedError, PersistedQueryNotFoundError, type CareGraphError } from '../lib/errors.js';
+import { documentId, type TrustedDocuments } from '../lib/trusted-documents.js';
+
+const DOCUMENT_ID = /^sha256:[0-9a-f]{64}$/;
+
+export type ResolvedDocument =
+  | { query: string; trusted: boolean; body: Record<string, unknown> }
+  | { error: CareGraphError };
+
+/**
+ * The query a request body runs, and whether it is trusted; `body` is the request as the
+ * GraphQL server must see it (with `query`, without the id or the APQ extension, which it
+ * would answer itself). Bodies without any query or id are passed on untouched (the server
+ * explains what is missing) unless the caller is safelist-only.
+ */
+export function resolveDocument(request: Record<string, unknown>, trusted: TrustedDocuments, safelistOnly: boolean): ResolvedDocument {
+  const extensions = request.extensions && typeof request.extensions === 'object' ? (request.extensions as Record<string, unknown>) : undefined;
+  const persisted = extensions?.persistedQuery as { sha256Hash?: unknown } | undefined;
+  const apqHash = persisted?.sha256Hash;
+  const givenId = request.documentId !== undefined ? request.documentId : apqHash !== undefined ? (typeof apqHash === 'string' ? `sha256:${apqHash}` : apqHash) : undefined;
+  const query = typeof request.query === 'string' ? request.query : undefined;
+  const { documentId: _id, ...rest } = request;
+  const { persistedQuery: _persisted, ...otherExtensions } = extensions ?? {};
+  const body = { ...rest, ...(extensions ? { extensions: otherExtensions } : {}) };
+
+  if (givenId !== undefined) {
+    if (typeof givenId !== 'string' || !DOCUMENT_ID.test(givenId.toLowerCase())) {
+      return { error: new BadUserInputError('documentId must be "sha256:" followed by 64 hexadecimal digits') };
+    }
+    const id = givenId.toLowerCase();
+    if (query !== undefined) {
+      if (documentId(query) !== id) return { error: new BadUserInputError('The query does not match its documentId (sha256 of the exact text)') };
+      const known = trusted.get(id) !== undefined;
+      if (!known && safelistOnly) return { error: new OperationNotTrustedError() };
+      return { query, trusted: known, body };
+    }
+    const document = trusted.get(id);
+    if (!document) return { error: new PersistedQueryNotFoundError(`No trusted document has the id ${id}`) };
+    return { query: document.body, trusted: true, body: { ...body, query: document.body } };
+  }
+  if (query === undefined) {
+    return safelistOnly ? { error: new OperationNotTrustedError() } : { query: '', trusted: false, body: request };
+  }
+  const known = trusted.get(documentId(query)) !== undefined;
+  if (!known && safelistOnly) return { error: new OperationNotTrustedError() };
+  return { query, trusted: known, body };
+}
