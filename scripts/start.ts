@@ -134,7 +134,7 @@ async function main(): Promise<void> {
 
   Demo credentials  ${credentialsFile}
     (tokens for a platform admin, tenant A's admin, clinician and biller, an analyst and a partner admin,
-     and a partner API key; valid 12 hours, renewed at every start)
+     and two partner API keys, one of them safelist-only; valid 12 hours, renewed at every start)
 
   Try:  TOKEN=$(node -p "require('${credentialsFile}').principals.platformAdmin.token")
         curl -s ${base}/graphql -H 'content-type: application/json' -H "authorization: Bearer $TOKEN" \\
