@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readCommittedSupergraph } from '../../lib/federation/compose.js';
 import { policyMapOf } from '../../lib/policy/spec.js';
 import { documentId, OPERATIONS_DIR } from '../../lib/trusted-documents.js';
+import { TENANTS_QUERY } from '../../gateway/explorer/app/session.js';
 import { createDemoCredentials } from '../../scripts/demo-credentials.js';
 import { adminUrl, bearer, graphql, testConfig } from '../support/platform.js';
 import { codesOf, expectNoDataOf, isolationWorld, PARTNER, type IsolationWorld } from './fixture.js';
@@ -167,5 +168,8 @@ describe('trusted documents', () => {
     expect(codesOf(refused.body)).toEqual(['OPERATION_NOT_TRUSTED']);
     const trusted = await post({ documentId: documentId(operation('partner-tenants.graphql')) }, { 'x-api-key': principals.partnerSafelistOnly.apiKey });
     expect(trusted.body.errors).toBeUndefined();
+    // The explorer's sign-in query is a trusted document: a safelist-only key can sign in there.
+    const signIn = await post({ query: TENANTS_QUERY }, { 'x-api-key': principals.partnerSafelistOnly.apiKey });
+    expect(signIn.body.errors).toBeUndefined();
   });
 });

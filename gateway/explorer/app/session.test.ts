@@ -2,7 +2,10 @@
  * The explorer's logic in Node: the headers a session sends, and that every failure of the
  * gateway or the network comes back as a readable message, never an empty result.
  */
+import fs from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { OPERATIONS_DIR } from '../../../lib/trusted-documents.js';
 import {
   credentialFrom,
   describeToken,
@@ -135,5 +138,11 @@ describe('namespacedStorage', () => {
     expect(storage.key(0)).toBe('tabs');
     storage.clear();
     expect([...items.keys()]).toEqual(['other:key']);
+  });
+});
+
+describe('TENANTS_QUERY', () => {
+  it('is the trusted document explorer-tenants.graphql exactly, so a safelist-only key can sign in', () => {
+    expect(fs.readFileSync(path.join(OPERATIONS_DIR, 'explorer-tenants.graphql'), 'utf8')).toBe(TENANTS_QUERY);
   });
 });

@@ -74,7 +74,11 @@ export type FetchLike = (url: string, init: { method: string; headers: Record<st
 export const GRAPHQL_URL = '/graphql';
 export const PERSONA_TOKEN_URL = '/dev/persona-token';
 
-/** What the tenant picker asks: the principal's own query, so it lists only what it may see. */
+/**
+ * What the tenant picker asks: the principal's own query, so it lists only what it may see. It
+ * is also the trusted document `schema/operations/explorer-tenants.graphql`, character for
+ * character (a test holds the two together), so a safelist-only API key can sign in too.
+ */
 export const TENANTS_QUERY = 'query ExplorerTenants { tenants(first: 100) { edges { node { id name } } } }';
 
 /** The credential in pasted text (a "Bearer " prefix and surrounding space dropped), or why there is none. */
