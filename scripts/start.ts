@@ -146,13 +146,13 @@ async function main(): Promise<void> {
 }
 
 /**
- * Runs the launcher just built in place of this one, which is older than its sources. Ctrl-C
- * reaches both (one process group): only the new one acts on it.
+ * Runs the launcher just built in place of this one, which is older than its sources. A signal
+ * for this process is passed on: Ctrl-C in a terminal reaches both (one process group), but a
+ * supervisor or `kill` signals this one only. The new launcher stops once however often told.
  */
 async function restartCompiled(): Promise<void> {
   const child = spawn(process.execPath, [path.join(BUILD_DIR, BUNDLE_RUNNER), LAUNCHER_BUNDLE], { stdio: 'inherit' });
-  process.on('SIGINT', () => undefined);
-  process.on('SIGTERM', () => child.kill('SIGTERM'));
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => child.kill(signal));
   const code = await new Promise<number>((resolve) => child.once('exit', (exitCode, signal) => resolve(exitCode ?? (signal ? 1 : 0))));
   process.exit(code);
 }

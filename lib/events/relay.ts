@@ -12,7 +12,7 @@
  */
 import type { PgBoss } from 'pg-boss';
 import type { Database, Tx } from '../db/index.js';
-import { inTransaction } from '../jobs/boss.js';
+import { CONNECTION_LOSS_GRACE_MS, inTransaction, isConnectionLoss } from '../jobs/boss.js';
 import { errorSummary } from '../jobs/errors.js';
 import { fairShare, tierOf } from '../jobs/queues.js';
 import { signJob } from '../jobs/signing.js';
@@ -130,7 +130,9 @@ export function startRelay(options: RelayOptions): Relay {
         failures = 0;
       } catch (error) {
         // Stopping: the batch rolled back and is relayed by the next start; the server going
-        // away meanwhile (Ctrl-C reaches PostgreSQL too) is no failure to report.
+        // away meanwhile (Ctrl-C reaches PostgreSQL too, maybe before this process handles its
+        // own signal: hence the grace) is no failure to report.
+        if (isConnectionLoss(error)) await pause(CONNECTION_LOSS_GRACE_MS);
         if (stopping) break;
         failures += 1;
         // Once per failed batch, then a growing pause: an outage logs a line per pause, not per row.

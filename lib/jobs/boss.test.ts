@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest';
-import { isConnectionLoss } from './boss.js';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { bossErrorReporter, CONNECTION_LOSS_GRACE_MS, isConnectionLoss } from './boss.js';
 
 describe('isConnectionLoss', () => {
   it('recognises a server that ended or refused the connection', () => {
@@ -12,5 +12,36 @@ describe('isConnectionLoss', () => {
     expect(isConnectionLoss(Object.assign(new Error('permission denied for table job'), { code: '42501' }))).toBe(false);
     expect(isConnectionLoss(new Error('boom'))).toBe(false);
     expect(isConnectionLoss(null)).toBe(false);
+  });
+});
+
+describe('bossErrorReporter', () => {
+  const recorder = () => {
+    const lines: [string, string][] = [];
+    return { lines, logger: { error: (_: unknown, message: string) => void lines.push(['error', message]), debug: (_: unknown, message: string) => void lines.push(['debug', message]) } };
+  };
+  const lost = () => Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01' });
+  afterEach(() => vi.useRealTimers());
+
+  it('reports another failure at once', () => {
+    const { lines, logger } = recorder();
+    bossErrorReporter(logger as never)(new Error('permission denied'));
+    expect(lines).toEqual([['error', 'pg-boss error']]);
+  });
+
+  it('holds a lost connection for the grace period: an error if the process is still running then, a debug line if it began to stop', () => {
+    vi.useFakeTimers();
+    let stopping = false;
+    const { lines, logger } = recorder();
+    const report = bossErrorReporter(logger as never, () => stopping);
+    report(lost());
+    expect(lines).toEqual([]);
+    vi.advanceTimersByTime(CONNECTION_LOSS_GRACE_MS);
+    expect(lines).toEqual([['error', 'pg-boss error']]);
+    report(lost());
+    // The signal is handled within the grace: the loss was the platform stopping.
+    stopping = true;
+    vi.advanceTimersByTime(CONNECTION_LOSS_GRACE_MS);
+    expect(lines).toEqual([['error', 'pg-boss error'], ['debug', 'pg-boss lost its connection while stopping']]);
   });
 });

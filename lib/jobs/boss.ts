@@ -96,13 +96,32 @@ export function isConnectionLoss(error: unknown): boolean {
   );
 }
 
-function logBossEvents(boss: PgBoss, logger: Logger | undefined, stopping: () => boolean = () => false): void {
+/**
+ * How long a lost connection waits before it is reported: Ctrl-C reaches PostgreSQL and the
+ * (niced) workers at once, and the server may end their connections before a worker has even
+ * handled its signal. Lost while stopping, it is no failure.
+ */
+export const CONNECTION_LOSS_GRACE_MS = 500;
+
+/**
+ * What pg-boss's 'error' events become: an error line, or for a connection the server ended,
+ * the same line only if the process is not stopping by the end of the grace period (a debug
+ * line otherwise).
+ */
+export function bossErrorReporter(logger: Pick<Logger, 'error' | 'debug'> | undefined, stopping: () => boolean = () => false): (error: Error) => void {
+  return (error) => {
+    const fields = { err: { message: error.message, code: (error as { code?: string }).code } };
+    if (!isConnectionLoss(error)) return logger?.error(fields, 'pg-boss error');
+    setTimeout(() => {
+      if (stopping()) logger?.debug(fields, 'pg-boss lost its connection while stopping');
+      else logger?.error(fields, 'pg-boss error');
+    }, CONNECTION_LOSS_GRACE_MS).unref();
+  };
+}
+
+function logBossEvents(boss: PgBoss, logger: Logger | undefined, stopping?: () => boolean): void {
   // An 'error' event nobody listens to would crash the process; these are pg-boss's own
   // background failures (a fetch or maintenance pass), retried on its next interval.
-  boss.on('error', (error) => {
-    const fields = { err: { message: error.message, code: (error as { code?: string }).code } };
-    if (stopping() && isConnectionLoss(error)) logger?.debug(fields, 'pg-boss lost its connection while stopping');
-    else logger?.error(fields, 'pg-boss error');
-  });
+  boss.on('error', bossErrorReporter(logger, stopping));
   boss.on('warning', (warning) => logger?.warn({ pgBoss: warning.data }, warning.message));
 }
