@@ -1,6 +1,7 @@
 /**
  * Where the committed supergraph lives, and reading it: apart from composition (compose.ts),
- * so that the gateway, which only serves the committed file, does not load @apollo/composition.
+ * so that code which only serves the committed file does not import our composition step.
+ * (@apollo/gateway itself still brings part of @apollo/composition into the gateway's bundle.)
  */
 import fs from 'node:fs';
 import path from 'node:path';
