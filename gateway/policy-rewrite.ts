@@ -12,7 +12,7 @@
  *    removed fields back as nulls with their errors; an operation with nothing left is refused
  *    with 403.
  */
-import { HTTP_STATUS, OutsidePartnerContractError, type CareGraphError } from '../lib/errors.js';
+import { BadUserInputError, HTTP_STATUS, OutsidePartnerContractError, type CareGraphError } from '../lib/errors.js';
 import { errorBody, type Rewrite } from '../lib/http/apollo-http.js';
 import type { TrustedDocuments } from '../lib/trusted-documents.js';
 import type { GatewayContext } from './context.js';
@@ -34,7 +34,10 @@ const refusal = (error: CareGraphError): Rewrite => ({ refuse: { status: HTTP_ST
 /** The gateway's `rewrite` step (see lib/http/apollo-http.ts). */
 export function policyRewrite({ policies, trusted, introspection, contract }: PolicyRewriteParts) {
   return (body: unknown, context: GatewayContext): Rewrite => {
-    if (!body || typeof body !== 'object' || Array.isArray(body)) return { body };
+    // A batch would carry its operations past every check below: refused here, whatever the
+    // GraphQL server's own batching setting (off today) may become.
+    if (Array.isArray(body)) return refusal(new BadUserInputError('Batched requests are not accepted: send one operation per request'));
+    if (!body || typeof body !== 'object') return { body };
     const resolved = resolveDocument(body as Record<string, unknown>, trusted, context.safelistOnly === true);
     if ('error' in resolved) return refusal(resolved.error);
     const request = resolved.body as { query?: unknown; operationName?: unknown; variables?: unknown };

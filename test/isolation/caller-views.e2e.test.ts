@@ -158,6 +158,12 @@ describe('trusted documents', () => {
     expect(rotated.body.data!.rotateApiKey.apiKey.safelistOnly).toBe(true);
     const afterRotation = await post({ query: '{ tenants(first: 1) { totalCount } }' }, { 'x-api-key': rotated.body.data!.rotateApiKey.secret });
     expect(codesOf(afterRotation.body)).toEqual(['OPERATION_NOT_TRUSTED']);
+    // A batch cannot carry a free-form document past the safelist (or anything else).
+    const batch = await post([{ documentId: documentId(partnerTenants) }, { query: '{ plans { code } }' }], {
+      'x-api-key': rotated.body.data!.rotateApiKey.secret,
+    });
+    expect([batch.status, codesOf(batch.body)]).toEqual([400, ['BAD_USER_INPUT']]);
+    expect(batch.body.data).toBeUndefined();
   });
 
   it("gives npm start's demo a safelist-only partner key beside the free-form one", async () => {
