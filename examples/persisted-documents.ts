@@ -4,16 +4,13 @@
  * SHA-256 of the file's exact UTF-8 text (comments and whitespace included). The manifest
  * `npm run compose` writes (`schema/operations/manifest.json`) is what the gateway serves, so
  * it is read when it exists; before the first compose the ids are computed from the files the
- * same way.
+ * same way. Both are the gateway's own reading of them (lib/trusted-documents.ts).
  */
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { Kind, parse } from 'graphql';
+import { documentId, MANIFEST_FILE, OPERATIONS_DIR, readTrustedDocuments, TrustedDocuments } from '../lib/trusted-documents.js';
 
-export const OPERATIONS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'schema', 'operations');
-const MANIFEST_FILE = 'manifest.json';
+export { OPERATIONS_DIR };
 
 /** Operation name → `sha256:<hex>`. */
 export type DocumentIds = ReadonlyMap<string, string>;
@@ -24,15 +21,8 @@ export interface TrustedDocument {
   text: string;
 }
 
-interface Manifest {
-  version: number;
-  operations: Record<string, { name: string; file: string }>;
-}
-
 /** The document id of a document's exact text. */
-export function documentIdOf(text: string): string {
-  return `sha256:${createHash('sha256').update(text, 'utf8').digest('hex')}`;
-}
+export const documentIdOf: (text: string) => string = documentId;
 
 /**
  * The trusted documents of `directory` by operation name: listed by its manifest when there is
@@ -42,26 +32,8 @@ export function documentIdOf(text: string): string {
  * manifest too, so a client holding its ids would only meet errors.
  */
 export function loadDocuments(directory: string = OPERATIONS_DIR): ReadonlyMap<string, TrustedDocument> {
-  const manifestPath = path.join(directory, MANIFEST_FILE);
-  const documents = new Map<string, TrustedDocument>();
-  if (fs.existsSync(manifestPath)) {
-    const manifest = JSON.parse(fs.readFileSync(manifestPath, 'utf8')) as Manifest;
-    if (manifest.version !== 1) throw new Error(`${manifestPath}: unknown manifest version ${String(manifest.version)}`);
-    for (const [id, { name, file }] of Object.entries(manifest.operations)) {
-      const text = fs.readFileSync(path.join(directory, path.basename(file)), 'utf8');
-      if (documentIdOf(text) !== id) throw new Error(`${file} changed after ${MANIFEST_FILE} was written: run npm run compose`);
-      documents.set(name, { id, text });
-    }
-    return documents;
-  }
-  for (const file of fs.readdirSync(directory).filter((f) => f.endsWith('.graphql')).sort()) {
-    const text = fs.readFileSync(path.join(directory, file), 'utf8');
-    const operations = parse(text).definitions.filter((d) => d.kind === Kind.OPERATION_DEFINITION);
-    const name = operations.length === 1 ? operations[0]!.name?.value : undefined;
-    if (!name) throw new Error(`${file}: a trusted document holds exactly one named operation`);
-    documents.set(name, { id: documentIdOf(text), text });
-  }
-  return documents;
+  const documents = fs.existsSync(path.join(directory, MANIFEST_FILE)) ? TrustedDocuments.load(directory).list() : readTrustedDocuments(directory);
+  return new Map(documents.map(({ name, id, body }) => [name, { id, text: body }]));
 }
 
 /** The document ids of `directory` by operation name (see `loadDocuments`). */

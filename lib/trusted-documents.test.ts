@@ -57,6 +57,14 @@ describe('trusted documents', () => {
     expect(() => TrustedDocuments.load(folder)).toThrow(/count\.graphql changed after its manifest was written/);
   });
 
+  it('lists its documents, and refuses a manifest of an unknown version', () => {
+    write('count.graphql', 'query Count { n }\n');
+    write(MANIFEST_FILE, manifestText(buildManifest(folder, schema)));
+    expect(TrustedDocuments.load(folder).list().map((document) => document.name)).toEqual(['Count']);
+    write(MANIFEST_FILE, JSON.stringify({ version: 2, operations: {} }));
+    expect(() => TrustedDocuments.load(folder)).toThrow(/unknown manifest version 2/);
+  });
+
   it('is empty, not failing, where there is no manifest', () => {
     expect(TrustedDocuments.load(folder).size).toBe(0);
   });

@@ -81,6 +81,7 @@ export class TrustedDocuments {
     const manifestPath = path.join(directory, MANIFEST_FILE);
     if (!fs.existsSync(manifestPath)) return new TrustedDocuments(new Map());
     const manifest = JSON.parse(fs.readFileSync(manifestPath, 'utf8')) as Manifest;
+    if (manifest.version !== 1) throw new Error(`${manifestPath}: unknown manifest version ${String(manifest.version)}`);
     const byId = new Map<string, TrustedDocument>();
     for (const [id, { name, file }] of Object.entries(manifest.operations)) {
       const body = fs.readFileSync(path.join(directory, path.basename(file)), 'utf8');
@@ -97,5 +98,10 @@ export class TrustedDocuments {
 
   get size(): number {
     return this.byId.size;
+  }
+
+  /** Every trusted document, in the manifest's order. */
+  list(): TrustedDocument[] {
+    return [...this.byId.values()];
   }
 }

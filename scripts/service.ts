@@ -4,7 +4,7 @@
  * observability) or `<service>-worker` for the worker a service owns. Configuration comes
  * from the environment (see README); subgraphs and workers need DATABASE_APP_URL (or
  * DATABASE_URL and DATABASE_APP_PASSWORD to derive it) on a database that is already migrated
- * (`npm run migrate`); the gateway needs no database. `node dist/service.cjs <name>` runs the
+ * (`npm run migrate`); the gateway needs no database. `node dist/run.cjs <name>` runs the
  * same process compiled, as `npm start` and a deployment do (build.ts).
  */
 import { importModule, serviceProcesses, type ServiceModule, type WorkerModule } from '../lib/services.js';
