@@ -129,9 +129,8 @@ export class FieldPolicies {
     return this.checker.check(query, operationName, variables, queryHash);
   }
 
-  /** Checks the operation and plans the policy edits for one request. */
-  plan(query: string, operationName: string | undefined, variables: unknown, caller: Caller): PolicyPlan {
-    const queryHash = hashQuery(query);
+  /** Checks the operation and plans the policy edits for one request; `queryHash` is `hashQuery(query)`, passed when the caller has it already. */
+  plan(query: string, operationName: string | undefined, variables: unknown, caller: Caller, queryHash = hashQuery(query)): PolicyPlan {
     const checked = this.checker.check(query, operationName, variables, queryHash);
     if ('errors' in checked) return { ...UNCHANGED(query), rejection: checked };
     const directiveValues = checked.directiveVariables.map((name) => JSON.stringify(checked.variables[name] ?? null)).join(',');

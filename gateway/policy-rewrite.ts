@@ -45,7 +45,7 @@ export function policyRewrite({ policies, trusted, introspection, contract }: Po
     if (typeof request.query !== 'string') return { body: request };
     const query = request.query;
     const operationName = typeof request.operationName === 'string' ? request.operationName : undefined;
-    const queryHash = hashQuery(query);
+    const queryHash = resolved.queryHash ?? hashQuery(query);
     const checked = policies.check(query, operationName, request.variables, queryHash);
     if ('errors' in checked) return { refuse: { status: checked.status, body: { errors: checked.errors } } };
 
@@ -62,7 +62,7 @@ export function policyRewrite({ policies, trusted, introspection, contract }: Po
         return refusal(new OutsidePartnerContractError(`Outside the partner contract (schema/contracts/partner.graphql): ${outside.join(' ')}`));
       }
     }
-    const plan = policies.plan(query, operationName, request.variables, tenant);
+    const plan = policies.plan(query, operationName, request.variables, tenant, queryHash);
     if (plan.rejection) return { refuse: { status: plan.rejection.status, body: { errors: plan.rejection.errors } } };
     if (plan.refused) {
       const refused = applyPolicyPlan({ data: null }, plan);

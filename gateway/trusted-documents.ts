@@ -9,18 +9,24 @@
  * is PERSISTED_QUERY_NOT_FOUND. A safelist-only API key runs trusted documents only.
  */
 import { BadUserInputError, OperationNotTrustedError, PersistedQueryNotFoundError, type CareGraphError } from '../lib/errors.js';
-import { documentId, type TrustedDocuments } from '../lib/trusted-documents.js';
+import type { TrustedDocuments } from '../lib/trusted-documents.js';
+import { hashQuery } from './operation-check.js';
 
 const DOCUMENT_ID = /^sha256:[0-9a-f]{64}$/;
 
-export type ResolvedDocument =
-  | { query: string; trusted: boolean; body: Record<string, unknown> }
-  | { error: CareGraphError };
+/**
+ * `body` is the request as the GraphQL server must see it (with `query`, without the id or the
+ * APQ extension, which it would answer itself); `queryHash`, the SHA-256 of its query text
+ * (`hashQuery`), when it has one: the checks after this one key their caches by it, and a
+ * document id is that same digest (lib/trusted-documents.ts `documentId`), so it is computed
+ * once per request.
+ */
+export type ResolvedDocument = { body: Record<string, unknown>; queryHash?: string } | { error: CareGraphError };
+
+const ID_PREFIX = 'sha256:';
 
 /**
- * The query a request body runs, and whether it is trusted; `body` is the request as the
- * GraphQL server must see it (with `query`, without the id or the APQ extension, which it
- * would answer itself). Bodies without any query or id are passed on untouched (the server
+ * What a request body runs. Bodies without any query or id are passed on untouched (the server
  * explains what is missing) unless the caller is safelist-only.
  */
 export function resolveDocument(request: Record<string, unknown>, trusted: TrustedDocuments, safelistOnly: boolean): ResolvedDocument {
@@ -39,19 +45,17 @@ export function resolveDocument(request: Record<string, unknown>, trusted: Trust
     }
     const id = givenId.toLowerCase();
     if (query !== undefined) {
-      if (documentId(query) !== id) return { error: new BadUserInputError('The query does not match its documentId (sha256 of the exact text)') };
-      const known = trusted.get(id) !== undefined;
-      if (!known && safelistOnly) return { error: new OperationNotTrustedError() };
-      return { query, trusted: known, body };
+      const queryHash = hashQuery(query);
+      if (`${ID_PREFIX}${queryHash}` !== id) return { error: new BadUserInputError('The query does not match its documentId (sha256 of the exact text)') };
+      if (safelistOnly && !trusted.get(id)) return { error: new OperationNotTrustedError() };
+      return { body, queryHash };
     }
     const document = trusted.get(id);
     if (!document) return { error: new PersistedQueryNotFoundError(`No trusted document has the id ${id}`) };
-    return { query: document.body, trusted: true, body: { ...body, query: document.body } };
+    return { body: { ...body, query: document.body }, queryHash: id.slice(ID_PREFIX.length) };
   }
-  if (query === undefined) {
-    return safelistOnly ? { error: new OperationNotTrustedError() } : { query: '', trusted: false, body: request };
-  }
-  const known = trusted.get(documentId(query)) !== undefined;
-  if (!known && safelistOnly) return { error: new OperationNotTrustedError() };
-  return { query, trusted: known, body };
+  if (query === undefined) return safelistOnly ? { error: new OperationNotTrustedError() } : { body: request };
+  const queryHash = hashQuery(query);
+  if (safelistOnly && !trusted.get(`${ID_PREFIX}${queryHash}`)) return { error: new OperationNotTrustedError() };
+  return { body, queryHash };
 }
