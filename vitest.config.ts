@@ -9,7 +9,8 @@ const require = createRequire(import.meta.url);
 // bench/ is left out: its test starts three gateways and `npm start`, minutes of two busy
 // cores; `npm run test:bench` runs it (bench/vitest.config.ts) with the same global setup.
 // test/browser/ is left out too: it drives Chromium; `npm run test:browser` runs it
-// (vitest.browser.config.ts).
+// (vitest.browser.config.ts). test/faults/ kill and restart processes: `npm run test:faults`
+// (vitest.faults.config.ts).
 export default defineConfig({
   resolve: {
     // Vite would pick graphql's ESM build while the Apollo packages require() its CommonJS
@@ -19,7 +20,7 @@ export default defineConfig({
   },
   test: {
     include: ['**/*.test.ts'],
-    exclude: ['node_modules/**', '.caregraph/**', 'bench/**', 'test/browser/**'],
+    exclude: ['node_modules/**', '.caregraph/**', 'bench/**', 'test/browser/**', 'test/faults/**'],
     globalSetup: ['test/support/global-setup.ts'],
     pool: 'forks',
     // Services started in-process log to stdout; tests assert on responses and rows instead.
