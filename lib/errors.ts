@@ -59,13 +59,18 @@ type Extra = Record<string, unknown>;
 
 /** Base class: a client-safe error with a registered code. */
 export class CareGraphError extends GraphQLError {
+  /** HTTP headers the answer carries when this error ends a request before execution (e.g. `retry-after`). */
+  readonly headers: Readonly<Record<string, string>>;
+
   constructor(
     readonly code: ErrorCode,
     message: string,
-    options: Omit<GraphQLErrorOptions, 'extensions'> & { extensions?: Extra } = {},
+    options: Omit<GraphQLErrorOptions, 'extensions'> & { extensions?: Extra; headers?: Record<string, string> } = {},
   ) {
-    super(message, { ...options, extensions: { ...options.extensions, code } });
+    const { headers, ...graphqlOptions } = options;
+    super(message, { ...graphqlOptions, extensions: { ...options.extensions, code } });
     this.name = this.constructor.name;
+    this.headers = headers ?? {};
   }
 }
 
@@ -126,8 +131,8 @@ export class TenantOffboardedError extends CareGraphError {
   }
 }
 export class RateLimitedError extends CareGraphError {
-  constructor(message: string, extensions?: Extra) {
-    super(ErrorCode.RateLimited, message, { extensions });
+  constructor(message: string, extensions?: Extra, headers?: Record<string, string>) {
+    super(ErrorCode.RateLimited, message, { extensions, headers });
   }
 }
 export class OperationTooLargeError extends CareGraphError {

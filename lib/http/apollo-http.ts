@@ -62,6 +62,11 @@ export interface ApolloHttpOptions<TContext extends BaseContext> {
    * (302), e.g. to an explorer page. Other GETs are unaffected.
    */
   browserRedirect?: string;
+  /**
+   * Headers every GraphQL answer carries once the request has its context, whatever the
+   * answer (executed, refused by the rewrite, or an error): e.g. the gateway's rate-limit state.
+   */
+  responseHeaders?: (context: TContext) => Record<string, string> | undefined;
   /** Wraps the GraphQL execution, e.g. to run it inside the request's AsyncLocalStorage. */
   around?: <T>(context: TContext, fn: () => Promise<T>) => Promise<T>;
   graphqlPath?: string;
@@ -202,6 +207,8 @@ export async function listenApollo<TContext extends BaseContext>(
       return;
     }
     if (signal.aborted) return;
+    const contextHeaders = options.responseHeaders?.(context);
+    if (contextHeaders) for (const [key, value] of Object.entries(contextHeaders)) res.setHeader(key, value);
     let finish: ((result: Record<string, unknown>) => Record<string, unknown>) | undefined;
     if (options.rewrite) {
       const rewritten = options.rewrite(body, context);
@@ -325,7 +332,12 @@ export function sendJson(res: http.ServerResponse, status: number, body: unknown
  * is closed rather than kept alive, which would mean reading (and discarding) all of it.
  */
 function refuse(res: http.ServerResponse, error: CareGraphError, close: boolean, headers: Record<string, string> = {}): void {
-  sendJson(res, HTTP_STATUS[error.code], { errors: [{ message: error.message, extensions: error.extensions }] }, { ...headers, ...(close ? { connection: 'close' } : {}) });
+  sendJson(
+    res,
+    HTTP_STATUS[error.code],
+    { errors: [{ message: error.message, extensions: error.extensions }] },
+    { ...error.headers, ...headers, ...(close ? { connection: 'close' } : {}) },
+  );
 }
 
 /**
