@@ -22,7 +22,15 @@ export interface GatewayContext {
   signal?: AbortSignal;
   /** The caller is an API key made safelist-only: trusted documents only (gateway/trusted-documents.ts). */
   safelistOnly?: boolean;
+  /** The largest operation cost this request may run (gateway/operation-cost.ts): its tenant plan's `api_max_cost`. */
+  maxCost?: number;
 }
+
+/**
+ * The cost budget of a request without a tenant plan (platform staff, partner-level requests)
+ * or whose plan sets none: the largest plan's, so that no caller is unbounded.
+ */
+export const DEFAULT_MAX_COST = 50_000;
 
 const CORRELATION_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -59,7 +67,7 @@ export function contextFactory(authenticator: Authenticator, tenants: TenantReso
     if (tenantHeader !== undefined && !isUuid(tenantHeader)) throw new BadUserInputError('x-tenant-id must be a tenant id (UUID)');
     const purpose = purposeOf(req);
     const principal = await authenticator.authenticate(req);
-    const access = await tenants.resolve(principal, tenantHeader?.toLowerCase() ?? null, { requestId, correlationId });
+    const { limits, ...access } = await tenants.resolve(principal, tenantHeader?.toLowerCase() ?? null, { requestId, correlationId });
     const tenant: TenantContext = {
       requestId,
       correlationId,
@@ -75,6 +83,7 @@ export function contextFactory(authenticator: Authenticator, tenants: TenantReso
       signedContexts: new Map(),
       signal: scope?.signal,
       safelistOnly: principal.safelistOnly === true,
+      maxCost: limits?.api_max_cost ?? DEFAULT_MAX_COST,
     };
   };
 }

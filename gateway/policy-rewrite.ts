@@ -7,18 +7,20 @@
  *    nothing executed);
  * 3. introspection-only operations answered from the caller's view of the schema
  *    (gateway/introspection.ts), never from the whole API;
- * 4. a partner API key held to the partner contract (gateway/partner-contract.ts);
+ * 4. a partner API key held to the partner contract (gateway/partner-contract.ts), and the
+ *    operation's cost held to the tenant plan's budget (gateway/operation-cost.ts);
  * 5. the field-policy plan: the query GraphQL executes is the pruned one; the result gets the
  *    removed fields back as nulls with their errors; an operation with nothing left is refused
  *    with 403.
  */
-import { BadUserInputError, HTTP_STATUS, OutsidePartnerContractError, type CareGraphError } from '../lib/errors.js';
+import { BadUserInputError, HTTP_STATUS, OperationTooCostlyError, OutsidePartnerContractError, type CareGraphError } from '../lib/errors.js';
 import { errorBody, type Rewrite } from '../lib/http/apollo-http.js';
 import type { TrustedDocuments } from '../lib/trusted-documents.js';
-import type { GatewayContext } from './context.js';
+import { DEFAULT_MAX_COST, type GatewayContext } from './context.js';
 import { applyPolicyPlan, type FieldPolicies } from './field-policies.js';
 import { isIntrospectionOnly, type Introspection } from './introspection.js';
 import { hashQuery } from './operation-check.js';
+import { operationCost } from './operation-cost.js';
 import type { PartnerContract } from './partner-contract.js';
 import { resolveDocument } from './trusted-documents.js';
 
@@ -61,6 +63,11 @@ export function policyRewrite({ policies, trusted, introspection, contract }: Po
       if (outside.length > 0) {
         return refusal(new OutsidePartnerContractError(`Outside the partner contract (schema/contracts/partner.graphql): ${outside.join(' ')}`));
       }
+    }
+    const maxCost = context.maxCost ?? DEFAULT_MAX_COST;
+    const cost = operationCost(policies.schema, checked);
+    if (cost > maxCost) {
+      return refusal(new OperationTooCostlyError(`The operation costs ${cost}; this tenant's plan allows ${maxCost} per operation`, { cost, limit: maxCost }));
     }
     const plan = policies.plan(query, operationName, request.variables, tenant, queryHash);
     if (plan.rejection) return { refuse: { status: plan.rejection.status, body: { errors: plan.rejection.errors } } };

@@ -19,9 +19,13 @@ import type { TenantContext } from '../lib/tenant-context.js';
 import { TtlCache } from '../lib/ttl-cache.js';
 import type { Principal } from './authenticate.js';
 
+/** Quantitative limits of the tenant's plan (erp's catalog), e.g. `api_max_cost`. */
+export type PlanLimits = Readonly<Record<string, number>>;
+
 export interface TenantFacts {
   access: TenantAccess;
   entitlements: string[];
+  limits: PlanLimits;
 }
 
 /** The ids of the request being resolved, for the audit of platform staff in an inactive tenant. */
@@ -32,7 +36,8 @@ export interface RequestIds {
   correlationId: string | null;
 }
 
-type Access = Pick<TenantContext, 'access' | 'tenantId' | 'entitlements' | 'tier' | 'cohort'>;
+/** What resolution decides; `limits` stays in the gateway (it is not part of the signed context). */
+type Access = Pick<TenantContext, 'access' | 'tenantId' | 'entitlements' | 'tier' | 'cohort'> & { limits?: PlanLimits };
 
 /** The refusal for a tenant that is not open; a status the gateway does not know is closed like a suspension. */
 function closedTenantError(status: string): CareGraphError {
@@ -76,7 +81,7 @@ export class TenantResolver {
       if (!platformStaff) throw closedTenantError(facts.access.status);
       await this.recordClosedTenantAccess(principal, facts.access, request);
     }
-    return { access: 'tenant', tenantId, entitlements: facts.entitlements, tier: facts.access.tier, cohort: facts.access.cohort };
+    return { access: 'tenant', tenantId, entitlements: facts.entitlements, tier: facts.access.tier, cohort: facts.access.cohort, limits: facts.limits };
   }
 
   /** No record, no answer: the request goes on only once tenancy has committed the event. */
@@ -108,12 +113,12 @@ export class TenantResolver {
     return this.facts.get(tenantId, async () => {
       const [{ tenant }, plan] = await Promise.all([
         this.services.get<{ tenant: TenantAccess | null }>('tenancy', 'tenant-access', { tenantId }),
-        this.services.get<{ features: string[] }>('erp', 'entitlements', { tenantId }),
+        this.services.get<{ features: string[]; limits?: PlanLimits }>('erp', 'entitlements', { tenantId }),
       ]);
       if (!tenant) return null;
       const withdrawn = new Set(tenant.withdrawnFeatures);
       const entitlements = [...new Set([...plan.features, ...tenant.grantedFeatures])].filter((f) => !withdrawn.has(f)).sort();
-      return { access: tenant, entitlements };
+      return { access: tenant, entitlements, limits: plan.limits ?? {} };
     });
   }
 }

@@ -21,6 +21,7 @@ export enum ErrorCode {
   RateLimited = 'RATE_LIMITED',
   OperationTooLarge = 'OPERATION_TOO_LARGE',
   OperationTooDeep = 'OPERATION_TOO_DEEP',
+  OperationTooCostly = 'OPERATION_TOO_COSTLY',
   IntrospectionDisabled = 'INTROSPECTION_DISABLED',
   PersistedQueryNotFound = 'PERSISTED_QUERY_NOT_FOUND',
   OperationNotTrusted = 'OPERATION_NOT_TRUSTED',
@@ -46,6 +47,7 @@ export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = Object.freeze({
   [ErrorCode.RateLimited]: 429,
   [ErrorCode.OperationTooLarge]: 400,
   [ErrorCode.OperationTooDeep]: 400,
+  [ErrorCode.OperationTooCostly]: 400,
   [ErrorCode.IntrospectionDisabled]: 403,
   [ErrorCode.PersistedQueryNotFound]: 400,
   [ErrorCode.OperationNotTrusted]: 403,
@@ -143,6 +145,11 @@ export class OperationTooLargeError extends CareGraphError {
 export class OperationTooDeepError extends CareGraphError {
   constructor(message: string, extensions?: Extra) {
     super(ErrorCode.OperationTooDeep, message, { extensions });
+  }
+}
+export class OperationTooCostlyError extends CareGraphError {
+  constructor(message: string, extensions?: Extra) {
+    super(ErrorCode.OperationTooCostly, message, { extensions });
   }
 }
 export class IntrospectionDisabledError extends CareGraphError {

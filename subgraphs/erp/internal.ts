@@ -6,18 +6,20 @@ import { ENTITLING_STATUSES, fetchSubscriptionsByTenant } from './subscriptions.
 
 export const erpInternalRoutes: Record<string, InternalRoute> = {
   /**
-   * `GET /internal/entitlements?tenantId=…` → the plan and the features it entitles the tenant
-   * to (none when the subscription is canceled or missing).
+   * `GET /internal/entitlements?tenantId=…` → the plan, the features it entitles the tenant
+   * to (none when the subscription is canceled or missing) and the plan's limits (the
+   * gateway's operation budget and rate limits read them; none without a subscription).
    */
   entitlements: async (params, db, caller) => {
     const tenantId = params.get('tenantId');
     if (!isUuid(tenantId)) throw new BadUserInputError('tenantId must be a UUID');
     const [subscription] = await db.withTenant(caller, (tx) => fetchSubscriptionsByTenant(tx, [tenantId.toLowerCase()]));
-    if (!subscription) return { planCode: null, status: null, features: [] };
+    if (!subscription) return { planCode: null, status: null, features: [], limits: {} };
     return {
       planCode: subscription.plan.code,
       status: subscription.status,
       features: ENTITLING_STATUSES.has(subscription.status) ? subscription.plan.features : [],
+      limits: subscription.plan.limits,
     };
   },
 };

@@ -40,6 +40,18 @@ function postRaw(url: string, body: Buffer, headers: Record<string, string> = {}
 }
 
 describe('operation limits', () => {
+  it('an operation over its cost budget is refused 400 OPERATION_TOO_COSTLY with its cost and the limit; a page within it runs', async () => {
+    const headers = await bearer(['clinician'], { tenantId: world.a });
+    const costly = await graphql(world.gateway, '{ tenants(first: 100000) { edges { node { id } } } }', { headers });
+    expect(costly.status).toBe(400);
+    expect(codesOf(costly.body)).toEqual(['OPERATION_TOO_COSTLY']);
+    // tenants 1 + edges 1 + 100,000 × (node 1 + id 1); every plan's budget is at most 50,000.
+    expect(costly.body.errors![0]!.extensions).toMatchObject({ cost: 200_002, limit: expect.any(Number) as unknown });
+    expect(costly.body.errors![0]!.extensions!.limit as number).toBeLessThanOrEqual(50_000);
+    const page = await graphql(world.gateway, '{ tenants(first: 10) { edges { node { id } } } }', { headers });
+    expect(codesOf(page.body)).not.toContain('OPERATION_TOO_COSTLY');
+  });
+
   it('a fragment bomb from a partner key is refused 400 OPERATION_TOO_LARGE at once, and /healthz keeps answering', async () => {
     const key = await issueKey(world, ['tenant:read']);
     const headers = { 'x-api-key': key.secret, 'x-tenant-id': world.a };
