@@ -11,7 +11,7 @@ import type { RequestScope } from '../lib/http/apollo-http.js';
 import { isUuid } from '../lib/ids.js';
 import type { TenantContext } from '../lib/tenant-context.js';
 import type { Authenticator } from './authenticate.js';
-import type { BreakGlassVerifier } from './break-glass.js';
+import { BREAK_GLASS_HEADER, type BreakGlassVerifier } from './break-glass.js';
 import type { TenantResolver } from './tenant-access.js';
 
 export interface GatewayContext {
@@ -33,6 +33,22 @@ export interface GatewayContext {
 export const DEFAULT_MAX_COST = 50_000;
 
 const CORRELATION_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/**
+ * Every request header the gateway reads from a client that is not CORS-safelisted: what a page
+ * on an allowed origin may send (CORS_ALLOWED_ORIGINS). `content-type` because a GraphQL POST is
+ * `application/json`; authenticate.ts reads the credentials, break-glass.ts its grant, this
+ * file the rest.
+ */
+export const CLIENT_REQUEST_HEADERS: readonly string[] = Object.freeze([
+  'content-type',
+  'authorization',
+  'x-api-key',
+  'x-tenant-id',
+  'x-request-id',
+  'x-purpose-of-use',
+  BREAK_GLASS_HEADER,
+]);
 
 /**
  * The client's own `x-request-id`, kept as a correlation id only. The request id that audit

@@ -23,12 +23,12 @@ import { createContextSigner } from '../lib/tenant-context.js';
 import { Authenticator } from './authenticate.js';
 import { EXPLORER_PATH, explorerRoutes } from './explorer/routes.js';
 import { BreakGlassVerifier } from './break-glass.js';
-import { contextFactory, type GatewayContext } from './context.js';
-import { SignedContextDataSource } from './data-source.js';
+import { CLIENT_REQUEST_HEADERS, contextFactory, type GatewayContext } from './context.js';
+import { SignedContextDataSource, subgraphCalls } from './data-source.js';
 import { FieldPolicies } from './field-policies.js';
 import { Introspection } from './introspection.js';
 import { PartnerContract } from './partner-contract.js';
-import { readinessRoute } from './health.js';
+import { readinessRoute, subgraphStatusRoute } from './health.js';
 import { policyRewrite } from './policy-rewrite.js';
 import { TenantResolver } from './tenant-access.js';
 
@@ -39,7 +39,15 @@ export interface GatewayOptions {
   port?: number;
   /** Subgraph URLs; default to the configured ones. */
   subgraphUrls?: Partial<Record<SubgraphName, string>>;
+  /** The HTTP front; node:http's `listenApollo` unless a benchmark compares another (bench/http-front.ts). */
+  listen?: typeof listenApollo;
 }
+
+/**
+ * Response headers a page on an allowed origin may read: the rate-limit state a client paces
+ * itself by (lib/rate-limit/limiter.ts), and `retry-after` on a refusal.
+ */
+const EXPOSED_HEADERS = ['ratelimit-policy', 'ratelimit', 'retry-after'];
 
 export async function start(options: GatewayOptions): Promise<RunningService> {
   const { config } = options;
@@ -51,8 +59,9 @@ export async function start(options: GatewayOptions): Promise<RunningService> {
   const supergraphSdl = readCommittedSupergraph();
   const devIssuer = config.auth.mode === 'dev' ? await DevIssuer.open(config) : undefined;
   const services = new ServiceClient(name, signer, urls);
+  const authenticator = new Authenticator(config, services, devIssuer);
   const createContext = contextFactory(
-    new Authenticator(config, services, devIssuer),
+    authenticator,
     new TenantResolver(config, services),
     new BreakGlassVerifier(services),
   );
@@ -64,9 +73,11 @@ export async function start(options: GatewayOptions): Promise<RunningService> {
     contract: new PartnerContract(readCommittedPartnerContract()),
   };
 
+  // One timeout and circuit breaker per subgraph, shared by its data source and the status route.
+  const calls = subgraphCalls(config, logger);
   const gateway = new ApolloGateway({
     supergraphSdl,
-    buildService: ({ name: subgraph }) => new SignedContextDataSource(subgraph, urls[subgraph as SubgraphName], signer),
+    buildService: ({ name: subgraph }) => new SignedContextDataSource(subgraph, urls[subgraph as SubgraphName], signer, calls[subgraph as SubgraphName]),
   });
   const server = new ApolloServer<GatewayContext>({
     gateway,
@@ -77,7 +88,7 @@ export async function start(options: GatewayOptions): Promise<RunningService> {
     // resolved to their text before it (gateway/trusted-documents.ts), and it sees queries only.
     persistedQueries: false,
   });
-  const http = await listenApollo(
+  const http = await (options.listen ?? listenApollo)(
     {
       server,
       createContext,
@@ -89,10 +100,13 @@ export async function start(options: GatewayOptions): Promise<RunningService> {
       routes: {
         '/healthz': async () => ({ status: 200, body: { status: 'ok', service: name } }),
         '/readyz': readinessRoute(urls, logger),
+        '/readyz/subgraphs': subgraphStatusRoute({ urls, calls, authenticator }),
         ...(devIssuer ? { '/.well-known/jwks.json': async () => ({ status: 200, body: devIssuer.jwks() }) } : {}),
         ...explorerRoutes({ config, devIssuer }),
       },
       browserRedirect: EXPLORER_PATH,
+      // Browsers reach the gateway: security headers on every answer, CORS for the allowed origins.
+      browser: { allowedOrigins: config.corsAllowedOrigins, allowedHeaders: CLIENT_REQUEST_HEADERS, exposedHeaders: EXPOSED_HEADERS },
     },
     config.host,
     options.port ?? config.ports.gateway,

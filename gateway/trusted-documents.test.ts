@@ -26,6 +26,12 @@ describe('resolveDocument', () => {
     expect(apq).toEqual({ body: { extensions: { other: 1 }, query: COUNT }, queryHash: hashQuery(COUNT) });
   });
 
+  it('passes extensions that are not a map on untouched, for the server to refuse', () => {
+    for (const extensions of [['persistedQuery'], 'text', 1, null]) {
+      expect(resolveDocument({ query: '{ n }', extensions }, trusted, false)).toEqual({ body: { query: '{ n }', extensions }, queryHash: hashQuery('{ n }') });
+    }
+  });
+
   it('holds a safelist-only caller to the trusted documents, their exact text included', () => {
     expect(resolveDocument({ query: COUNT }, trusted, true)).toEqual({ body: { query: COUNT }, queryHash: hashQuery(COUNT) });
     for (const body of [{ query: '{ n }' }, {}, { documentId: documentId('{ n }'), query: '{ n }' }]) {

@@ -25,12 +25,16 @@ export type ResolvedDocument = { body: Record<string, unknown>; queryHash?: stri
 
 const ID_PREFIX = 'sha256:';
 
+const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+
 /**
  * What a request body runs. Bodies without any query or id are passed on untouched (the server
  * explains what is missing) unless the caller is safelist-only.
  */
 export function resolveDocument(request: Record<string, unknown>, trusted: TrustedDocuments, safelistOnly: boolean): ResolvedDocument {
-  const extensions = request.extensions && typeof request.extensions === 'object' ? (request.extensions as Record<string, unknown>) : undefined;
+  // Only a map is read; anything else (an array too, which spreading would turn into a map) goes
+  // on as it came, for the server to refuse with 400.
+  const extensions = isRecord(request.extensions) ? request.extensions : undefined;
   const persisted = extensions?.persistedQuery as { sha256Hash?: unknown } | undefined;
   const apqHash = persisted?.sha256Hash;
   const givenId = request.documentId !== undefined ? request.documentId : apqHash !== undefined ? (typeof apqHash === 'string' ? `sha256:${apqHash}` : apqHash) : undefined;

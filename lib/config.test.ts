@@ -97,3 +97,74 @@ describe('README.md', () => {
     expect([...documented].sort()).toEqual([...CONFIG_VARIABLES].sort());
   });
 });
+
+describe('subgraph call settings', () => {
+  const issues = (env: Record<string, string>) => {
+    try {
+      loadConfig(env);
+    } catch (error) {
+      if (error instanceof ConfigError) return error.issues;
+      throw error;
+    }
+    return [];
+  };
+
+  it('give every subgraph SUBGRAPH_TIMEOUT_MS unless SUBGRAPH_TIMEOUTS names it', () => {
+    expect(loadConfig({}).subgraphCalls).toEqual({
+      timeoutMs: { tenancy: 3000, erp: 3000, 'clinical-ops': 3000, observability: 3000 },
+      breakerThreshold: 5,
+      breakerCoolDownMs: 1000,
+    });
+    const config = loadConfig({ SUBGRAPH_TIMEOUT_MS: '2000', SUBGRAPH_TIMEOUTS: ' clinical-ops=5000, observability = 800 ,' });
+    expect(config.subgraphCalls.timeoutMs).toEqual({ tenancy: 2000, erp: 2000, 'clinical-ops': 5000, observability: 800 });
+  });
+
+  it('refuse an unknown subgraph name, a malformed entry and an out-of-range timeout, naming SUBGRAPH_TIMEOUTS', () => {
+    const unknown = issues({ SUBGRAPH_TIMEOUTS: 'clinical=5000' });
+    expect(unknown).toEqual([{ variable: 'SUBGRAPH_TIMEOUTS', message: expect.stringContaining('unknown subgraph "clinical"') as unknown }]);
+    expect(unknown[0]!.message).toContain('tenancy, erp, clinical-ops, observability');
+    expect(issues({ SUBGRAPH_TIMEOUTS: 'erp:5000' }).map((issue) => issue.variable)).toEqual(['SUBGRAPH_TIMEOUTS']);
+    expect(issues({ SUBGRAPH_TIMEOUTS: 'erp=10' })[0]!.message).toMatch(/from 50 to 300000/);
+    expect(issues({ SUBGRAPH_TIMEOUTS: 'erp=1000,erp=2000' })[0]!.message).toMatch(/twice/);
+    expect(() => loadConfig({ SUBGRAPH_TIMEOUTS: 'nope=1' })).toThrow(/SUBGRAPH_TIMEOUTS: unknown subgraph "nope"/);
+  });
+
+  it('keep the circuit cool-down short enough for a recovered subgraph to be used within 5 s', () => {
+    expect(issues({ SUBGRAPH_BREAKER_COOLDOWN_MS: '5000' }).map((issue) => issue.variable)).toEqual(['SUBGRAPH_BREAKER_COOLDOWN_MS']);
+    expect(issues({ SUBGRAPH_BREAKER_THRESHOLD: '0' }).map((issue) => issue.variable)).toEqual(['SUBGRAPH_BREAKER_THRESHOLD']);
+    expect(loadConfig({ SUBGRAPH_BREAKER_THRESHOLD: '2', SUBGRAPH_BREAKER_COOLDOWN_MS: '250' }).subgraphCalls).toMatchObject({ breakerThreshold: 2, breakerCoolDownMs: 250 });
+  });
+});
+
+describe('CORS_ALLOWED_ORIGINS', () => {
+  const messages = (value: string) => {
+    try {
+      loadConfig({ CORS_ALLOWED_ORIGINS: value });
+    } catch (error) {
+      if (error instanceof ConfigError) return error.issues.map((issue) => `${issue.variable}: ${issue.message}`);
+      throw error;
+    }
+    return [];
+  };
+
+  it('allows no cross-origin access by default', () => {
+    expect(loadConfig({}).corsAllowedOrigins).toEqual([]);
+    expect(loadConfig({ CORS_ALLOWED_ORIGINS: ' ' }).corsAllowedOrigins).toEqual([]);
+  });
+
+  it('reads exact origins, comma-separated', () => {
+    const config = loadConfig({ CORS_ALLOWED_ORIGINS: 'https://app.example.test, http://localhost:5173,' });
+    expect(config.corsAllowedOrigins).toEqual(['https://app.example.test', 'http://localhost:5173']);
+    expect(Object.isFrozen(config.corsAllowedOrigins)).toBe(true);
+  });
+
+  it('refuses what a browser would never send as its Origin, naming the variable and the form to write', () => {
+    expect(messages('https://app.example.test/')).toEqual(['CORS_ALLOWED_ORIGINS: "https://app.example.test/" is not written as browsers send it: write https://app.example.test']);
+    expect(messages('https://App.example.test:443')[0]).toContain('write https://app.example.test');
+    expect(messages('*')[0]).toMatch(/not an origin .*no wildcard/);
+    expect(messages('app.example.test')[0]).toContain('is not an origin');
+    expect(messages('ftp://files.example.test')[0]).toContain('is not an origin');
+    expect(messages('null')[0]).toContain('is not an origin');
+    expect(messages('https://a.example.test,https://a.example.test')[0]).toContain('given twice');
+  });
+});

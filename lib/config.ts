@@ -10,7 +10,7 @@
 import { createPrivateKey, createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
 import path from 'node:path';
 import { z } from 'zod';
-import { defaultSubgraphUrl, SERVICE_LIST, type ListeningServiceName, type SubgraphName } from './services.js';
+import { defaultSubgraphUrl, SERVICE_LIST, SUBGRAPH_NAMES, type ListeningServiceName, type SubgraphName } from './services.js';
 
 export { SUBGRAPH_NAMES, type ServiceName, type SubgraphName } from './services.js';
 
@@ -65,6 +65,68 @@ function isPrivateKey(input: Parameters<typeof createPrivateKey>[0]): boolean {
   }
 }
 
+/** Milliseconds one gateway call to a subgraph may take (SUBGRAPH_TIMEOUT_MS, SUBGRAPH_TIMEOUTS). */
+const SUBGRAPH_TIMEOUT_RANGE = { min: 50, max: 300_000 } as const;
+const subgraphTimeout = z.coerce.number().int().min(SUBGRAPH_TIMEOUT_RANGE.min).max(SUBGRAPH_TIMEOUT_RANGE.max);
+
+/**
+ * `name=ms,name=ms`: the subgraphs whose timeout is not SUBGRAPH_TIMEOUT_MS. A name that is not
+ * a subgraph is refused rather than ignored: a typo would otherwise leave the default in force
+ * unnoticed.
+ */
+const subgraphTimeouts = z
+  .string()
+  .optional()
+  .transform((text, ctx) => {
+    const timeouts: Partial<Record<SubgraphName, number>> = {};
+    const problem = (message: string) => ctx.addIssue({ code: 'custom', message });
+    for (const entry of (text ?? '').split(',').map((part) => part.trim()).filter(Boolean)) {
+      const match = /^([^=\s]+)\s*=\s*(\S+)$/.exec(entry);
+      if (!match) {
+        problem(`"${entry}" is not name=milliseconds`);
+        continue;
+      }
+      const [, name = '', ms] = match;
+      if (!(SUBGRAPH_NAMES as readonly string[]).includes(name)) {
+        problem(`unknown subgraph "${name}" (the subgraphs are ${SUBGRAPH_NAMES.join(', ')})`);
+        continue;
+      }
+      const subgraph = name as SubgraphName;
+      const parsed = subgraphTimeout.safeParse(ms);
+      if (subgraph in timeouts) problem(`"${name}" is given twice`);
+      else if (!parsed.success) problem(`${name}: ${ms} is not a whole number of milliseconds from ${SUBGRAPH_TIMEOUT_RANGE.min} to ${SUBGRAPH_TIMEOUT_RANGE.max}`);
+      else timeouts[subgraph] = parsed.data;
+    }
+    return timeouts;
+  });
+
+/**
+ * `origin,origin`, each exactly as a browser sends it in its `Origin` header, since the gateway
+ * compares them as strings: anything else would never match, so it is refused with the form to
+ * write instead. No wildcard: every origin that may call the API is named.
+ */
+const corsOrigins = z
+  .string()
+  .optional()
+  .transform((text, ctx) => {
+    const origins: string[] = [];
+    const problem = (message: string) => ctx.addIssue({ code: 'custom', message });
+    for (const entry of (text ?? '').split(',').map((part) => part.trim()).filter(Boolean)) {
+      let origin: string | undefined;
+      try {
+        const url = new URL(entry);
+        if (url.protocol === 'https:' || url.protocol === 'http:') origin = url.origin;
+      } catch {
+        // not a URL: reported below
+      }
+      if (origin === undefined) problem(`"${entry}" is not an origin (scheme://host[:port])${entry === '*' ? ': list the origins, no wildcard is accepted' : ''}`);
+      else if (origin !== entry) problem(`"${entry}" is not written as browsers send it: write ${origin}`);
+      else if (origins.includes(origin)) problem(`"${entry}" is given twice`);
+      else origins.push(origin);
+    }
+    return origins;
+  });
+
 /** The application role's password outside production, so that a fresh clone starts with no setup. */
 const DEV_APP_PASSWORD = 'caregraph-app-dev';
 
@@ -99,6 +161,12 @@ const envSchema = z.object({
   CAREGRAPH_DATA_DIR: z.string().min(1).default('.caregraph'),
   /** Interface the services listen on. */
   HOST: z.string().min(1).default('127.0.0.1'),
+  /**
+   * Origins whose web pages may call the gateway's GraphQL API from a browser, comma-separated,
+   * each as `scheme://host[:port]` (`https://app.example.com,http://localhost:5173`). Empty (the
+   * default): no cross-origin access; the gateway's own explorer is same-origin and needs none.
+   */
+  CORS_ALLOWED_ORIGINS: corsOrigins,
   /**
    * Ed25519 private key (PKCS8 PEM or JWK) with which the gateway signs the tenant context it
    * forwards; only the gateway needs it. Unset: a key pair is generated once into the data folder.
@@ -141,6 +209,25 @@ const envSchema = z.object({
    * client gets 504 GATEWAY_TIMEOUT and the request's subgraph fetches are aborted.
    */
   GATEWAY_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(300_000).default(10_000),
+  /**
+   * Milliseconds the gateway gives one call to a subgraph, from sending it to the last byte of
+   * the answer. Past it that subgraph's fields are null with SUBGRAPH_UNAVAILABLE and the rest
+   * of the answer goes out: well under GATEWAY_REQUEST_TIMEOUT_MS, so that one slow subgraph
+   * costs its own fields, not the whole response (the request deadline still bounds the sum).
+   */
+  SUBGRAPH_TIMEOUT_MS: subgraphTimeout.default(3_000),
+  /** Per-subgraph overrides of SUBGRAPH_TIMEOUT_MS, as `name=ms,name=ms` (e.g. `clinical-ops=5000`). */
+  SUBGRAPH_TIMEOUTS: subgraphTimeouts,
+  /**
+   * Failed calls in a row (timeouts, connection errors, 5xx answers) after which the gateway
+   * stops calling a subgraph and fails its fields at once, until a trial call succeeds.
+   */
+  SUBGRAPH_BREAKER_THRESHOLD: z.coerce.number().int().min(1).max(1_000).default(5),
+  /**
+   * Milliseconds an open circuit fails fast before it lets one trial call through. At most 4 s:
+   * a subgraph that comes back must be used again within 5 s.
+   */
+  SUBGRAPH_BREAKER_COOLDOWN_MS: z.coerce.number().int().min(100).max(4_000).default(1_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
 });
@@ -177,6 +264,8 @@ export type Config = Readonly<{
   }>;
   dataDir: string;
   host: string;
+  /** CORS_ALLOWED_ORIGINS: the origins whose pages may call the gateway's GraphQL path (none by default). */
+  corsAllowedOrigins: readonly string[];
   /** The port of each service (`<NAME>_PORT`). */
   ports: Readonly<Record<ListeningServiceName, number>>;
   /** Where the gateway finds each subgraph (`<NAME>_URL`). */
@@ -187,6 +276,15 @@ export type Config = Readonly<{
   accessCacheSeconds: number;
   /** GATEWAY_REQUEST_TIMEOUT_MS: the gateway's deadline for one GraphQL request. */
   gatewayRequestTimeoutMs: number;
+  /** How the gateway calls subgraphs: the time each call may take, and when to stop calling one that fails. */
+  subgraphCalls: Readonly<{
+    /** Per subgraph: its SUBGRAPH_TIMEOUTS entry, else SUBGRAPH_TIMEOUT_MS. */
+    timeoutMs: Readonly<Record<SubgraphName, number>>;
+    /** SUBGRAPH_BREAKER_THRESHOLD: failed calls in a row that open a subgraph's circuit. */
+    breakerThreshold: number;
+    /** SUBGRAPH_BREAKER_COOLDOWN_MS: how long an open circuit fails fast before one trial call. */
+    breakerCoolDownMs: number;
+  }>;
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
   env: z.infer<typeof envSchema>['NODE_ENV'];
 }>;
@@ -248,6 +346,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     dataDir: path.resolve(e.CAREGRAPH_DATA_DIR),
     host: e.HOST,
+    corsAllowedOrigins: e.CORS_ALLOWED_ORIGINS,
     ports: Object.fromEntries(
       SERVICE_LIST.flatMap((service) => (service.port ? [[service.name, s[service.port.variable] as number]] : [])),
     ) as Record<ListeningServiceName, number>,
@@ -260,6 +359,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       : { mode: 'dev', issuer: e.AUTH_ISSUER, audience: e.AUTH_AUDIENCE },
     accessCacheSeconds: e.ACCESS_CACHE_SECONDS,
     gatewayRequestTimeoutMs: e.GATEWAY_REQUEST_TIMEOUT_MS,
+    subgraphCalls: {
+      timeoutMs: Object.fromEntries(SUBGRAPH_NAMES.map((name) => [name, e.SUBGRAPH_TIMEOUTS[name] ?? e.SUBGRAPH_TIMEOUT_MS])) as Record<SubgraphName, number>,
+      breakerThreshold: e.SUBGRAPH_BREAKER_THRESHOLD,
+      breakerCoolDownMs: e.SUBGRAPH_BREAKER_COOLDOWN_MS,
+    },
     logLevel: e.LOG_LEVEL,
     env: e.NODE_ENV,
   });

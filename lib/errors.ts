@@ -28,6 +28,7 @@ export enum ErrorCode {
   OutsidePartnerContract = 'OUTSIDE_PARTNER_CONTRACT',
   PayloadTooLarge = 'PAYLOAD_TOO_LARGE',
   GatewayTimeout = 'GATEWAY_TIMEOUT',
+  SubgraphUnavailable = 'SUBGRAPH_UNAVAILABLE',
   InternalServerError = 'INTERNAL_SERVER_ERROR',
 }
 
@@ -54,6 +55,8 @@ export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = Object.freeze({
   [ErrorCode.OutsidePartnerContract]: 403,
   [ErrorCode.PayloadTooLarge]: 413,
   [ErrorCode.GatewayTimeout]: 504,
+  // Reported inside an answer of HTTP 200 (the other subgraphs' fields still come back); 503 is its status were it ever to end a request.
+  [ErrorCode.SubgraphUnavailable]: 503,
   [ErrorCode.InternalServerError]: 500,
 });
 
@@ -180,6 +183,15 @@ export class PayloadTooLargeError extends CareGraphError {
 export class GatewayTimeoutError extends CareGraphError {
   constructor(message = 'The request did not complete within its deadline', extensions?: Extra) {
     super(ErrorCode.GatewayTimeout, message, { extensions });
+  }
+}
+/**
+ * A part of the answer could not be fetched: the service behind it failed, was too slow, or is
+ * being given a rest. The message names no service: the platform's topology is not the caller's.
+ */
+export class SubgraphUnavailableError extends CareGraphError {
+  constructor(message = 'Part of this answer is temporarily unavailable: its fields are null', extensions?: Extra) {
+    super(ErrorCode.SubgraphUnavailable, message, { extensions });
   }
 }
 

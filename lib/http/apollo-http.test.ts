@@ -56,7 +56,7 @@ beforeAll(async () => {
         if (req.headers.authorization !== 'let-me-in') throw new UnauthenticatedError();
         return { scope };
       },
-      // A query naming `broken` gets a post-processing step that fails.
+      // A query naming `broken` gets a post-processing step that fails; one naming `marked`, one that marks the result.
       rewrite: (body) => ({
         body,
         ...(JSON.stringify(body).includes('broken')
@@ -65,7 +65,9 @@ beforeAll(async () => {
                 throw new Error('result walk failed on patient 42');
               },
             }
-          : {}),
+          : JSON.stringify(body).includes('marked')
+            ? { finish: (result: Record<string, unknown>) => ({ ...result, extensions: { finished: true } }) }
+            : {}),
       }),
       routes: {
         '/echo': async (_req, body) => ({ status: 200, body: { body } }),
@@ -136,6 +138,17 @@ describe('listenApollo', () => {
   it('answers GraphQL once the context is made', async () => {
     const answer = await post('/graphql', query('{ hello }'), { authorization: 'let-me-in' });
     expect(answer).toMatchObject({ status: 200, body: { data: { hello: 'world' } } });
+    // No browser policy asked for (a subgraph): none of its headers.
+    expect(answer.headers?.['x-content-type-options']).toBeUndefined();
+    expect(answer.headers?.vary).toBeUndefined();
+  });
+
+  it('runs the rewrite’s finish step on a result sent as application/graphql-response+json too', async () => {
+    for (const accept of ['application/json', 'application/graphql-response+json']) {
+      const answer = await post('/graphql', query('{ marked: hello }'), { authorization: 'let-me-in', accept });
+      expect(answer.headers?.['content-type']).toContain(accept);
+      expect(answer.body).toEqual({ data: { marked: 'world' }, extensions: { finished: true } });
+    }
   });
 
   it('refuses an unauthenticated request before reading its body', async () => {

@@ -2,7 +2,8 @@
  * A small node:http front for an ApolloServer: a few plain routes (health, JWKS, internal
  * routes), and for GraphQL a `createContext` step that may refuse the request — with a
  * registered error code and HTTP status — before the body is even read, a capped JSON body,
- * an optional rewrite (the gateway's field policies) and an optional deadline.
+ * an optional rewrite (the gateway's field policies), an optional deadline, and optionally
+ * security headers and CORS for browsers (browser-policy.ts).
  * The gateway and the Apollo subgraphs share it; it replaces startStandaloneServer, which
  * cannot refuse a request before execution or serve other routes.
  */
@@ -19,6 +20,7 @@ import {
   MethodNotAllowedError,
   PayloadTooLargeError,
 } from '../errors.js';
+import { BrowserPolicy, JSON_ANSWER_HEADERS, type BrowserPolicyOptions } from './browser-policy.js';
 
 const DEFAULT_MAX_BODY_BYTES = 1_000_000;
 
@@ -81,6 +83,11 @@ export interface ApolloHttpOptions<TContext extends BaseContext> {
   /** A GraphQL request not answered within this many milliseconds gets 504 GATEWAY_TIMEOUT and its scope's signal aborts. */
   timeoutMs?: number;
   /**
+   * Security headers on every answer and CORS on the GraphQL path (browser-policy.ts), for a
+   * front that browsers reach: the gateway. Off when absent.
+   */
+  browser?: BrowserPolicyOptions;
+  /**
    * Called once with every unexpected error (a failing route, context factory, rewrite,
    * execution wrapper or `finish`, and a failure that comes after the deadline answered);
    * the client gets a masked 500 naming the request id. Required: an error nobody logs is
@@ -103,6 +110,8 @@ export interface RunningHttpServer {
 interface RequestState<TContext> {
   requestId: string;
   context?: TContext;
+  /** Headers every answer to the request carries (browser policy), kept to be set again on a masked 500. */
+  baseHeaders?: Record<string, string>;
 }
 
 /** Starts the ApolloServer and listens on `host:port` (port 0 picks a free one). */
@@ -113,6 +122,8 @@ export async function listenApollo<TContext extends BaseContext>(
 ): Promise<RunningHttpServer> {
   const graphqlPath = options.graphqlPath ?? '/graphql';
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const browser = options.browser ? new BrowserPolicy(options.browser) : undefined;
+  const graphqlMethods = options.rewrite ? 'POST' : 'GET, POST';
   await options.server.start();
 
   const reportError = (error: unknown, state: RequestState<TContext>) => {
@@ -130,6 +141,7 @@ export async function listenApollo<TContext extends BaseContext>(
       if (res.headersSent) return void res.destroy();
       // Headers set for the answer that failed (content-length among them) must not describe this one.
       for (const name of res.getHeaderNames()) res.removeHeader(name);
+      setHeaders(res, state.baseHeaders);
       sendJson(
         res,
         500,
@@ -142,6 +154,11 @@ export async function listenApollo<TContext extends BaseContext>(
 
   async function handle(req: http.IncomingMessage, res: http.ServerResponse, state: RequestState<TContext>): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
+    if (browser) {
+      // Set first, so that every answer has them, and an answer that is not JSON can drop the JSON ones (sendAnswer).
+      state.baseHeaders = { ...JSON_ANSWER_HEADERS, ...browser.securityHeaders(req), ...(url.pathname === graphqlPath ? browser.corsHeaders(req) : {}) };
+      setHeaders(res, state.baseHeaders);
+    }
     const route = options.routes ? routeFor(options.routes, url.pathname) : undefined;
     if (route && req.method !== 'GET' && req.method !== 'POST') {
       return refuse(res, new MethodNotAllowedError(`${url.pathname} takes GET and POST`), bodyUnread(req), { allow: 'GET, POST' });
@@ -168,6 +185,13 @@ export async function listenApollo<TContext extends BaseContext>(
     }
     if (url.pathname !== graphqlPath) {
       sendJson(res, 404, errorBody(ErrorCode.NotFound, `No route ${url.pathname}`));
+      return;
+    }
+    if (browser && req.method === 'OPTIONS') {
+      // Before createContext: a browser's preflight carries no credentials.
+      const { status, headers } = browser.preflight(req, graphqlMethods);
+      res.writeHead(status, headers);
+      res.end();
       return;
     }
     if (options.browserRedirect && req.method === 'GET' && /\btext\/html\b/.test(req.headers.accept ?? '')) {
@@ -230,10 +254,10 @@ export async function listenApollo<TContext extends BaseContext>(
       });
     const response = await (options.around ? options.around(context, execute) : execute());
     if (signal.aborted) return;
-    for (const [key, value] of response.headers) res.setHeader(key, value);
+    for (const [key, value] of response.headers) res.setHeader(key, key === 'vary' ? mergedVary(res, value) : value);
     res.statusCode = response.status ?? 200;
     if (response.body.kind === 'complete') {
-      if (finish && response.headers.get('content-type')?.startsWith('application/json')) {
+      if (finish && isJsonMediaType(response.headers.get('content-type'))) {
         const result = finish(JSON.parse(response.body.string) as Record<string, unknown>);
         const payload = JSON.stringify(result);
         res.setHeader('content-length', Buffer.byteLength(payload));
@@ -317,8 +341,29 @@ export function routeFor(routes: Record<string, PlainRoute>, pathname: string): 
 /** Sends a route's answer: bytes as they are, anything else as JSON. */
 function sendAnswer(res: http.ServerResponse, answer: RouteAnswer): void {
   if (!(answer.body instanceof Uint8Array)) return sendJson(res, answer.status, answer.body, answer.headers);
+  // Bytes are a page or an asset, not JSON: what they need is the route's to say.
+  for (const name of Object.keys(JSON_ANSWER_HEADERS)) res.removeHeader(name);
   res.writeHead(answer.status, { 'content-length': String(answer.body.byteLength), ...answer.headers });
   res.end(answer.body);
+}
+
+/**
+ * Whether a GraphQL answer is a JSON result: `application/json`, or
+ * `application/graphql-response+json` for a client that asked for it (GraphQL over HTTP).
+ */
+export function isJsonMediaType(contentType: string | undefined): boolean {
+  const type = contentType?.split(';')[0]?.trim().toLowerCase();
+  return type === 'application/json' || type === 'application/graphql-response+json';
+}
+
+function setHeaders(res: http.ServerResponse, headers: Record<string, string> | undefined): void {
+  if (headers) for (const [key, value] of Object.entries(headers)) res.setHeader(key, value);
+}
+
+/** A `vary` the answer sets, added to the one already set (`origin`) rather than replacing it. */
+function mergedVary(res: http.ServerResponse, value: string): string {
+  const existing = res.getHeader('vary');
+  return existing === undefined ? value : `${String(existing)}, ${value}`;
 }
 
 export function sendJson(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {

@@ -85,7 +85,10 @@ export function createKeepAliveFetcher(options: KeepAliveFetcherOptions = {}): F
     });
 }
 
-/** The gateway's fetcher for subgraph calls, with the default bounds. */
+/**
+ * A fetcher with the default bounds. The gateway's subgraph calls each make their own, with the
+ * subgraph's timeout (gateway/data-source.ts); the agents, and so the connections, are shared.
+ */
 export const keepAliveFetcher: Fetcher = createKeepAliveFetcher();
 
 function bufferedResponse(url: string, response: http.IncomingMessage, body: Buffer): FetcherResponse {

@@ -18,8 +18,9 @@ export function testConfig(overrides: Record<string, string> = {}): Config {
   return loadConfig({ ...testEnvironment(inject('dataDir')), ...overrides });
 }
 
-export function startTestPlatform(): Promise<InProcessPlatform> {
-  return startInProcess(testConfig(), adminUrl());
+/** The whole platform in-process on free ports; `overrides` are configuration variables (CORS_ALLOWED_ORIGINS, say). */
+export function startTestPlatform(overrides: Record<string, string> = {}): Promise<InProcessPlatform> {
+  return startInProcess(testConfig(overrides), adminUrl());
 }
 
 /** A client connected as the admin (superuser): for reading rows to compare against, never for requests. */
