@@ -46,18 +46,7 @@ export interface BenchReport {
 export async function runHarness(options: HarnessOptions): Promise<BenchReport> {
   const log = options.log ?? (() => undefined);
   const startedAt = new Date().toISOString();
-  // Every process of the run reads the same configuration: same database, same keys.
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    DATABASE_URL: options.adminUrl,
-    DATABASE_APP_PASSWORD: options.appPassword,
-    CAREGRAPH_DATA_DIR: options.dataDir,
-    HOST: '127.0.0.1',
-    LOG_LEVEL: 'warn',
-  };
-  // Keys come from the data folder; a signing key in the caller's environment must not leak in.
-  delete env.CONTEXT_SIGNING_KEY;
-  delete env.CONTEXT_VERIFY_KEY;
+  const env = benchEnvironment(options);
   const config = loadConfig(env);
   const { tenantId, tenants } = await benchTenant(options.adminUrl);
   const operations = throughputOperations(tenantId).filter((operation) => !options.only || options.only.includes(operation.id));
@@ -129,8 +118,26 @@ export async function runHarness(options: HarnessOptions): Promise<BenchReport> 
   };
 }
 
+/**
+ * The environment of every process of a run: the same database, the same keys, loopback only.
+ * Keys come from the data folder; a signing key in the caller's environment must not leak in.
+ */
+export function benchEnvironment(options: Pick<HarnessOptions, 'adminUrl' | 'appPassword' | 'dataDir'>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    DATABASE_URL: options.adminUrl,
+    DATABASE_APP_PASSWORD: options.appPassword,
+    CAREGRAPH_DATA_DIR: options.dataDir,
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'warn',
+  };
+  delete env.CONTEXT_SIGNING_KEY;
+  delete env.CONTEXT_VERIFY_KEY;
+  return env;
+}
+
 /** A tenant with a partner (so the dashboard crosses every subgraph), and the fleet size. */
-async function benchTenant(adminUrl: string): Promise<{ tenantId: string; tenants: number }> {
+export async function benchTenant(adminUrl: string): Promise<{ tenantId: string; tenants: number }> {
   const client = new pg.Client({ connectionString: adminUrl });
   await client.connect();
   try {

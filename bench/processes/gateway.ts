@@ -14,6 +14,8 @@ export interface GatewayStart {
   subgraphUrls: Record<SubgraphName, string>;
   /** Tokens the baselines forward (CareGraph signs its own). */
   contexts: PresignedContexts;
+  /** CareGraph's HTTP front: node:http (the gateway's own, default) or Fastify (bench/http-front.ts compares them). */
+  front?: 'node' | 'fastify';
 }
 
 export interface RunningGateway {
@@ -22,12 +24,13 @@ export interface RunningGateway {
 }
 
 serveChild<{ url: string }>(async (payload) => {
-  const { target, subgraphUrls, contexts } = payload as GatewayStart;
+  const { target, subgraphUrls, contexts, front } = payload as GatewayStart;
   const config = loadConfig();
   // Imported on demand: a process must not carry the memory of the gateways it does not run.
   let gateway: RunningGateway;
   if (target === 'caregraph') {
-    gateway = await (await import('../../gateway/index.js')).start({ config, port: 0, subgraphUrls });
+    const listen = front === 'fastify' ? (await import('../targets/fastify-front.js')).listenApolloOnFastify : undefined;
+    gateway = await (await import('../../gateway/index.js')).start({ config, port: 0, subgraphUrls, listen });
   } else if (target === 'apollo') {
     gateway = await (await import('../targets/apollo.js')).startApolloBaseline({ host: config.host, subgraphUrls, contexts });
   } else {

@@ -101,7 +101,7 @@ async function startGateway(target: GatewayTarget, context: ThroughputContext): 
   });
 }
 
-interface PreparedRequest {
+export interface PreparedRequest {
   url: string;
   headers: Record<string, string>;
   body: string;
@@ -125,7 +125,7 @@ async function requestFor(
 }
 
 /** Sends the request once; fails the run on a wrong answer; returns the answer's fingerprint. */
-async function checkAnswer(request: PreparedRequest, label: string): Promise<string> {
+export async function checkAnswer(request: PreparedRequest, label: string): Promise<string> {
   const response = await fetch(request.url, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...request.headers },
