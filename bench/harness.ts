@@ -121,6 +121,9 @@ export async function runHarness(options: HarnessOptions): Promise<BenchReport> 
 /**
  * The environment of every process of a run: the same database, the same keys, loopback only.
  * Keys come from the data folder; a signing key in the caller's environment must not leak in.
+ * Rate limits are off: scenarios A and A2 send far more per user than any plan allows, and the
+ * peers they are compared with limit nothing. The flood scenario (bench/scenarios/flood.ts)
+ * turns them on for its own gateway.
  */
 export function benchEnvironment(options: Pick<HarnessOptions, 'adminUrl' | 'appPassword' | 'dataDir'>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {
@@ -130,6 +133,7 @@ export function benchEnvironment(options: Pick<HarnessOptions, 'adminUrl' | 'app
     CAREGRAPH_DATA_DIR: options.dataDir,
     HOST: '127.0.0.1',
     LOG_LEVEL: 'warn',
+    RATE_LIMITS: 'off',
   };
   delete env.CONTEXT_SIGNING_KEY;
   delete env.CONTEXT_VERIFY_KEY;

@@ -1,8 +1,8 @@
 /**
  * Builds the tenant context of a gateway request: authenticate the caller, resolve the tenant
  * it acts on (token claim or x-tenant-id, checked against what the principal may act on) and
- * the tenant's entitlements, read the declared purpose of use, and check a presented
- * break-glass grant.
+ * the tenant's entitlements, count the request against its rate limits, read the declared
+ * purpose of use, and check a presented break-glass grant.
  */
 import { randomUUID } from 'node:crypto';
 import type http from 'node:http';
@@ -12,6 +12,7 @@ import { isUuid } from '../lib/ids.js';
 import type { TenantContext } from '../lib/tenant-context.js';
 import type { Authenticator } from './authenticate.js';
 import { BREAK_GLASS_HEADER, type BreakGlassVerifier } from './break-glass.js';
+import type { RequestRateLimits } from './rate-limits.js';
 import type { TenantResolver } from './tenant-access.js';
 
 export interface GatewayContext {
@@ -24,6 +25,8 @@ export interface GatewayContext {
   safelistOnly?: boolean;
   /** The largest operation cost this request may run (gateway/operation-cost.ts): its tenant plan's `api_max_cost`. */
   maxCost?: number;
+  /** Headers of every answer to this request: its `RateLimit` and `RateLimit-Policy` (gateway/rate-limits.ts). */
+  responseHeaders?: Record<string, string>;
 }
 
 /**
@@ -75,7 +78,8 @@ function purposeOf(req: http.IncomingMessage): Pick<TenantContext, 'purpose' | '
   return { purpose: purpose ?? null, breakGlass: false };
 }
 
-export function contextFactory(authenticator: Authenticator, tenants: TenantResolver, breakGlass: BreakGlassVerifier) {
+/** Off (RATE_LIMITS=off): no limit is counted or sent. */
+export function contextFactory(authenticator: Authenticator, tenants: TenantResolver, breakGlass: BreakGlassVerifier, rateLimits?: RequestRateLimits) {
   return async function createGatewayContext(req: http.IncomingMessage, scope?: RequestScope): Promise<GatewayContext> {
     const requestId = scope?.requestId ?? randomUUID();
     const correlationId = correlationIdOf(req);
@@ -84,6 +88,8 @@ export function contextFactory(authenticator: Authenticator, tenants: TenantReso
     const purpose = purposeOf(req);
     const principal = await authenticator.authenticate(req);
     const { limits, ...access } = await tenants.resolve(principal, tenantHeader?.toLowerCase() ?? null, { requestId, correlationId });
+    // Counted once the tenant is known (its plan sets the limits), before anything costlier.
+    const responseHeaders = await rateLimits?.enforce(principal, access.tenantId, limits);
     const tenant: TenantContext = {
       requestId,
       correlationId,
@@ -100,6 +106,7 @@ export function contextFactory(authenticator: Authenticator, tenants: TenantReso
       signal: scope?.signal,
       safelistOnly: principal.safelistOnly === true,
       maxCost: limits?.api_max_cost ?? DEFAULT_MAX_COST,
+      responseHeaders,
     };
   };
 }

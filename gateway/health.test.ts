@@ -32,7 +32,7 @@ describe('readinessRoute', () => {
     const probe = () => route({} as never);
 
     for (let poll = 0; poll < 5; poll += 1) {
-      expect(await probe()).toEqual({ status: 503, body: { status: 'not ready' } });
+      expect(await probe()).toEqual({ status: 503, body: { status: 'not ready', rateLimits: 'off' } });
     }
     expect(lines).toEqual([{ level: 'warn', fields: { subgraphs: { erp: 'unreachable' } }, message: 'not ready: subgraph health checks failed' }]);
 
@@ -50,7 +50,7 @@ describe('readinessRoute', () => {
     const route = readinessRoute({ tenancy: up }, logger);
     await route({} as never);
     healthy = true;
-    expect(await route({} as never)).toEqual({ status: 200, body: { status: 'ready' } });
+    expect(await route({} as never)).toEqual({ status: 200, body: { status: 'ready', rateLimits: 'off' } });
     await route({} as never);
     expect(lines.map((line) => line.level)).toEqual(['warn', 'info']);
   });
@@ -59,7 +59,7 @@ describe('readinessRoute', () => {
     const { lines, logger } = recorder();
     healthy = true;
     const route = readinessRoute({ tenancy: up, erp: up, 'clinical-ops': down, observability: down }, logger);
-    expect(await route({} as never)).toEqual({ status: 200, body: { status: 'ready' } });
+    expect(await route({} as never)).toEqual({ status: 200, body: { status: 'ready', rateLimits: 'off' } });
     expect(lines).toEqual([]);
   });
 });

@@ -18,6 +18,10 @@
  * recovers), not at every probe: a load balancer or `npm start` polling a starting gateway many
  * times a second would otherwise bury the log under one identical warning per poll.
  *
+ * `/readyz` also says how rate limits are counted (`rateLimits`: `shared` across replicas,
+ * `failing open` or `local` while the shared store is unreachable, `off`): the issue is the
+ * operator's to see, but not a reason to leave the load balancer, so it never makes the answer 503.
+ *
  * `/readyz/subgraphs` shows operators each subgraph's state — health probe, circuit breaker,
  * last failure, timeout — and is refused to anyone but platform staff with a Bearer token.
  */
@@ -30,6 +34,7 @@ import type { Logger } from '../lib/logger.js';
 import { PLATFORM_ROLES } from '../lib/policy/spec.js';
 import type { Authenticator } from './authenticate.js';
 import type { SubgraphCalls } from './data-source.js';
+import type { RequestRateLimits } from './rate-limits.js';
 
 /** The subgraphs without which the gateway cannot serve (see above); the others only degrade answers. */
 export const REQUIRED_SUBGRAPHS: readonly SubgraphName[] = Object.freeze(['tenancy', 'erp']);
@@ -56,7 +61,11 @@ async function probeAll(urls: Partial<Record<SubgraphName, string>>): Promise<[S
 const isRequired = (subgraph: SubgraphName): boolean => REQUIRED_SUBGRAPHS.includes(subgraph);
 
 /** `/readyz`: probes the required subgraphs only, and answers 200 ready or 503 not ready, naming none. */
-export function readinessRoute(urls: Partial<Record<SubgraphName, string>>, logger: Pick<Logger, 'warn' | 'info'>): PlainRoute {
+export function readinessRoute(
+  urls: Partial<Record<SubgraphName, string>>,
+  logger: Pick<Logger, 'warn' | 'info'>,
+  rateLimits?: Pick<RequestRateLimits, 'mode'>,
+): PlainRoute {
   const required = Object.fromEntries(Object.entries(urls).filter(([subgraph]) => isRequired(subgraph as SubgraphName)));
   let reported = '';
   return async () => {
@@ -67,7 +76,10 @@ export function readinessRoute(urls: Partial<Record<SubgraphName, string>>, logg
       else if (reported !== '') logger.info('ready: every subgraph answers its health check again');
       reported = failing.length > 0 ? state : '';
     }
-    return { status: failing.length === 0 ? 200 : 503, body: { status: failing.length === 0 ? 'ready' : 'not ready' } };
+    return {
+      status: failing.length === 0 ? 200 : 503,
+      body: { status: failing.length === 0 ? 'ready' : 'not ready', rateLimits: rateLimits?.mode() ?? 'off' },
+    };
   };
 }
 

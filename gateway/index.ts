@@ -8,6 +8,7 @@ import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { DevIssuer } from '../lib/auth/dev-issuer.js';
+import { gatewayDatabaseUrl } from '../lib/db/roles.js';
 import type { Config, SubgraphName } from '../lib/config.js';
 import { SUBGRAPH_NAMES } from '../lib/config.js';
 import { maskError } from '../lib/errors.js';
@@ -30,6 +31,7 @@ import { Introspection } from './introspection.js';
 import { PartnerContract } from './partner-contract.js';
 import { readinessRoute, subgraphStatusRoute } from './health.js';
 import { policyRewrite } from './policy-rewrite.js';
+import { RequestRateLimits } from './rate-limits.js';
 import { TenantResolver } from './tenant-access.js';
 
 export const name = 'gateway';
@@ -39,6 +41,12 @@ export interface GatewayOptions {
   port?: number;
   /** Subgraph URLs; default to the configured ones. */
   subgraphUrls?: Partial<Record<SubgraphName, string>>;
+  /**
+   * The gateway role's connection string, where the rate-limit counters every replica shares
+   * live; defaults to the configured one (DATABASE_GATEWAY_URL, lib/db/roles.ts). None: each
+   * replica counts in its own memory.
+   */
+  databaseUrl?: string;
   /** The HTTP front; node:http's `listenApollo` unless a benchmark compares another (bench/http-front.ts). */
   listen?: typeof listenApollo;
 }
@@ -60,10 +68,14 @@ export async function start(options: GatewayOptions): Promise<RunningService> {
   const devIssuer = config.auth.mode === 'dev' ? await DevIssuer.open(config) : undefined;
   const services = new ServiceClient(name, signer, urls);
   const authenticator = new Authenticator(config, services, devIssuer);
+  const rateLimits = config.rateLimits.enabled
+    ? new RequestRateLimits(config, logger, options.databaseUrl ?? gatewayDatabaseUrl(config))
+    : undefined;
   const createContext = contextFactory(
     authenticator,
     new TenantResolver(config, services),
     new BreakGlassVerifier(services),
+    rateLimits,
   );
   const policies = new FieldPolicies(supergraphSdl);
   const checks = {
@@ -97,9 +109,10 @@ export async function start(options: GatewayOptions): Promise<RunningService> {
       // Errors outside execution (a route, the context factory, the rewrite) end in a masked 500.
       onError: (error, { requestId }) => logger.error({ err: safeErrorFields(error), requestId }, 'request failed'),
       around: (context, fn) => runWithRequestContext(context.tenant, fn),
+      responseHeaders: (context) => context.responseHeaders,
       routes: {
         '/healthz': async () => ({ status: 200, body: { status: 'ok', service: name } }),
-        '/readyz': readinessRoute(urls, logger),
+        '/readyz': readinessRoute(urls, logger, rateLimits),
         '/readyz/subgraphs': subgraphStatusRoute({ urls, calls, authenticator }),
         ...(devIssuer ? { '/.well-known/jwks.json': async () => ({ status: 200, body: devIssuer.jwks() }) } : {}),
         ...explorerRoutes({ config, devIssuer }),
@@ -111,6 +124,14 @@ export async function start(options: GatewayOptions): Promise<RunningService> {
     config.host,
     options.port ?? config.ports.gateway,
   );
-  logger.info({ url: http.url, auth: config.auth.mode }, 'gateway ready');
-  return { name, url: http.url, port: http.port, close: () => http.close() };
+  logger.info({ url: http.url, auth: config.auth.mode, rateLimits: rateLimits?.mode() ?? 'off' }, 'gateway ready');
+  return {
+    name,
+    url: http.url,
+    port: http.port,
+    async close() {
+      await http.close();
+      await rateLimits?.close();
+    },
+  };
 }

@@ -41,6 +41,8 @@ export interface OperationLimits {
   maxFields: number;
   /** Aliased fields after fragment expansion: aliases are how one field is asked for many times. */
   maxAliases: number;
+  /** Directives after fragment expansion: each one is work for validation and execution, and costs nothing to repeat. */
+  maxDirectives: number;
 }
 
 export const OPERATION_LIMITS: Readonly<OperationLimits> = Object.freeze({
@@ -48,6 +50,7 @@ export const OPERATION_LIMITS: Readonly<OperationLimits> = Object.freeze({
   maxDepth: 15,
   maxFields: 2_000,
   maxAliases: 200,
+  maxDirectives: 50,
 });
 
 /** The operation may not run: the HTTP status and the errors to answer with. */
@@ -82,6 +85,7 @@ export interface OperationSize {
   depth: number;
   fields: number;
   aliases: number;
+  directives: number;
 }
 
 /** Default memory budget of the checked-document cache, in (approximate) bytes. */
@@ -95,7 +99,8 @@ const BYTES_PER_TOKEN = 350;
 /** A cache entry's own cost: its 64-character key, the LRU bookkeeping, the entry object. */
 export const CACHE_ENTRY_OVERHEAD_BYTES = 256;
 const MAX_VALIDATION_ERRORS = 20;
-const TOKEN_LIMIT_MESSAGE = /Document contains more than \d+ tokens/;
+/** graphql-js's own words when `maxTokens` stops the parser (16.x spells it "more that"). */
+const TOKEN_LIMIT_MESSAGE = /Document contains more th(?:an|at) \d+ tokens/;
 
 /** How full a size-bounded cache is, for tests and diagnostics. */
 export interface CacheStats {
@@ -161,7 +166,7 @@ export class OperationChecker {
     } catch (error) {
       if (!(error instanceof GraphQLError)) throw error;
       if (TOKEN_LIMIT_MESSAGE.test(error.message)) {
-        return tooLarge(ErrorCode.OperationTooLarge, `The operation has more than ${this.limits.maxTokens} tokens`, this.limits.maxTokens);
+        return tooLarge(ErrorCode.OperationTooManyTokens, `The operation has more than ${this.limits.maxTokens} tokens`, this.limits.maxTokens);
       }
       return rejection(400, [formatted(error, ApolloServerErrorCode.GRAPHQL_PARSE_FAILED)]);
     }
@@ -175,7 +180,10 @@ export class OperationChecker {
       return tooLarge(ErrorCode.OperationTooLarge, `The operation asks for ${describe(size.fields)} fields once its fragments are expanded; the limit is ${this.limits.maxFields}`, this.limits.maxFields);
     }
     if (size.aliases > this.limits.maxAliases) {
-      return tooLarge(ErrorCode.OperationTooLarge, `The operation uses ${describe(size.aliases)} aliases once its fragments are expanded; the limit is ${this.limits.maxAliases}`, this.limits.maxAliases);
+      return tooLarge(ErrorCode.OperationTooManyAliases, `The operation uses ${describe(size.aliases)} aliases once its fragments are expanded; the limit is ${this.limits.maxAliases}`, this.limits.maxAliases);
+    }
+    if (size.directives > this.limits.maxDirectives) {
+      return tooLarge(ErrorCode.OperationTooManyDirectives, `The operation uses ${describe(size.directives)} directives once its fragments are expanded; the limit is ${this.limits.maxDirectives}`, this.limits.maxDirectives);
     }
     const errors = validate(this.schema, document, specifiedRules, { maxErrors: MAX_VALIDATION_ERRORS });
     if (errors.length > 0) return rejection(400, errors.map((error) => formatted(error, ApolloServerErrorCode.GRAPHQL_VALIDATION_FAILED)));
@@ -199,7 +207,7 @@ function documentBytes(query: string, document: DocumentNode): number {
 }
 
 /**
- * The largest depth, field count and alias count of any operation in `document`, as if its
+ * The largest depth, field, alias and directive counts of any operation in `document`, as if its
  * fragments were expanded, in time linear in the document: each fragment is sized once.
  * Unknown and cyclic spreads count as empty (validation refuses them afterwards).
  */
@@ -227,33 +235,37 @@ export function measureDocument(document: DocumentNode): OperationSize {
     let depth = 0;
     let fields = 0;
     let aliases = 0;
+    let directives = 0;
     for (const selection of set.selections) {
       let inner: OperationSize;
       if (selection.kind === Kind.FIELD) {
         const below = selection.selectionSet ? setSize(selection.selectionSet) : EMPTY_SIZE;
-        inner = { depth: below.depth + 1, fields: below.fields + 1, aliases: below.aliases + (selection.alias ? 1 : 0) };
+        inner = { depth: below.depth + 1, fields: below.fields + 1, aliases: below.aliases + (selection.alias ? 1 : 0), directives: below.directives };
       } else {
         inner = selection.kind === Kind.INLINE_FRAGMENT ? setSize(selection.selectionSet) : fragmentSize(selection.name.value);
       }
       depth = Math.max(depth, inner.depth);
       fields += inner.fields;
       aliases += inner.aliases;
+      // A selection's own directives (on the field, the inline fragment or the spread) count where it is used.
+      directives += inner.directives + (selection.directives?.length ?? 0);
     }
-    return { depth, fields, aliases };
+    return { depth, fields, aliases, directives };
   };
 
-  const total = { depth: 0, fields: 0, aliases: 0 };
+  const total = { depth: 0, fields: 0, aliases: 0, directives: 0 };
   for (const definition of document.definitions) {
     if (definition.kind !== Kind.OPERATION_DEFINITION) continue;
     const size = setSize(definition.selectionSet);
     total.depth = Math.max(total.depth, size.depth);
     total.fields = Math.max(total.fields, size.fields);
     total.aliases = Math.max(total.aliases, size.aliases);
+    total.directives = Math.max(total.directives, size.directives + (definition.directives?.length ?? 0));
   }
   return total;
 }
 
-const EMPTY_SIZE: OperationSize = Object.freeze({ depth: 0, fields: 0, aliases: 0 });
+const EMPTY_SIZE: OperationSize = Object.freeze({ depth: 0, fields: 0, aliases: 0, directives: 0 });
 
 function directiveVariablesOf(document: DocumentNode): string[] {
   const names = new Set<string>();
@@ -277,7 +289,14 @@ function formatted(error: GraphQLError, code: string): GraphQLFormattedError {
   return maskError({ message: json.message, ...(json.locations ? { locations: json.locations } : {}), extensions: { code } });
 }
 
-function tooLarge(code: ErrorCode.OperationTooLarge | ErrorCode.OperationTooDeep, message: string, limit: number): Rejection {
+type SizeCode =
+  | ErrorCode.OperationTooLarge
+  | ErrorCode.OperationTooManyTokens
+  | ErrorCode.OperationTooManyAliases
+  | ErrorCode.OperationTooManyDirectives
+  | ErrorCode.OperationTooDeep;
+
+function tooLarge(code: SizeCode, message: string, limit: number): Rejection {
   return rejection(HTTP_STATUS[code], [{ message, extensions: { code, limit } }]);
 }
 

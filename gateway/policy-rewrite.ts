@@ -13,7 +13,7 @@
  *    removed fields back as nulls with their errors; an operation with nothing left is refused
  *    with 403.
  */
-import { BadUserInputError, HTTP_STATUS, OperationTooCostlyError, OutsidePartnerContractError, type CareGraphError } from '../lib/errors.js';
+import { BatchNotAllowedError, HTTP_STATUS, OperationTooCostlyError, OutsidePartnerContractError, type CareGraphError } from '../lib/errors.js';
 import { errorBody, type Rewrite } from '../lib/http/apollo-http.js';
 import type { TrustedDocuments } from '../lib/trusted-documents.js';
 import { DEFAULT_MAX_COST, type GatewayContext } from './context.js';
@@ -38,7 +38,7 @@ export function policyRewrite({ policies, trusted, introspection, contract }: Po
   return (body: unknown, context: GatewayContext): Rewrite => {
     // A batch would carry its operations past every check below: refused here, whatever the
     // GraphQL server's own batching setting (off today) may become.
-    if (Array.isArray(body)) return refusal(new BadUserInputError('Batched requests are not accepted: send one operation per request'));
+    if (Array.isArray(body)) return refusal(new BatchNotAllowedError());
     if (!body || typeof body !== 'object') return { body };
     const resolved = resolveDocument(body as Record<string, unknown>, trusted, context.safelistOnly === true);
     if ('error' in resolved) return refusal(resolved.error);

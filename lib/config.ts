@@ -129,6 +129,8 @@ const corsOrigins = z
 
 /** The application role's password outside production, so that a fresh clone starts with no setup. */
 const DEV_APP_PASSWORD = 'caregraph-app-dev';
+/** The gateway role's password outside production, likewise. */
+const DEV_GATEWAY_PASSWORD = 'caregraph-gateway-dev';
 
 const envSchema = z.object({
   /**
@@ -147,6 +149,15 @@ const envSchema = z.object({
    * development value is refused.
    */
   DATABASE_APP_PASSWORD: z.string().min(8).optional(),
+  /**
+   * The gateway's connection string, as `caregraph_gateway`: a role that may touch the shared
+   * rate-limit counters and nothing else. Unset: derived from DATABASE_URL and
+   * DATABASE_GATEWAY_PASSWORD where both are known (`npm start` gives the gateway its own);
+   * without one, each gateway replica counts rate limits in its own memory.
+   */
+  DATABASE_GATEWAY_URL: optionalUrl.optional(),
+  /** Password of `caregraph_gateway`; a development default outside production, refused in production. */
+  DATABASE_GATEWAY_PASSWORD: z.string().min(8).optional(),
   /**
    * Key (≥ 32 chars) that binds a transaction to its tenant: row-level security trusts only
    * bindings made with it. The same on every subgraph and on whatever runs migrations. Unset:
@@ -228,6 +239,22 @@ const envSchema = z.object({
    * a subgraph that comes back must be used again within 5 s.
    */
   SUBGRAPH_BREAKER_COOLDOWN_MS: z.coerce.number().int().min(100).max(4_000).default(1_000),
+  /**
+   * `on` (the default): the gateway limits requests per API key, user and tenant by the tenant
+   * plan's limits (docs/policies.md, "Rate limits"). `off` is for load tests of the rest of
+   * the platform only.
+   */
+  RATE_LIMITS: z.enum(['on', 'off']).default('on'),
+  /**
+   * Seconds of one rate-limit window (the plans' limits are per minute and scaled to it). Shorter
+   * windows only suit tests and benchmarks that must see a window pass.
+   */
+  RATE_LIMIT_WINDOW_SECONDS: z.coerce.number().int().min(1).max(3_600).default(60),
+  /**
+   * Seconds requests pass uncounted while the shared rate-limit store cannot be reached; after
+   * that each replica counts in its own memory until the store answers again.
+   */
+  RATE_LIMIT_FAIL_OPEN_SECONDS: z.coerce.number().int().min(0).max(3_600).default(30),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
 });
@@ -261,6 +288,10 @@ export type Config = Readonly<{
     bindingKey: string | undefined;
     statementTimeoutMs: number;
     poolSize: number;
+    /** The gateway role's connection string (DATABASE_GATEWAY_URL). */
+    gatewayUrl: string | undefined;
+    /** Undefined only in production when DATABASE_GATEWAY_PASSWORD is unset: the role then has no password. */
+    gatewayPassword: string | undefined;
   }>;
   dataDir: string;
   host: string;
@@ -285,6 +316,8 @@ export type Config = Readonly<{
     /** SUBGRAPH_BREAKER_COOLDOWN_MS: how long an open circuit fails fast before one trial call. */
     breakerCoolDownMs: number;
   }>;
+  /** How the gateway limits request rates (docs/policies.md, "Rate limits"). */
+  rateLimits: Readonly<{ enabled: boolean; windowMs: number; failOpenMs: number }>;
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
   env: z.infer<typeof envSchema>['NODE_ENV'];
 }>;
@@ -332,6 +365,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (e.NODE_ENV === 'production' && e.DATABASE_APP_PASSWORD === DEV_APP_PASSWORD) {
     throw new ConfigError([{ variable: 'DATABASE_APP_PASSWORD', message: 'the development default is refused in production: set a password of your own' }]);
   }
+  if (e.NODE_ENV === 'production' && e.DATABASE_GATEWAY_PASSWORD === DEV_GATEWAY_PASSWORD) {
+    throw new ConfigError([{ variable: 'DATABASE_GATEWAY_PASSWORD', message: 'the development default is refused in production: set a password of your own' }]);
+  }
   if (e.NODE_ENV === 'production' && e.DATABASE_URL && !e.DATABASE_APP_PASSWORD) {
     throw new ConfigError([{ variable: 'DATABASE_APP_PASSWORD', message: 'required in production with DATABASE_URL (it sets the application role\'s password)' }]);
   }
@@ -343,6 +379,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       bindingKey: e.DATABASE_BINDING_KEY,
       statementTimeoutMs: e.DATABASE_STATEMENT_TIMEOUT_MS,
       poolSize: e.DATABASE_POOL_SIZE,
+      gatewayUrl: e.DATABASE_GATEWAY_URL,
+      gatewayPassword: e.DATABASE_GATEWAY_PASSWORD ?? (e.NODE_ENV === 'production' ? undefined : DEV_GATEWAY_PASSWORD),
     },
     dataDir: path.resolve(e.CAREGRAPH_DATA_DIR),
     host: e.HOST,
@@ -363,6 +401,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       timeoutMs: Object.fromEntries(SUBGRAPH_NAMES.map((name) => [name, e.SUBGRAPH_TIMEOUTS[name] ?? e.SUBGRAPH_TIMEOUT_MS])) as Record<SubgraphName, number>,
       breakerThreshold: e.SUBGRAPH_BREAKER_THRESHOLD,
       breakerCoolDownMs: e.SUBGRAPH_BREAKER_COOLDOWN_MS,
+    },
+    rateLimits: {
+      enabled: e.RATE_LIMITS === 'on',
+      windowMs: e.RATE_LIMIT_WINDOW_SECONDS * 1000,
+      failOpenMs: e.RATE_LIMIT_FAIL_OPEN_SECONDS * 1000,
     },
     logLevel: e.LOG_LEVEL,
     env: e.NODE_ENV,

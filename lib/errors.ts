@@ -20,12 +20,16 @@ export enum ErrorCode {
   TenantOffboarded = 'TENANT_OFFBOARDED',
   RateLimited = 'RATE_LIMITED',
   OperationTooLarge = 'OPERATION_TOO_LARGE',
+  OperationTooManyTokens = 'OPERATION_TOO_MANY_TOKENS',
+  OperationTooManyAliases = 'OPERATION_TOO_MANY_ALIASES',
+  OperationTooManyDirectives = 'OPERATION_TOO_MANY_DIRECTIVES',
   OperationTooDeep = 'OPERATION_TOO_DEEP',
   OperationTooCostly = 'OPERATION_TOO_COSTLY',
   IntrospectionDisabled = 'INTROSPECTION_DISABLED',
   PersistedQueryNotFound = 'PERSISTED_QUERY_NOT_FOUND',
   OperationNotTrusted = 'OPERATION_NOT_TRUSTED',
   OutsidePartnerContract = 'OUTSIDE_PARTNER_CONTRACT',
+  BatchNotAllowed = 'BATCH_NOT_ALLOWED',
   PayloadTooLarge = 'PAYLOAD_TOO_LARGE',
   GatewayTimeout = 'GATEWAY_TIMEOUT',
   SubgraphUnavailable = 'SUBGRAPH_UNAVAILABLE',
@@ -47,12 +51,16 @@ export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = Object.freeze({
   [ErrorCode.TenantOffboarded]: 403,
   [ErrorCode.RateLimited]: 429,
   [ErrorCode.OperationTooLarge]: 400,
+  [ErrorCode.OperationTooManyTokens]: 400,
+  [ErrorCode.OperationTooManyAliases]: 400,
+  [ErrorCode.OperationTooManyDirectives]: 400,
   [ErrorCode.OperationTooDeep]: 400,
   [ErrorCode.OperationTooCostly]: 400,
   [ErrorCode.IntrospectionDisabled]: 403,
   [ErrorCode.PersistedQueryNotFound]: 400,
   [ErrorCode.OperationNotTrusted]: 403,
   [ErrorCode.OutsidePartnerContract]: 403,
+  [ErrorCode.BatchNotAllowed]: 400,
   [ErrorCode.PayloadTooLarge]: 413,
   [ErrorCode.GatewayTimeout]: 504,
   // Reported inside an answer of HTTP 200 (the other subgraphs' fields still come back); 503 is its status were it ever to end a request.
@@ -143,6 +151,11 @@ export class RateLimitedError extends CareGraphError {
 export class OperationTooLargeError extends CareGraphError {
   constructor(message: string, extensions?: Extra) {
     super(ErrorCode.OperationTooLarge, message, { extensions });
+  }
+}
+export class BatchNotAllowedError extends CareGraphError {
+  constructor(message = 'Batched requests are not accepted: send one operation per request (a JSON object, not an array)') {
+    super(ErrorCode.BatchNotAllowed, message);
   }
 }
 export class OperationTooDeepError extends CareGraphError {

@@ -42,7 +42,7 @@ describe('the service registry', () => {
     if (isSubgraph(service)) expect(fs.existsSync(path.join(serviceFolder(service.name), 'schema.graphql'))).toBe(true);
   });
 
-  it('gives every subgraph, and only subgraphs, a URL variable, a database schema and paths inside its folder', () => {
+  it('gives every subgraph, and only subgraphs, a URL variable; every subgraph a database schema and paths inside its folder', () => {
     for (const service of SERVICE_LIST) {
       const prefix = variablePrefix(service.name);
       if (service.port) expect(service.port.variable).toBe(`${prefix}_PORT`);

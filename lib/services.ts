@@ -54,6 +54,8 @@ export const SERVICES = {
     kind: 'gateway',
     module: 'gateway/index.js',
     port: { variable: 'GATEWAY_PORT', default: 4000 },
+    // The rate-limit counters every replica shares; the gateway role reaches nothing else.
+    database: { schema: 'gateway', migrations: 'gateway/migrations' },
   },
   tenancy: {
     kind: 'apollo-subgraph',

@@ -5,7 +5,7 @@
  */
 import pg from 'pg';
 import { requireAppPassword, SUBGRAPH_NAMES, type Config, type SubgraphName } from '../lib/config.js';
-import { appUrl, migrate } from '../lib/db/index.js';
+import { appUrl, gatewayUrl, migrate } from '../lib/db/index.js';
 import { asOwner } from '../lib/db/owner.js';
 import { demoFleet } from '../lib/demo/fleet.js';
 import { migratePgBoss } from '../lib/jobs/migrate.js';
@@ -95,7 +95,8 @@ export interface InProcessPlatform {
 /**
  * Starts every subgraph and the gateway in this process (ports 0: free ports), on a database
  * that is already migrated. `databaseUrl` names the database (admin or application URL
- * alike): the subgraphs connect to it as the application role with the configured password.
+ * alike): the subgraphs connect to it as the application role with the configured password,
+ * the gateway as the gateway role (its rate-limit counters).
  */
 export async function startInProcess(config: Config, databaseUrl: string, fixedPorts = false): Promise<InProcessPlatform> {
   const url = appUrl(databaseUrl, requireAppPassword(config));
@@ -107,9 +108,11 @@ export async function startInProcess(config: Config, databaseUrl: string, fixedP
   );
   const subgraphs = Object.fromEntries(entries) as Record<SubgraphName, RunningService>;
   const gateway = await importModule<typeof GatewayModule>(SERVICES.gateway.module);
+  const { gatewayPassword } = config.database;
   const running = await gateway.start({
     config,
     port: fixedPorts ? undefined : 0,
+    databaseUrl: gatewayPassword ? gatewayUrl(databaseUrl, gatewayPassword) : undefined,
     subgraphUrls: Object.fromEntries(entries.map(([name, service]) => [name, service.url])),
   });
   return {

@@ -1,6 +1,6 @@
 /**
- * What `npm start` hands each process: the gateway no database credential at all, each
- * subgraph and worker the application role's URL and nothing of the admin's.
+ * What `npm start` hands each process: the gateway only the gateway role's URL, each subgraph
+ * and worker the application role's URL, and none of them anything of the admin's.
  */
 import { describe, expect, it } from 'vitest';
 import { generateKeyPairSync } from 'node:crypto';
@@ -19,15 +19,25 @@ const parent: NodeJS.ProcessEnv = {
   DATABASE_URL: `postgres://postgres:${SUPERUSER_PASSWORD}@127.0.0.1:5432/postgres`,
   DATABASE_APP_URL: 'postgres://caregraph_app:stale@127.0.0.1:5432/postgres',
   DATABASE_APP_PASSWORD: 'app-secret-9c2d',
+  DATABASE_GATEWAY_PASSWORD: 'gateway-secret-71ae',
   DATABASE_BINDING_KEY: 'b'.repeat(43),
   GATEWAY_PORT: '4100',
 };
-const options = { appUrl: 'postgres://caregraph_app:app-secret-9c2d@127.0.0.1:5432/postgres', dataDir: '/data', logLevel: 'warn' };
+const options = {
+  appUrl: 'postgres://caregraph_app:app-secret-9c2d@127.0.0.1:5432/postgres',
+  gatewayUrl: 'postgres://caregraph_gateway:gateway-secret-71ae@127.0.0.1:5432/postgres',
+  dataDir: '/data',
+  logLevel: 'warn',
+};
 
 describe('serviceEnv', () => {
-  it('gives the gateway no database URL, password or binding key', () => {
+  it('gives the gateway the gateway role’s URL only: no admin or application credential, no binding key', () => {
     const env = serviceEnv(gateway, parent, options);
-    for (const name of ['DATABASE_URL', 'DATABASE_APP_URL', 'DATABASE_APP_PASSWORD', 'DATABASE_BINDING_KEY']) expect(env[name], name).toBeUndefined();
+    for (const name of ['DATABASE_URL', 'DATABASE_APP_URL', 'DATABASE_APP_PASSWORD', 'DATABASE_GATEWAY_PASSWORD', 'DATABASE_BINDING_KEY']) {
+      expect(env[name], name).toBeUndefined();
+    }
+    expect(env.DATABASE_GATEWAY_URL).toBe(options.gatewayUrl);
+    expect(new URL(env.DATABASE_GATEWAY_URL!).username).toBe('caregraph_gateway');
     const values = Object.values(env).join('\n');
     expect(values).not.toContain(SUPERUSER_PASSWORD);
     expect(values).not.toContain('app-secret-9c2d');
@@ -40,7 +50,9 @@ describe('serviceEnv', () => {
     expect(new URL(env.DATABASE_APP_URL!).username).toBe('caregraph_app');
     expect(env.DATABASE_URL).toBeUndefined();
     expect(env.DATABASE_APP_PASSWORD).toBeUndefined();
+    expect(env.DATABASE_GATEWAY_URL).toBeUndefined();
     expect(Object.values(env).join('\n')).not.toContain(SUPERUSER_PASSWORD);
+    expect(Object.values(env).join('\n')).not.toContain('gateway-secret-71ae');
     expect(env.DATABASE_BINDING_KEY).toBe(parent.DATABASE_BINDING_KEY);
   });
 

@@ -1,7 +1,8 @@
 /**
  * The environment `npm start` gives each service process: the parent's, less every database
  * credential, plus only what that process needs. A subgraph, and any worker, gets the
- * application role's URL; the gateway gets no database access at all. (A process's
+ * application role's URL; the gateway only the gateway role's, which reaches its rate-limit
+ * counters and no tenant's rows. (A process's
  * environment is readable in /proc/<pid>/environ by its user, and is inherited by anything it
  * spawns.)
  */
@@ -10,7 +11,7 @@ import type { Config } from '../lib/config.js';
 import type { ServiceProcess } from '../lib/services.js';
 
 /** Variables that carry database credentials; none is passed on as the parent had it. */
-const DATABASE_CREDENTIALS = ['DATABASE_URL', 'DATABASE_APP_URL', 'DATABASE_APP_PASSWORD'] as const;
+const DATABASE_CREDENTIALS = ['DATABASE_URL', 'DATABASE_APP_URL', 'DATABASE_APP_PASSWORD', 'DATABASE_GATEWAY_URL', 'DATABASE_GATEWAY_PASSWORD'] as const;
 
 /** Processes on the database need the binding key (when set in the environment); the gateway never touches it. */
 const DATABASE_ONLY = ['DATABASE_BINDING_KEY'] as const;
@@ -23,6 +24,8 @@ export interface ServiceEnvOptions {
    * database is not up yet, which only the gateway may be started without.
    */
   appUrl?: string;
+  /** The gateway role's connection string (the shared rate-limit counters); none: the gateway counts in its memory. */
+  gatewayUrl?: string;
   /** Data folder shared by every service (generated keys). */
   dataDir: string;
   logLevel: string;
@@ -33,19 +36,24 @@ export interface ServiceEnvOptions {
   contextVerifyKey?: string;
 }
 
-/** Whether a process of the registry needs the database: all but the gateway (`npm start` runs it while PostgreSQL starts). */
+/**
+ * Whether a process of the registry needs the database to start: all but the gateway
+ * (`npm start` runs it while PostgreSQL starts; its rate-limit counters are reached on the
+ * first request, by then the database is up).
+ */
 export const needsDatabase = (target: Pick<ServiceProcess, 'kind'>): boolean => target.kind !== 'gateway';
 
 /**
  * The environment of one process of the registry (`serviceProcesses()`: a service, or the
  * worker a service owns), derived from `parent` (normally process.env). What it gets depends
- * on its kind only: the gateway no database, every other process the application role.
+ * on its kind only: the gateway the gateway role, every other process the application role.
  */
 export function serviceEnv(target: Pick<ServiceProcess, 'kind'>, parent: NodeJS.ProcessEnv, options: ServiceEnvOptions): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...parent, CAREGRAPH_DATA_DIR: options.dataDir, LOG_LEVEL: options.logLevel };
   for (const name of DATABASE_CREDENTIALS) delete env[name];
   if (!needsDatabase(target)) {
     for (const name of DATABASE_ONLY) delete env[name];
+    if (options.gatewayUrl) env.DATABASE_GATEWAY_URL = options.gatewayUrl;
   } else {
     if (!options.appUrl) throw new Error('a process on the database needs the application role URL');
     env.DATABASE_APP_URL = options.appUrl;

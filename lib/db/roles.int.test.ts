@@ -1,14 +1,15 @@
 /**
  * What `ensureRoles` gives the application role, checked by connecting as it: statement and
  * idle-in-transaction timeouts, no write (or read) of any schema's migration history, and no
- * way to the binding key, which `ensureRoles` replaces when it changes.
+ * way to the binding key, which `ensureRoles` replaces when it changes. And the gateway role:
+ * its rate-limit counters, and no tenant's rows.
  */
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { adminClient, appClient, scratchDatabase, testConfig } from '../../test/support/platform.js';
+import { adminClient, adminUrl, appClient, scratchDatabase, testConfig } from '../../test/support/platform.js';
 import { TEST_APP_PASSWORD } from '../../test/support/env.js';
 import { bindingPads } from './binding.js';
-import { appUrl, ensureRoles, roleSettings } from './roles.js';
+import { appUrl, ensureRoles, gatewayUrl, roleSettings } from './roles.js';
 
 const SHORT_TIMEOUT_MS = 300;
 let scratchDb: Awaited<ReturnType<typeof scratchDatabase>>;
@@ -95,6 +96,53 @@ describe('the application role', () => {
       expect(rows[0]!.grants).toBe(0);
     } finally {
       await client.end();
+    }
+  });
+});
+
+describe('the gateway role', () => {
+  async function gatewayClient(): Promise<pg.Client> {
+    const client = new pg.Client({ connectionString: gatewayUrl(adminUrl(), testConfig().database.gatewayPassword!) });
+    await client.connect();
+    return client;
+  }
+
+  it('counts in the rate-limit table, with a short statement timeout', async () => {
+    const gateway = await gatewayClient();
+    try {
+      expect((await gateway.query('SHOW statement_timeout')).rows[0].statement_timeout).toBe('2s');
+      const bucket = `test:${process.pid}:${Date.now()}`;
+      await gateway.query('INSERT INTO gateway.rate_limit_counters (bucket, window_index, hits) VALUES ($1, 1, 1)', [bucket]);
+      const { rows } = await gateway.query('DELETE FROM gateway.rate_limit_counters WHERE bucket = $1 RETURNING hits', [bucket]);
+      expect(rows).toEqual([{ hits: 1 }]);
+    } finally {
+      await gateway.end();
+    }
+  });
+
+  it('reaches no subgraph table, no binding key and no migration history', async () => {
+    const gateway = await gatewayClient();
+    try {
+      for (const sql of [
+        'SELECT count(*) FROM tenancy.tenants',
+        'SELECT count(*) FROM clinical_ops.patients',
+        'SELECT count(*) FROM erp.plans',
+        'SELECT count(*) FROM caregraph.binding_key',
+        'SELECT count(*) FROM gateway.schema_migrations',
+      ]) {
+        await expect(gateway.query(sql), sql).rejects.toMatchObject({ code: '42501' });
+      }
+    } finally {
+      await gateway.end();
+    }
+  });
+
+  it('is out of the application role’s reach', async () => {
+    const app = await appClient();
+    try {
+      await expect(app.query('SELECT count(*) FROM gateway.rate_limit_counters')).rejects.toMatchObject({ code: '42501' });
+    } finally {
+      await app.end();
     }
   });
 });

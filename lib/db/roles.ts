@@ -1,11 +1,14 @@
 /**
- * The two database roles and the shared SQL helpers that row-level security policies use.
+ * The database roles and the shared SQL helpers that row-level security policies use.
  *
  * - `caregraph_owner` owns every schema and table and runs migrations (NOLOGIN: the admin
  *   connection assumes it with SET ROLE).
  * - `caregraph_app` is the only role requests use: LOGIN, NOSUPERUSER, NOBYPASSRLS, statement
  *   and idle-in-transaction timeouts, and every tenant-owned table has a policy that limits it
  *   to the tenant its transaction is bound to (see binding.ts).
+ * - `caregraph_gateway` is the gateway's: LOGIN, with a short statement timeout, granted the
+ *   shared rate-limit counters (gateway/migrations/) and nothing else, so a gateway holds no
+ *   credential that reads a tenant's rows.
  */
 import pg from 'pg';
 import { ConfigError, requireAppPassword, type Config } from '../config.js';
@@ -13,14 +16,22 @@ import { bindingPads, resolveBindingKey } from './binding.js';
 
 export const OWNER_ROLE = 'caregraph_owner';
 export const APP_ROLE = 'caregraph_app';
+export const GATEWAY_ROLE = 'caregraph_gateway';
+/**
+ * The gateway role's statement timeout: a rate-limit upsert takes well under a millisecond, and
+ * the limiter fails open on its own timeout (lib/rate-limit/postgres-store.ts) before this.
+ */
+const GATEWAY_STATEMENT_TIMEOUT_MS = 2_000;
 /** Schema holding the helper functions that every subgraph's RLS policies call. */
 export const SHARED_SCHEMA = 'caregraph';
 
 const DUPLICATE_CODES = new Set(['42710', '23505', '42P06']);
 
-/** What `ensureRoles` writes: the application role's password and limits, and the binding key. */
+/** What `ensureRoles` writes: the login roles' passwords and limits, and the binding key. */
 export interface RoleSettings {
   appPassword: string;
+  /** Unset (production without DATABASE_GATEWAY_PASSWORD): the gateway role has no password to log in with. */
+  gatewayPassword?: string;
   /** Key of the tenant bindings (see binding.ts); every subgraph must use the same. */
   bindingKey: string;
   /** statement_timeout and idle_in_transaction_session_timeout of the application role. */
@@ -31,13 +42,14 @@ export interface RoleSettings {
 export function roleSettings(config: Config): RoleSettings {
   return {
     appPassword: requireAppPassword(config),
+    gatewayPassword: config.database.gatewayPassword,
     bindingKey: resolveBindingKey(config),
     statementTimeoutMs: config.database.statementTimeoutMs,
   };
 }
 
 /**
- * Creates or updates both roles, the binding key and the helper functions of the database
+ * Creates or updates the roles, the binding key and the helper functions of the database
  * `adminUrl` names; safe to run concurrently and repeatedly.
  */
 export async function ensureRoles(adminUrl: string, settings: RoleSettings): Promise<void> {
@@ -49,17 +61,23 @@ export async function ensureRoles(adminUrl: string, settings: RoleSettings): Pro
     await client.query(
       `ALTER ROLE ${APP_ROLE} WITH LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE PASSWORD ${client.escapeLiteral(settings.appPassword)}`,
     );
+    await ignoreDuplicate(client, `CREATE ROLE ${GATEWAY_ROLE} LOGIN`);
+    const gatewayPassword = settings.gatewayPassword === undefined ? 'NULL' : client.escapeLiteral(settings.gatewayPassword);
+    await client.query(
+      `ALTER ROLE ${GATEWAY_ROLE} WITH LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE PASSWORD ${gatewayPassword}`,
+    );
     // Lets a non-superuser admin assume the owner role; a no-op for superusers.
     await ignoreDuplicate(client, `GRANT ${OWNER_ROLE} TO CURRENT_USER`);
     const { rows } = await client.query<{ db: string }>('SELECT current_database() AS db');
     const database = client.escapeIdentifier(rows[0]!.db);
-    await client.query(`GRANT CONNECT ON DATABASE ${database} TO ${APP_ROLE}`);
+    await client.query(`GRANT CONNECT ON DATABASE ${database} TO ${APP_ROLE}, ${GATEWAY_ROLE}`);
     // Per database, like everything else here. The role may still raise them itself (SET is
     // open to every role): they stop runaway queries, not a hostile connection.
     const timeout = Math.trunc(settings.statementTimeoutMs);
     await client.query(
       `ALTER ROLE ${APP_ROLE} IN DATABASE ${database} SET statement_timeout = ${timeout};
-       ALTER ROLE ${APP_ROLE} IN DATABASE ${database} SET idle_in_transaction_session_timeout = ${timeout}`,
+       ALTER ROLE ${APP_ROLE} IN DATABASE ${database} SET idle_in_transaction_session_timeout = ${timeout};
+       ALTER ROLE ${GATEWAY_ROLE} IN DATABASE ${database} SET statement_timeout = ${GATEWAY_STATEMENT_TIMEOUT_MS}`,
     );
 
     await client.query('SELECT pg_advisory_lock(hashtext($1))', ['caregraph:roles']);
@@ -161,10 +179,35 @@ async function ignoreDuplicate(client: pg.Client, sql: string): Promise<void> {
 
 /** The application role's connection string: the admin URL with the app role's credentials. */
 export function appUrl(adminUrl: string, appPassword: string): string {
+  return withRole(adminUrl, APP_ROLE, appPassword);
+}
+
+/** The gateway role's connection string: the admin URL with the gateway role's credentials. */
+export function gatewayUrl(adminUrl: string, gatewayPassword: string): string {
+  return withRole(adminUrl, GATEWAY_ROLE, gatewayPassword);
+}
+
+function withRole(adminUrl: string, role: string, password: string): string {
   const url = new URL(adminUrl);
-  url.username = APP_ROLE;
-  url.password = appPassword;
+  url.username = role;
+  url.password = password;
   return url.toString();
+}
+
+/**
+ * Where the gateway keeps its shared rate-limit counters: DATABASE_GATEWAY_URL, or the gateway
+ * role's credentials on DATABASE_URL's server; undefined when neither is known (each replica
+ * then counts in its own memory). ConfigError when DATABASE_GATEWAY_URL names another role.
+ */
+export function gatewayDatabaseUrl(config: Config): string | undefined {
+  const { gatewayUrl: configured, url: admin, gatewayPassword } = config.database;
+  if (configured) {
+    if (decodeURIComponent(new URL(configured).username) !== GATEWAY_ROLE) {
+      throw new ConfigError([{ variable: 'DATABASE_GATEWAY_URL', message: `must connect as ${GATEWAY_ROLE}, the gateway role` }]);
+    }
+    return configured;
+  }
+  return admin && gatewayPassword ? gatewayUrl(admin, gatewayPassword) : undefined;
 }
 
 /**

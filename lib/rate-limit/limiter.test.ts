@@ -75,6 +75,19 @@ describe('RateLimiter', () => {
     expect((await limiter.check([key])).allowed).toBe(true);
   });
 
+  it('counts served requests only: a refused hit is taken off every bucket it was added to', async () => {
+    const time = clock();
+    const store = new SwitchableStore(time.now);
+    const limiter = new RateLimiter({ store, windowMs: WINDOW, failOpenMs: 30_000, logger: quiet, now: time.now });
+    const decisions = await Promise.all(Array.from({ length: 9 }, () => limiter.check([key, tenant])));
+    expect(decisions.filter((decision) => decision.allowed)).toHaveLength(5);
+    await new Promise((resolve) => setImmediate(resolve));
+    // Four refusals taken back: the tenant holds the five served requests, not nine.
+    const counts = await store.hit(new Map([['key:k1', 0], ['tenant:t1', 0]]));
+    expect(counts.get('key:k1')!.current).toBe(5);
+    expect(counts.get('tenant:t1')!.current).toBe(5);
+  });
+
   it('reports the remaining quota per policy', async () => {
     const time = clock();
     const limiter = new RateLimiter({ store: new SwitchableStore(time.now), windowMs: WINDOW, failOpenMs: 30_000, logger: quiet, now: time.now });

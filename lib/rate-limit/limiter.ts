@@ -4,6 +4,9 @@
  *
  * - A bucket found over its limit is remembered in this replica until it would be under again:
  *   a flood from one key is refused from memory, without a store round trip per request.
+ * - Only served requests count: a refused one is taken off its buckets again (in the next
+ *   batch, without waiting), so a caller that waits its `Retry-After` is served, and a
+ *   refused burst of one key does not spend its tenant's limit.
  * - When the store cannot answer, the limiter fails open: requests pass, for at most
  *   `failOpenMs`, and the change is logged. Past that it counts in this replica's memory (each
  *   replica then enforces the limits alone, so together they admit up to one limit per
@@ -51,6 +54,8 @@ export interface RateLimiterOptions {
 
 /** While the store is failing, how often one request tries it again. */
 const PROBE_INTERVAL_MS = 1_000;
+/** Added to `limit - 1` so that "below it" means "one more request fits", estimates being fractional. */
+const ROOM_FOR_ONE = 1e-6;
 /** Remembered refusals kept before expired ones are swept. */
 const MAX_BLOCKED = 10_000;
 
@@ -83,24 +88,37 @@ export class RateLimiter {
     const blockedRule = this.blockedRule(rules, now);
     if (blockedRule) return this.refusal(rules, blockedRule.rule, blockedRule.until - now, now);
 
-    const counts = await this.count(rules, now);
-    if (!counts) return { allowed: true, headers: { 'ratelimit-policy': this.policyHeader(rules) } };
+    const counted = await this.count(rules, now);
+    if (!counted) return { allowed: true, headers: { 'ratelimit-policy': this.policyHeader(rules) } };
+    const { counts, store } = counted;
     let refused: { rule: LimitRule; waitMs: number } | undefined;
     for (const rule of rules) {
       const bucket = counts.get(rule.bucket)!;
       if (estimate(bucket, this.windowMs) <= rule.limit) continue;
-      const waitMs = msUntilBelow(bucket, rule.limit, this.windowMs);
+      // The wait until one more request fits: this one is taken back, and so are the others
+      // refused with it, so the bucket will hold what was served, at most the limit.
+      const served = { ...bucket, current: Math.min(bucket.current - 1, rule.limit) };
+      const waitMs = Math.max(1, msUntilBelow(served, rule.limit - 1 + ROOM_FOR_ONE, this.windowMs));
       this.block(rule.bucket, now + waitMs);
       if (!refused || waitMs > refused.waitMs) refused = { rule, waitMs };
     }
-    if (refused) return this.refusal(rules, refused.rule, refused.waitMs, now);
+    if (refused) {
+      this.uncount(store, rules);
+      return this.refusal(rules, refused.rule, refused.waitMs, now);
+    }
     return { allowed: true, headers: this.headers(rules, counts) };
   }
 
-  /** The counts after this hit, from the shared store when it answers; undefined: failing open. */
-  private async count(rules: readonly LimitRule[], now: number): Promise<Map<string, WindowCounts> | undefined> {
+  /** Takes a refused request's hit off its buckets; if that fails, the buckets only stay refused a little longer. */
+  private uncount(store: CounterStore, rules: readonly LimitRule[]): void {
+    store.hit(new Map(rules.map((rule) => [rule.bucket, -1]))).catch(() => undefined);
+  }
+
+  /** The counts after this hit and the store that counted it (the shared one when it answers); undefined: failing open. */
+  private async count(rules: readonly LimitRule[], now: number): Promise<{ counts: Map<string, WindowCounts>; store: CounterStore } | undefined> {
     const hits = new Map(rules.map((rule) => [rule.bucket, 1]));
-    if (!this.shared) return this.local.hit(hits);
+    const local = async () => ({ counts: await this.local.hit(hits), store: this.local });
+    if (!this.shared) return local();
     const probing = this.failingSince === undefined || now - this.lastProbe >= PROBE_INTERVAL_MS;
     if (probing) {
       this.lastProbe = now;
@@ -110,7 +128,7 @@ export class RateLimiter {
           this.options.logger.info({ failedForMs: this.now() - this.failingSince }, 'rate limits: the shared store answers again');
           this.failingSince = undefined;
         }
-        return counts;
+        return { counts, store: this.shared };
       } catch (error) {
         if (this.failingSince === undefined) {
           this.failingSince = now;
@@ -122,7 +140,7 @@ export class RateLimiter {
       }
     }
     if (this.now() - this.failingSince! < this.options.failOpenMs) return undefined;
-    return this.local.hit(hits);
+    return local();
   }
 
   private blockedRule(rules: readonly LimitRule[], now: number): { rule: LimitRule; until: number } | undefined {
@@ -146,7 +164,8 @@ export class RateLimiter {
         this.blocked.delete(key);
       }
     }
-    this.blocked.set(bucket, until);
+    // Concurrent refusals each compute a wait: the longest stands.
+    this.blocked.set(bucket, Math.max(until, this.blocked.get(bucket) ?? 0));
   }
 
   private refusal(rules: readonly LimitRule[], rule: LimitRule, waitMs: number, now: number): LimitDecision {

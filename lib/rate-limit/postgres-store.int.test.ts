@@ -39,6 +39,20 @@ describe('PostgresCounterStore', () => {
     }
   });
 
+  it('takes hits back without going below zero, and ignores a take-back in a window without a row', async () => {
+    const store = new PostgresCounterStore({ url: database.url, windowMs: WINDOW });
+    try {
+      await store.hit(new Map([['key:back', 3]]));
+      const [taken, alone] = await Promise.all([store.hit(new Map([['key:back', -1]])), store.hit(new Map([['key:never', -1]]))]);
+      expect(taken.get('key:back')!.current).toBe(2);
+      expect(alone.get('key:never')!.current).toBe(0);
+      expect((await store.hit(new Map([['key:back', -5]]))).get('key:back')!.current).toBe(0);
+      expect((await store.hit(new Map([['key:back', 1], ['key:never', 1]]))).get('key:never')!.current).toBe(1);
+    } finally {
+      await store.close();
+    }
+  });
+
   it('rejects promptly when its server cannot be reached', async () => {
     const url = new URL(database.url);
     url.port = '1';

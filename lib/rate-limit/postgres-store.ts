@@ -29,9 +29,12 @@ const HIT_SQL = `
     INSERT INTO gateway.rate_limit_counters AS c (bucket, window_index, hits)
     SELECT i.bucket, win.idx, i.hits
       FROM unnest($1::text[], $2::int[]) AS i (bucket, hits) CROSS JOIN win
+     -- A take-back (negative) of a window that has no row yet: its hit was counted in the window
+     -- before, which is left as it is.
+     WHERE i.hits >= 0 OR EXISTS (SELECT 1 FROM gateway.rate_limit_counters e WHERE e.bucket = i.bucket AND e.window_index = win.idx)
      -- One order for every replica: two batches locking the same rows cannot deadlock.
      ORDER BY i.bucket
-    ON CONFLICT (bucket, window_index) DO UPDATE SET hits = c.hits + excluded.hits
+    ON CONFLICT (bucket, window_index) DO UPDATE SET hits = greatest(c.hits + excluded.hits, 0)
     RETURNING c.bucket, c.hits
   )
   SELECT added.bucket, added.hits AS current, coalesce(p.hits, 0) AS previous, win.elapsed
@@ -99,11 +102,12 @@ export class PostgresCounterStore implements CounterStore {
         for (const call of batch) {
           const counts = new Map<string, WindowCounts>();
           for (const [bucket, n] of call.hits) {
-            const row = after.get(bucket)!;
+            // No row: a take-back in a window that had none (see HIT_SQL); nothing is counted there.
+            const row = after.get(bucket) ?? { current: 0, previous: 0, elapsed: '0' };
             const before = (seen.get(bucket) ?? 0) + n;
             seen.set(bucket, before);
             counts.set(bucket, {
-              current: row.current - totals.get(bucket)! + before,
+              current: Math.max(0, row.current - totals.get(bucket)! + before),
               previous: row.previous,
               elapsedMs: Number(row.elapsed),
             });

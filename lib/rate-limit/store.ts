@@ -9,8 +9,8 @@ export interface CounterStore {
   /** Length of a counting window, in milliseconds. */
   readonly windowMs: number;
   /**
-   * Adds `hits` to each bucket's counter in the current window and returns each bucket's
-   * counts after the addition. Rejects when the store cannot answer; nothing may be assumed
+   * Adds `hits` to each bucket's counter in the current window (a negative number takes a
+   * refused request's hit off again) and returns each bucket's counts after the addition. Rejects when the store cannot answer; nothing may be assumed
    * to have been counted then.
    */
   hit(hits: ReadonlyMap<string, number>): Promise<Map<string, WindowCounts>>;
@@ -38,7 +38,7 @@ export class MemoryCounterStore implements CounterStore {
       let entry = this.windows.get(bucket);
       if (!entry || entry.index < index - 1) entry = { index, current: 0, previous: 0 };
       else if (entry.index === index - 1) entry = { index, current: 0, previous: entry.current };
-      entry.current += added;
+      entry.current = Math.max(0, entry.current + added);
       this.windows.set(bucket, entry);
       counts.set(bucket, { current: entry.current, previous: entry.previous, elapsedMs });
     }

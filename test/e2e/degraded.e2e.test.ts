@@ -112,7 +112,7 @@ describe('with clinical-ops stopped', () => {
     const ready = await fetch(new URL('/readyz', platform.gateway.url));
     expect(ready.status).toBe(200);
     const body = await ready.text();
-    expect(JSON.parse(body)).toEqual({ status: 'ready' });
+    expect(JSON.parse(body)).toEqual({ status: 'ready', rateLimits: 'off' });
     expect(body).not.toMatch(/clinical|tenancy|erp|observability|127\.0\.0\.1/);
     const alive = await fetch(new URL('/healthz', platform.gateway.url));
     expect(alive.status).toBe(200);
@@ -171,7 +171,7 @@ describe('with erp stopped as well', () => {
     const ready = await fetch(new URL('/readyz', platform.gateway.url));
     expect(ready.status).toBe(503);
     const body = await ready.text();
-    expect(JSON.parse(body)).toEqual({ status: 'not ready' });
+    expect(JSON.parse(body)).toEqual({ status: 'not ready', rateLimits: 'off' });
     expect(body).not.toMatch(/clinical|tenancy|erp|observability|127\.0\.0\.1/);
   });
 });

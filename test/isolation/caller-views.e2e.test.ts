@@ -162,7 +162,7 @@ describe('trusted documents', () => {
     const batch = await post([{ documentId: documentId(partnerTenants) }, { query: '{ plans { code } }' }], {
       'x-api-key': rotated.body.data!.rotateApiKey.secret,
     });
-    expect([batch.status, codesOf(batch.body)]).toEqual([400, ['BAD_USER_INPUT']]);
+    expect([batch.status, codesOf(batch.body)]).toEqual([400, ['BATCH_NOT_ALLOWED']]);
     expect(batch.body.data).toBeUndefined();
   });
 

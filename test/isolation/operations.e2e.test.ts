@@ -68,6 +68,37 @@ describe('operation limits', () => {
     expect(Date.now() - started).toBeLessThan(2_000);
   });
 
+  it.each([
+    { shape: 'nested 16 levels deep', query: `{ ${'tenants(first: 1) { edges { node { '.repeat(5)}id${' } } }'.repeat(5)} }`, code: 'OPERATION_TOO_DEEP', limit: 15 },
+    { shape: 'with 201 aliases', query: `{ ${Array.from({ length: 201 }, (_, i) => `a${i}: __typename`).join(' ')} }`, code: 'OPERATION_TOO_MANY_ALIASES', limit: 200 },
+    { shape: 'with 51 directives on one field', query: `{ __typename ${'@include(if: true) '.repeat(51)}}`, code: 'OPERATION_TOO_MANY_DIRECTIVES', limit: 50 },
+    {
+      shape: 'with 26 directives spread twice through a fragment',
+      query: `{ ...F ...F } fragment F on Query { __typename ${'@skip(if: false) '.repeat(26)}}`,
+      code: 'OPERATION_TOO_MANY_DIRECTIVES',
+      limit: 50,
+    },
+    { shape: 'of 10,001 tokens', query: `{ ${'__typename '.repeat(9_999)}}`, code: 'OPERATION_TOO_MANY_TOKENS', limit: 10_000 },
+  ])('an operation $shape is refused 400 $code naming the limit, and nothing runs', async ({ query, code, limit }) => {
+    const response = await graphql(world.gateway, query, { headers: await bearer(['clinician'], { tenantId: world.a }) });
+    expect(response.status).toBe(400);
+    expect(response.body.errors).toEqual([{ message: expect.any(String) as unknown, extensions: { code, limit } }]);
+    expect(response.body.data).toBeUndefined();
+  });
+
+  it('a batch of operations is refused 400 BATCH_NOT_ALLOWED, whatever it carries', async () => {
+    const response = await fetch(world.gateway, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(await bearer(['clinician'], { tenantId: world.a })) },
+      body: JSON.stringify(Array.from({ length: 100 }, () => ({ query: '{ __typename }' }))),
+    });
+    expect(response.status).toBe(400);
+    const body = (await response.json()) as { data?: unknown; errors: { message: string; extensions: { code: string } }[] };
+    expect(body.errors.map((error) => error.extensions.code)).toEqual(['BATCH_NOT_ALLOWED']);
+    expect(body.errors[0]!.message).toMatch(/one operation per request/);
+    expect(body.data).toBeUndefined();
+  });
+
   it('an operation with a misspelt field is answered 400 with validation errors that suggest no field names', async () => {
     const response = await graphql(world.gateway, '{ patiens(first: 1) { id } }', { headers: await bearer(['clinician'], { tenantId: world.a }) });
     expect(response.status).toBe(400);
