@@ -118,6 +118,8 @@ export async function start(options: GatewayOptions): Promise<RunningService> {
         ...explorerRoutes({ config, devIssuer }),
       },
       browserRedirect: EXPLORER_PATH,
+      readinessPaths: ['/readyz'],
+      shutdownGraceMs: config.shutdownGraceMs,
       // Browsers reach the gateway: security headers on every answer, CORS for the allowed origins.
       browser: { allowedOrigins: config.corsAllowedOrigins, allowedHeaders: CLIENT_REQUEST_HEADERS, exposedHeaders: EXPOSED_HEADERS },
     },

@@ -255,6 +255,11 @@ const envSchema = z.object({
    * that each replica counts in its own memory until the store answers again.
    */
   RATE_LIMIT_FAIL_OPEN_SECONDS: z.coerce.number().int().min(0).max(3_600).default(30),
+  /**
+   * Milliseconds a stopping service gives the requests and jobs in hand to finish (after it has
+   * stopped answering ready and taking new ones); what is still running then is cut off.
+   */
+  SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(120_000).default(10_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
 });
@@ -316,6 +321,8 @@ export type Config = Readonly<{
     /** SUBGRAPH_BREAKER_COOLDOWN_MS: how long an open circuit fails fast before one trial call. */
     breakerCoolDownMs: number;
   }>;
+  /** SHUTDOWN_GRACE_MS: how long a stopping service lets the work in hand finish. */
+  shutdownGraceMs: number;
   /** How the gateway limits request rates (docs/policies.md, "Rate limits"). */
   rateLimits: Readonly<{ enabled: boolean; windowMs: number; failOpenMs: number }>;
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
@@ -402,6 +409,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       breakerThreshold: e.SUBGRAPH_BREAKER_THRESHOLD,
       breakerCoolDownMs: e.SUBGRAPH_BREAKER_COOLDOWN_MS,
     },
+    shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
     rateLimits: {
       enabled: e.RATE_LIMITS === 'on',
       windowMs: e.RATE_LIMIT_WINDOW_SECONDS * 1000,

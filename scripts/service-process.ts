@@ -1,6 +1,7 @@
 /**
  * One process of the service registry, running: configuration from the environment, the
- * module started, SIGINT/SIGTERM closing it. Shared by `npm run service -- <name>` (which
+ * module started, SIGINT/SIGTERM closing it gracefully (readiness first, then the work in
+ * hand within SHUTDOWN_GRACE_MS, then the pools). Shared by `npm run service -- <name>` (which
  * loads the module by its registry path) and the compiled bundles of `npm start` (which carry
  * their one module inside, see build.ts).
  */
@@ -12,6 +13,9 @@ import { serviceProcesses, type ServiceModule, type WorkerModule } from '../lib/
  * then writes the V8 code cache, which by now holds every function the start compiled.
  */
 export const READY_HOOK = Symbol.for('caregraph.process.ready');
+
+/** How long past SHUTDOWN_GRACE_MS a stopping process may take to close its pools before it exits anyway. */
+const STOP_BACKSTOP_MS = 4_000;
 
 /** The message a process sends its launcher (`npm start`) over the IPC channel once it serves. */
 export const PROCESS_READY_MESSAGE = 'caregraph:ready';
@@ -42,6 +46,11 @@ export async function runServiceProcess(name: string, load: () => Promise<Servic
     const stop = async () => {
       if (stopping) return;
       stopping = true;
+      // close() is bounded by SHUTDOWN_GRACE_MS; this is the backstop should something in it hang.
+      setTimeout(() => {
+        console.error(`${name} did not stop within ${config.shutdownGraceMs + STOP_BACKSTOP_MS} ms; exiting`);
+        process.exit(1);
+      }, config.shutdownGraceMs + STOP_BACKSTOP_MS).unref();
       try {
         await running.close();
       } catch (error) {

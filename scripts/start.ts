@@ -3,8 +3,9 @@
  * migrates as the owner role, seeds the demo fleet when the database is empty (never in
  * production), runs every process of the service registry (lib/services.ts: the subgraphs,
  * the gateway, then the services' workers) separately, with only the credentials each needs
- * (see service-env.ts), and prints where to go. Ctrl-C stops everything; the data stays in
- * the data folder for the next start.
+ * (see service-env.ts), and prints where to go. A process that crashes is restarted with
+ * backoff while the others go on serving (supervisor.ts). Ctrl-C stops everything gracefully;
+ * the data stays in the data folder for the next start.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
@@ -19,6 +20,7 @@ import { migrateAll, seedDemo, tenantCount } from './platform.js';
 import { build, BUILD_DIR, BUNDLE_RUNNER, isBuildStale, LAUNCHER_BUNDLE, PROJECT_ROOT } from './build.js';
 import { PROCESS_READY_MESSAGE, reportProcessReady } from './service-process.js';
 import { contextVerifyKeyOf, needsDatabase, serviceEnv } from './service-env.js';
+import { Supervisor } from './supervisor.js';
 
 const DEMO_TENANTS = 40;
 const READY_TIMEOUT_MS = 90_000;
@@ -46,7 +48,9 @@ async function main(): Promise<void> {
     await restartCompiled();
     return;
   }
-  const children: ChildProcess[] = [];
+  // A process that exits after the platform is up is started again (supervisor.ts); during the
+  // start, an exit fails the start instead (its `ready` rejects).
+  const supervisor = new Supervisor({ log: (message) => console.error(`[caregraph] ${message}`) });
   let stopping = false;
   let database: DatabaseServer | undefined;
   let plan: ReturnType<typeof demoPlan>;
@@ -55,7 +59,7 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     log('stopping…');
-    await Promise.all(children.map((child) => terminate(child)));
+    await Promise.all(supervisor.stop().map((child) => terminate(child, config.shutdownGraceMs)));
     await database?.stop();
     log('stopped');
     process.exit(code);
@@ -64,21 +68,20 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => void stop(0));
   const planned = await planDatabaseServer(config);
   const run = (target: ServiceProcess, appUrl?: string): Promise<void> => {
-    const { child, ready } = spawnService(target, serviceEnv(target, process.env, {
+    const env = serviceEnv(target, process.env, {
       appUrl,
       gatewayUrl: planned.gatewayUrl,
       dataDir: config.dataDir,
       logLevel: config.logLevel,
       contextVerifyKey: contextVerifyKeyOf(config),
-    }));
-    child.on('exit', (code, signal) => {
-      if (!stopping) {
-        console.error(`[caregraph] ${target.name} exited (${signal ?? `code ${code}`}); stopping the platform`);
-        void stop(1);
-      }
     });
-    children.push(child);
-    return ready;
+    let firstStart: Promise<void> | undefined;
+    supervisor.supervise(target.name, () => {
+      const { child, ready } = spawnService(target, env);
+      firstStart ??= ready;
+      return child;
+    });
+    return firstStart!;
   };
 
   try {
@@ -193,10 +196,14 @@ function spawnService(target: ServiceProcess, env: NodeJS.ProcessEnv): { child: 
   return { child, ready };
 }
 
-async function terminate(child: ChildProcess): Promise<void> {
+/**
+ * Stops a process with SIGTERM: it stops taking work, finishes what it has within `graceMs`
+ * (SHUTDOWN_GRACE_MS) and exits; one still running a few seconds past that is killed.
+ */
+async function terminate(child: ChildProcess, graceMs: number): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   await new Promise<void>((resolve) => {
-    const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs + 5_000);
     child.once('exit', () => {
       clearTimeout(timer);
       resolve();

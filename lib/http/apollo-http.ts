@@ -21,8 +21,10 @@ import {
   PayloadTooLargeError,
 } from '../errors.js';
 import { BrowserPolicy, JSON_ANSWER_HEADERS, type BrowserPolicyOptions } from './browser-policy.js';
+import { closeGracefully } from './shutdown.js';
 
 const DEFAULT_MAX_BODY_BYTES = 1_000_000;
+const DEFAULT_SHUTDOWN_GRACE_MS = 10_000;
 
 /**
  * A route outside GraphQL. GET routes get no body; POST routes get the parsed JSON body
@@ -94,6 +96,14 @@ export interface ApolloHttpOptions<TContext extends BaseContext> {
    * an outage nobody sees.
    */
   onError: (error: unknown, request: { requestId: string; context?: TContext }) => void;
+  /**
+   * Routes that answer 503 `{ "status": "stopping" }` once `close()` has begun (the readiness a
+   * load balancer or the gateway probes), so that nothing new is sent here while the requests in
+   * flight finish.
+   */
+  readinessPaths?: readonly string[];
+  /** How long `close()` lets the requests in flight finish before cutting them off (default 10 s). */
+  shutdownGraceMs?: number;
 }
 
 export type Rewrite =
@@ -134,8 +144,11 @@ export async function listenApollo<TContext extends BaseContext>(
       // ends the process; the client still gets its masked answer below.
     }
   };
+  let closing = false;
   const server = http.createServer((req, res) => {
     const state: RequestState<TContext> = { requestId: randomUUID() };
+    // Stopping: this answer is the connection's last; the client reconnects elsewhere.
+    if (closing) res.shouldKeepAlive = false;
     handle(req, res, state).catch((error: unknown) => {
       reportError(error, state);
       if (res.headersSent) return void res.destroy();
@@ -159,6 +172,7 @@ export async function listenApollo<TContext extends BaseContext>(
       state.baseHeaders = { ...JSON_ANSWER_HEADERS, ...browser.securityHeaders(req), ...(url.pathname === graphqlPath ? browser.corsHeaders(req) : {}) };
       setHeaders(res, state.baseHeaders);
     }
+    if (closing && options.readinessPaths?.includes(url.pathname)) return sendJson(res, 503, { status: 'stopping' });
     const route = options.routes ? routeFor(options.routes, url.pathname) : undefined;
     if (route && req.method !== 'GET' && req.method !== 'POST') {
       return refuse(res, new MethodNotAllowedError(`${url.pathname} takes GET and POST`), bodyUnread(req), { allow: 'GET, POST' });
@@ -281,10 +295,8 @@ export async function listenApollo<TContext extends BaseContext>(
     port: actualPort,
     url: `http://${host}:${actualPort}${graphqlPath}`,
     async close() {
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeIdleConnections();
-      });
+      closing = true;
+      await closeGracefully(server, options.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS);
       await options.server.stop();
     },
   };

@@ -85,11 +85,11 @@ export function defineWorker(input: Omit<WorkerDefinition, 'queues'>): WorkerDef
 export interface WorkerTuning extends BossTuning {
   pollingIntervalSeconds: number;
   relayIntervalMs: number;
-  /** How long `close()` waits for the jobs in hand before releasing them. */
+  /** How long `close()` waits for the jobs in hand before releasing them; default SHUTDOWN_GRACE_MS. */
   shutdownTimeoutMs: number;
 }
 
-const DEFAULTS: WorkerTuning = { ...DEFAULT_TUNING, pollingIntervalSeconds: 1, relayIntervalMs: 500, shutdownTimeoutMs: 15_000 };
+const DEFAULTS: Omit<WorkerTuning, 'shutdownTimeoutMs'> = { ...DEFAULT_TUNING, pollingIntervalSeconds: 1, relayIntervalMs: 500 };
 
 /** How long `close()` waits, after the shutdown timeout, for released handlers and the pool. */
 const RELEASE_GRACE_MS = 2000;
@@ -105,7 +105,7 @@ export interface WorkerOptions {
 export async function startWorker(definition: WorkerDefinition, options: WorkerOptions): Promise<RunningWorker> {
   const { config } = options;
   const name = `${definition.service}-worker`;
-  const tuning = { ...DEFAULTS, ...options.tuning };
+  const tuning: WorkerTuning = { ...DEFAULTS, shutdownTimeoutMs: config.shutdownGraceMs, ...options.tuning };
   const logger = createLogger(name, config.logLevel);
   const url = options.databaseUrl ?? applicationUrl(config, definition.service);
   const bindingKey = resolveBindingKey(config);

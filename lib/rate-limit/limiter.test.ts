@@ -26,9 +26,15 @@ class SwitchableStore implements CounterStore {
     for (const [bucket, n] of hits) {
       const key = `${bucket}@${index}`;
       this.counts.set(key, (this.counts.get(key) ?? 0) + n);
-      out.set(bucket, { current: this.counts.get(key)!, previous: this.counts.get(`${bucket}@${index - 1}`) ?? 0, elapsedMs: this.now() % WINDOW });
+      out.set(bucket, { current: this.counts.get(key)!, previous: this.counts.get(`${bucket}@${index - 1}`) ?? 0, elapsedMs: this.now() % WINDOW, window: index });
     }
     return out;
+  }
+  async takeBack(buckets: readonly string[], window: number) {
+    for (const bucket of buckets) {
+      const key = `${bucket}@${window}`;
+      if (this.counts.has(key)) this.counts.set(key, Math.max(0, this.counts.get(key)! - 1));
+    }
   }
   async close() {}
 }

@@ -103,15 +103,18 @@ export class RateLimiter {
       if (!refused || waitMs > refused.waitMs) refused = { rule, waitMs };
     }
     if (refused) {
-      this.uncount(store, rules);
+      this.uncount(store, rules, counts.get(rules[0]!.bucket)!.window);
       return this.refusal(rules, refused.rule, refused.waitMs, now);
     }
     return { allowed: true, headers: this.headers(rules, counts) };
   }
 
-  /** Takes a refused request's hit off its buckets; if that fails, the buckets only stay refused a little longer. */
-  private uncount(store: CounterStore, rules: readonly LimitRule[]): void {
-    store.hit(new Map(rules.map((rule) => [rule.bucket, -1]))).catch(() => undefined);
+  /**
+   * Takes a refused request's hit off its buckets, in the window it was counted in; if that
+   * fails, the buckets only stay refused a little longer.
+   */
+  private uncount(store: CounterStore, rules: readonly LimitRule[], window: number): void {
+    store.takeBack(rules.map((rule) => rule.bucket), window).catch(() => undefined);
   }
 
   /** The counts after this hit and the store that counted it (the shared one when it answers); undefined: failing open. */

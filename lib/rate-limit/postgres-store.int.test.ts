@@ -39,15 +39,18 @@ describe('PostgresCounterStore', () => {
     }
   });
 
-  it('takes hits back without going below zero, and ignores a take-back in a window without a row', async () => {
+  it('takes a hit back in the window it was counted in, never below zero, whatever window is current', async () => {
     const store = new PostgresCounterStore({ url: database.url, windowMs: WINDOW });
     try {
-      await store.hit(new Map([['key:back', 3]]));
-      const [taken, alone] = await Promise.all([store.hit(new Map([['key:back', -1]])), store.hit(new Map([['key:never', -1]]))]);
-      expect(taken.get('key:back')!.current).toBe(2);
-      expect(alone.get('key:never')!.current).toBe(0);
-      expect((await store.hit(new Map([['key:back', -5]]))).get('key:back')!.current).toBe(0);
-      expect((await store.hit(new Map([['key:back', 1], ['key:never', 1]]))).get('key:never')!.current).toBe(1);
+      const counted = (await store.hit(new Map([['key:back', 3]]))).get('key:back')!;
+      await store.takeBack(['key:back', 'key:never'], counted.window);
+      expect((await store.hit(new Map([['key:back', 0]]))).get('key:back')!.current).toBe(2);
+      // A take-back for the window before leaves the current one alone.
+      await store.takeBack(['key:back'], counted.window - 1);
+      for (let i = 0; i < 5; i += 1) await store.takeBack(['key:back'], counted.window);
+      const after = (await store.hit(new Map([['key:back', 0], ['key:never', 1]])));
+      expect(after.get('key:back')!.current).toBe(0);
+      expect(after.get('key:never')!.current).toBe(1);
     } finally {
       await store.close();
     }

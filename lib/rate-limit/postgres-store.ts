@@ -29,17 +29,24 @@ const HIT_SQL = `
     INSERT INTO gateway.rate_limit_counters AS c (bucket, window_index, hits)
     SELECT i.bucket, win.idx, i.hits
       FROM unnest($1::text[], $2::int[]) AS i (bucket, hits) CROSS JOIN win
-     -- A take-back (negative) of a window that has no row yet: its hit was counted in the window
-     -- before, which is left as it is.
-     WHERE i.hits >= 0 OR EXISTS (SELECT 1 FROM gateway.rate_limit_counters e WHERE e.bucket = i.bucket AND e.window_index = win.idx)
      -- One order for every replica: two batches locking the same rows cannot deadlock.
      ORDER BY i.bucket
-    ON CONFLICT (bucket, window_index) DO UPDATE SET hits = greatest(c.hits + excluded.hits, 0)
+    ON CONFLICT (bucket, window_index) DO UPDATE SET hits = c.hits + excluded.hits
     RETURNING c.bucket, c.hits
   )
-  SELECT added.bucket, added.hits AS current, coalesce(p.hits, 0) AS previous, win.elapsed
+  SELECT added.bucket, added.hits AS current, coalesce(p.hits, 0) AS previous, win.elapsed, win.idx
     FROM added CROSS JOIN win
     LEFT JOIN gateway.rate_limit_counters p ON p.bucket = added.bucket AND p.window_index = win.idx - 1`;
+
+/** One hit off each bucket of one window, never below zero; rows locked in bucket order, as HIT_SQL locks them. */
+const TAKE_BACK_SQL = `
+  WITH locked AS (
+    SELECT bucket FROM gateway.rate_limit_counters
+     WHERE bucket = ANY ($1::text[]) AND window_index = $2::bigint
+     ORDER BY bucket FOR UPDATE
+  )
+  UPDATE gateway.rate_limit_counters c SET hits = greatest(c.hits - 1, 0)
+    FROM locked WHERE c.bucket = locked.bucket AND c.window_index = $2::bigint`;
 
 const PRUNE_SQL = `
   DELETE FROM gateway.rate_limit_counters
@@ -91,7 +98,7 @@ export class PostgresCounterStore implements CounterStore {
       const totals = new Map<string, number>();
       for (const call of batch) for (const [bucket, n] of call.hits) totals.set(bucket, (totals.get(bucket) ?? 0) + n);
       try {
-        const { rows } = await this.pool.query<{ bucket: string; current: number; previous: number; elapsed: string }>(HIT_SQL, [
+        const { rows } = await this.pool.query<{ bucket: string; current: number; previous: number; elapsed: string; idx: string }>(HIT_SQL, [
           [...totals.keys()],
           [...totals.values()],
           this.windowMs,
@@ -102,14 +109,14 @@ export class PostgresCounterStore implements CounterStore {
         for (const call of batch) {
           const counts = new Map<string, WindowCounts>();
           for (const [bucket, n] of call.hits) {
-            // No row: a take-back in a window that had none (see HIT_SQL); nothing is counted there.
-            const row = after.get(bucket) ?? { current: 0, previous: 0, elapsed: '0' };
+            const row = after.get(bucket)!;
             const before = (seen.get(bucket) ?? 0) + n;
             seen.set(bucket, before);
             counts.set(bucket, {
-              current: Math.max(0, row.current - totals.get(bucket)! + before),
+              current: row.current - totals.get(bucket)! + before,
               previous: row.previous,
               elapsedMs: Number(row.elapsed),
+              window: Number(row.idx),
             });
           }
           call.resolve(counts);
@@ -120,6 +127,10 @@ export class PostgresCounterStore implements CounterStore {
       }
     }
     this.flushing = false;
+  }
+
+  async takeBack(buckets: readonly string[], window: number): Promise<void> {
+    await this.pool.query(TAKE_BACK_SQL, [buckets, window]);
   }
 
   /** Windows older than the previous one are dead weight: dropped once per window, by whichever replica gets there. */

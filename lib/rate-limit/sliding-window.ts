@@ -19,10 +19,15 @@ export interface WindowCounts {
   previous: number;
   /** Milliseconds of the current window that have passed (by the store's clock). */
   elapsedMs: number;
+  /** Which window `current` counts (time ÷ window length, by the store's clock): where a hit is taken back. */
+  window: number;
 }
 
+/** What the arithmetic reads of a bucket's counts. */
+export type WindowArithmetic = Pick<WindowCounts, 'current' | 'previous' | 'elapsedMs'>;
+
 /** The estimated number of hits in the last `windowMs`. */
-export function estimate(counts: WindowCounts, windowMs: number): number {
+export function estimate(counts: WindowArithmetic, windowMs: number): number {
   const previousWeight = Math.max(0, 1 - counts.elapsedMs / windowMs);
   return counts.previous * previousWeight + counts.current;
 }
@@ -32,7 +37,7 @@ export function estimate(counts: WindowCounts, windowMs: number): number {
  * bucket: 0 when it is below already. Past the current window, the current window becomes the
  * previous one and decays the same way.
  */
-export function msUntilBelow(counts: WindowCounts, limit: number, windowMs: number): number {
+export function msUntilBelow(counts: WindowArithmetic, limit: number, windowMs: number): number {
   if (estimate(counts, windowMs) < limit) return 0;
   const { current, previous, elapsedMs } = counts;
   if (current < limit) {

@@ -9,11 +9,17 @@ export interface CounterStore {
   /** Length of a counting window, in milliseconds. */
   readonly windowMs: number;
   /**
-   * Adds `hits` to each bucket's counter in the current window (a negative number takes a
-   * refused request's hit off again) and returns each bucket's counts after the addition. Rejects when the store cannot answer; nothing may be assumed
+  /**
+   * Adds `hits` to each bucket's counter in the current window and returns each bucket's
+   * counts after the addition. Rejects when the store cannot answer; nothing may be assumed
    * to have been counted then.
    */
   hit(hits: ReadonlyMap<string, number>): Promise<Map<string, WindowCounts>>;
+  /**
+   * Takes one hit off each bucket's counter of `window` (never below zero): a refused request's,
+   * in the window it was counted in, even when the next one has begun since.
+   */
+  takeBack(buckets: readonly string[], window: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -38,11 +44,19 @@ export class MemoryCounterStore implements CounterStore {
       let entry = this.windows.get(bucket);
       if (!entry || entry.index < index - 1) entry = { index, current: 0, previous: 0 };
       else if (entry.index === index - 1) entry = { index, current: 0, previous: entry.current };
-      entry.current = Math.max(0, entry.current + added);
+      entry.current += added;
       this.windows.set(bucket, entry);
-      counts.set(bucket, { current: entry.current, previous: entry.previous, elapsedMs });
+      counts.set(bucket, { current: entry.current, previous: entry.previous, elapsedMs, window: index });
     }
     return counts;
+  }
+
+  async takeBack(buckets: readonly string[], window: number): Promise<void> {
+    for (const bucket of buckets) {
+      const entry = this.windows.get(bucket);
+      if (entry?.index === window) entry.current = Math.max(0, entry.current - 1);
+      else if (entry?.index === window + 1) entry.previous = Math.max(0, entry.previous - 1);
+    }
   }
 
   /** Drops buckets idle for two windows: a flood of distinct keys cannot grow memory past two windows' worth. */

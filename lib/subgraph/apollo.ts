@@ -10,7 +10,12 @@ import type { SubgraphContext } from './definition.js';
 import type { ListeningSubgraph, SubgraphHooks } from './hooks.js';
 
 /** Listens on `host:port` (0: a free port) and serves the subgraph's GraphQL, health and internal routes. */
-export async function serveApollo<Loaders>(hooks: SubgraphHooks<Loaders>, host: string, port: number): Promise<ListeningSubgraph> {
+export async function serveApollo<Loaders>(
+  hooks: SubgraphHooks<Loaders>,
+  host: string,
+  port: number,
+  shutdownGraceMs: number,
+): Promise<ListeningSubgraph> {
   const server = new ApolloServer<SubgraphContext<Loaders>>({
     schema: hooks.schema,
     // Inline traces would expose resolver timings to any caller and cost time on every request.
@@ -41,6 +46,9 @@ export async function serveApollo<Loaders>(hooks: SubgraphHooks<Loaders>, host: 
       // listenApollo answers the masked 500 itself; the hook logs the error with the request id.
       onError: (error, { requestId, context }) => void hooks.requestFailed(error, context?.tenant.requestId ?? requestId),
       routes,
+      // The gateway's readiness probes each subgraph's /healthz: a stopping subgraph says so.
+      readinessPaths: ['/healthz'],
+      shutdownGraceMs,
     },
     host,
     port,

@@ -57,7 +57,7 @@ export async function startSubgraph<Loaders>(
   let server: ListeningSubgraph;
   try {
     const hooks = createSubgraphHooks(definition, db, createContextVerifier(config), logger);
-    server = await serve(hooks, config.host, options.port ?? config.ports[definition.name]);
+    server = await serve(hooks, config.host, options.port ?? config.ports[definition.name], config.shutdownGraceMs);
   } catch (error) {
     await db.close();
     throw error;
@@ -68,6 +68,8 @@ export async function startSubgraph<Loaders>(
     url: server.url,
     port: server.port,
     db,
+    // Readiness (/healthz) flips and new requests are refused first; the requests in flight
+    // finish (within SHUTDOWN_GRACE_MS); the pool closes last, once nothing uses it.
     async close() {
       await server.close();
       await db.close();
@@ -75,7 +77,8 @@ export async function startSubgraph<Loaders>(
   };
 }
 
-type Adapter = <Loaders>(hooks: SubgraphHooks<Loaders>, host: string, port: number) => Promise<ListeningSubgraph>;
+/** Serves the hooks on `host:port`; `close()` then answers /healthz 503 and lets requests in flight finish within `shutdownGraceMs`. */
+type Adapter = <Loaders>(hooks: SubgraphHooks<Loaders>, host: string, port: number, shutdownGraceMs: number) => Promise<ListeningSubgraph>;
 
 async function adapterOf(kind: SubgraphKind): Promise<Adapter> {
   return kind === 'mercurius-subgraph' ? (await import('./mercurius.js')).serveMercurius : (await import('./apollo.js')).serveApollo;

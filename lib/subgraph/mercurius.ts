@@ -30,8 +30,21 @@ declare module 'fastify' {
 const MAX_BODY_BYTES = 1_000_000;
 
 /** Listens on `host:port` (0: a free port) and serves the subgraph's GraphQL, health and internal routes. */
-export async function serveMercurius<Loaders>(hooks: SubgraphHooks<Loaders>, host: string, port: number): Promise<ListeningSubgraph> {
-  const app = Fastify({ logger: false, bodyLimit: MAX_BODY_BYTES, genReqId: () => randomUUID() });
+export async function serveMercurius<Loaders>(
+  hooks: SubgraphHooks<Loaders>,
+  host: string,
+  port: number,
+  shutdownGraceMs: number,
+): Promise<ListeningSubgraph> {
+  const app = Fastify({
+    logger: false,
+    bodyLimit: MAX_BODY_BYTES,
+    genReqId: () => randomUUID(),
+    // Once closing, every new request (the gateway's /healthz probe included) gets 503 and its
+    // connection closed, and idle keep-alive connections are closed; requests in flight finish.
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+  });
   const requestIdOf = (request: FastifyRequest) => request.tenantContext?.requestId ?? request.id;
   const send = (reply: FastifyReply, answer: RouteAnswer) => reply.code(answer.status).send(answer.body);
 
@@ -116,7 +129,19 @@ export async function serveMercurius<Loaders>(hooks: SubgraphHooks<Loaders>, hos
   await app.listen({ host, port });
   const address = app.server.address();
   const actualPort = typeof address === 'object' && address ? address.port : port;
-  return { url: `http://${host}:${actualPort}/graphql`, port: actualPort, close: () => app.close() };
+  return {
+    url: `http://${host}:${actualPort}/graphql`,
+    port: actualPort,
+    async close() {
+      // Fastify waits for every request in flight; past the grace period they are cut off.
+      const deadline = setTimeout(() => app.server.closeAllConnections(), shutdownGraceMs);
+      try {
+        await app.close();
+      } finally {
+        clearTimeout(deadline);
+      }
+    },
+  };
 }
 
 /** A parse or validation error of the client's query, coded as Apollo codes it (it names only the query). */
