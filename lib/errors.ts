@@ -33,6 +33,7 @@ export enum ErrorCode {
   PayloadTooLarge = 'PAYLOAD_TOO_LARGE',
   GatewayTimeout = 'GATEWAY_TIMEOUT',
   SubgraphUnavailable = 'SUBGRAPH_UNAVAILABLE',
+  ServiceUnavailable = 'SERVICE_UNAVAILABLE',
   InternalServerError = 'INTERNAL_SERVER_ERROR',
 }
 
@@ -65,6 +66,7 @@ export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = Object.freeze({
   [ErrorCode.GatewayTimeout]: 504,
   // Reported inside an answer of HTTP 200 (the other subgraphs' fields still come back); 503 is its status were it ever to end a request.
   [ErrorCode.SubgraphUnavailable]: 503,
+  [ErrorCode.ServiceUnavailable]: 503,
   [ErrorCode.InternalServerError]: 500,
 });
 
@@ -202,6 +204,16 @@ export class GatewayTimeoutError extends CareGraphError {
  * A part of the answer could not be fetched: the service behind it failed, was too slow, or is
  * being given a rest. The message names no service: the platform's topology is not the caller's.
  */
+/**
+ * A dependency the answer needs cannot be reached now — a service's database (a restart, a
+ * failover), or the service behind an internal call — and the request changed nothing: safe to
+ * retry shortly. The message names no host, port or server.
+ */
+export class ServiceUnavailableError extends CareGraphError {
+  constructor(message = 'A service this request needs is unavailable; nothing was changed. Retry in a few seconds') {
+    super(ErrorCode.ServiceUnavailable, message);
+  }
+}
 export class SubgraphUnavailableError extends CareGraphError {
   constructor(message = 'Part of this answer is temporarily unavailable: its fields are null', extensions?: Extra) {
     super(ErrorCode.SubgraphUnavailable, message, { extensions });

@@ -24,7 +24,8 @@ beforeAll(async () => {
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
       received.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString('utf8') });
-      if (req.url?.startsWith('/internal/broken')) return void res.writeHead(503).end('{}');
+      if (req.url?.startsWith('/internal/broken')) return void res.writeHead(500).end('{}');
+      if (req.url?.startsWith('/internal/database-down')) return void res.writeHead(503).end('{}');
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ ok: true }));
     });
   });
@@ -76,6 +77,13 @@ describe('ServiceClient', () => {
   });
 
   it('fails on an answer that is not 2xx, naming the subgraph, route and status', async () => {
-    await expect(client.get('erp', 'broken', {})).rejects.toThrow('erp /internal/broken answered 503');
+    await expect(client.get('erp', 'broken', {})).rejects.toThrow('erp /internal/broken answered 500');
+  });
+
+  it('fails with SERVICE_UNAVAILABLE, to be retried, on a 503 (the service cannot reach its database) and when nothing answers', async () => {
+    await expect(client.get('erp', 'database-down', {})).rejects.toMatchObject({ code: 'SERVICE_UNAVAILABLE' });
+    const urls = Object.fromEntries(SUBGRAPH_NAMES.map((name) => [name, 'http://127.0.0.1:1/graphql'])) as Record<SubgraphName, string>;
+    const unreachable = new ServiceClient('gateway', new ContextSigner(pair.privateKey, 30), urls);
+    await expect(unreachable.get('erp', 'entitlements', {})).rejects.toMatchObject({ code: 'SERVICE_UNAVAILABLE' });
   });
 });

@@ -5,6 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { SubgraphName } from './config.js';
+import { ServiceUnavailableError } from './errors.js';
 import { createKeepAliveFetcher } from './http/keep-alive-fetcher.js';
 import { currentRequestContext } from './request-context.js';
 import { CONTEXT_HEADER, REQUEST_ID_HEADER, serviceContext, type ContextSigner } from './tenant-context.js';
@@ -39,10 +40,18 @@ export class ServiceClient {
     // signature costs tens of microseconds, and the callers cache what they read.
     const requestId = randomUUID();
     const context = serviceContext(this.service, requestId, currentRequestContext()?.requestId ?? null);
-    const response = await fetchInternal(url.href, {
-      ...init,
-      headers: { ...init.headers, [CONTEXT_HEADER]: await this.signer.sign(context, subgraph), [REQUEST_ID_HEADER]: requestId },
-    });
+    let response: Awaited<ReturnType<typeof fetchInternal>>;
+    try {
+      response = await fetchInternal(url.href, {
+        ...init,
+        headers: { ...init.headers, [CONTEXT_HEADER]: await this.signer.sign(context, subgraph), [REQUEST_ID_HEADER]: requestId },
+      });
+    } catch (error) {
+      // The service is down or did not answer in time: the caller's request can be retried.
+      throw Object.assign(new ServiceUnavailableError(), { cause: error });
+    }
+    // The service's database is down (lib/db/database.ts): passed on as the same retryable error.
+    if (response.status === 503) throw new ServiceUnavailableError();
     if (!response.ok) throw new Error(`${subgraph} /internal/${route} answered ${response.status}`);
     return (await response.json()) as T;
   }

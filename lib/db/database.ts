@@ -3,6 +3,7 @@
  * the database: `withTenant` runs work in a transaction bound to the request's tenant.
  */
 import pg from 'pg';
+import { ServiceUnavailableError } from '../errors.js';
 import { isUuid } from '../ids.js';
 import type { TenantContext } from '../tenant-context.js';
 import { BINDING_TTL_SECONDS, signBinding, type BindingAccess } from './binding.js';
@@ -59,7 +60,12 @@ export class Database {
     if (context.access === 'partner' && !isUuid(partnerId)) {
       throw new Error('withTenant: partner access needs a partner id');
     }
-    const client = await this.pool.connect();
+    let client: pg.PoolClient;
+    try {
+      client = await this.pool.connect();
+    } catch (error) {
+      throw unavailableOr(error);
+    }
     let broken = false;
     // A checked-out client has no pool listener: without this, a connection the server ends
     // (idle-in-transaction timeout, terminate, network) would crash the process. The pending
@@ -92,7 +98,7 @@ export class Database {
       await client.query('ROLLBACK').catch(() => {
         broken = true;
       });
-      throw error;
+      throw unavailableOr(error);
     } finally {
       client.off('error', onError);
       client.release(broken);
@@ -134,4 +140,26 @@ function backendPid(client: pg.PoolClient): number {
   const pid = (client as unknown as { processID?: unknown }).processID;
   if (typeof pid !== 'number' || pid <= 0) throw new Error('withTenant: the connection has no backend pid (a transaction-mode pooler in between?)');
   return pid;
+}
+
+/**
+ * SQLSTATEs of a server that is gone or going: connection exceptions (class 08), and the
+ * server shutting down, crashed or still starting (57P01–57P03).
+ */
+const CONNECTION_LOST_STATE = /^(08...|57P0[123])$/;
+/** Socket errors of a server that cannot be reached. */
+const UNREACHABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
+/** node-postgres's own words for a connection lost or not made in time (these carry no code). */
+const LOST_MESSAGE = /^(Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error)/;
+
+/**
+ * SERVICE_UNAVAILABLE for a database that cannot be reached or went away mid-transaction
+ * (rolled back: nothing was written), so the client learns to retry rather than that
+ * something broke; any other error as it is.
+ */
+export function unavailableOr(error: unknown): unknown {
+  if (!(error instanceof Error)) return error;
+  const code = (error as { code?: unknown }).code;
+  const lost = typeof code === 'string' ? CONNECTION_LOST_STATE.test(code) || UNREACHABLE.has(code) : LOST_MESSAGE.test(error.message);
+  return lost ? new ServiceUnavailableError('The database is unavailable; nothing was changed. Retry in a few seconds') : error;
 }
