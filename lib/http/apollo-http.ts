@@ -12,7 +12,6 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { HeaderMap, type ApolloServer, type BaseContext } from '@apollo/server';
 import {
-  BadUserInputError,
   CareGraphError,
   ErrorCode,
   GatewayTimeoutError,
@@ -21,6 +20,7 @@ import {
   PayloadTooLargeError,
 } from '../errors.js';
 import { BrowserPolicy, JSON_ANSWER_HEADERS, type BrowserPolicyOptions } from './browser-policy.js';
+import { readJson } from './body.js';
 import { closeGracefully } from './shutdown.js';
 
 const DEFAULT_MAX_BODY_BYTES = 1_000_000;
@@ -403,42 +403,4 @@ function refuse(res: http.ServerResponse, error: CareGraphError, close: boolean,
  */
 function bodyUnread(req: http.IncomingMessage): boolean {
   return req.method !== 'GET' && req.method !== 'HEAD' && !req.readableEnded;
-}
-
-/**
- * Reads a JSON body of at most `limit` bytes. A declared length over the limit is refused
- * before a byte is read; a streamed body is cut off as soon as it passes the limit.
- */
-function readJson(req: http.IncomingMessage, limit: number): Promise<unknown> {
-  const tooLarge = () => new PayloadTooLargeError(`Request body exceeds ${limit} bytes`, { limit });
-  if (Number(req.headers['content-length']) > limit) return Promise.reject(tooLarge());
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const settle = (outcome: () => void) => {
-      req.off('data', onData).off('end', onEnd).off('error', onFailure).off('close', onFailure);
-      outcome();
-    };
-    const onData = (chunk: Buffer) => {
-      size += chunk.length;
-      if (size <= limit) {
-        chunks.push(chunk);
-        return;
-      }
-      // Stop reading: the rest is never buffered; the answer closes the connection.
-      req.pause();
-      settle(() => reject(tooLarge()));
-    };
-    const onEnd = () =>
-      settle(() => {
-        if (size === 0) return resolve(undefined);
-        try {
-          resolve(JSON.parse(Buffer.concat(chunks, size).toString('utf8')));
-        } catch {
-          reject(new BadUserInputError('Request body is not valid JSON'));
-        }
-      });
-    const onFailure = () => settle(() => reject(new BadUserInputError('Request body ended before it was complete')));
-    req.on('data', onData).on('end', onEnd).on('error', onFailure).on('close', onFailure);
-  });
 }
