@@ -41,7 +41,7 @@ type Access = Pick<TenantContext, 'access' | 'tenantId' | 'entitlements' | 'tier
 
 /** The refusal for a tenant that is not open; a status the gateway does not know is closed like a suspension. */
 function closedTenantError(status: string): CareGraphError {
-  return status === 'offboarded' ? new TenantOffboardedError() : new TenantSuspendedError();
+  return status === 'offboarded' || status === 'offboarding' ? new TenantOffboardedError() : new TenantSuspendedError();
 }
 
 export class TenantResolver {

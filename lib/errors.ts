@@ -18,6 +18,7 @@ export enum ErrorCode {
   ContextInvalid = 'CONTEXT_INVALID',
   TenantSuspended = 'TENANT_SUSPENDED',
   TenantOffboarded = 'TENANT_OFFBOARDED',
+  InvalidTransition = 'INVALID_TRANSITION',
   RateLimited = 'RATE_LIMITED',
   OperationTooLarge = 'OPERATION_TOO_LARGE',
   OperationTooManyTokens = 'OPERATION_TOO_MANY_TOKENS',
@@ -50,6 +51,7 @@ export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = Object.freeze({
   [ErrorCode.ContextInvalid]: 401,
   [ErrorCode.TenantSuspended]: 403,
   [ErrorCode.TenantOffboarded]: 403,
+  [ErrorCode.InvalidTransition]: 409,
   [ErrorCode.RateLimited]: 429,
   [ErrorCode.OperationTooLarge]: 400,
   [ErrorCode.OperationTooManyTokens]: 400,
@@ -107,6 +109,12 @@ export class MethodNotAllowedError extends CareGraphError {
 export class UnauthenticatedError extends CareGraphError {
   constructor(message = 'Authentication required', extensions?: Extra) {
     super(ErrorCode.Unauthenticated, message, { extensions });
+  }
+}
+/** A lifecycle move its record's current state does not allow (`OFFBOARDED → ACTIVE`); nothing was changed. */
+export class InvalidTransitionError extends CareGraphError {
+  constructor(message: string, extensions?: Extra) {
+    super(ErrorCode.InvalidTransition, message, { extensions });
   }
 }
 export class TenantForbiddenError extends CareGraphError {
@@ -227,7 +235,7 @@ const KNOWN_CODES = new Set<string>(Object.values(ErrorCode));
  * `serviceName`, the upstream `response` with its internal URL, `exception`, `stacktrace`)
  * names internals and is dropped.
  */
-const CLIENT_EXTENSIONS = new Set(['code', 'requestId', 'argument', 'occurrences', 'limit', 'retryAfterSeconds']);
+const CLIENT_EXTENSIONS = new Set(['code', 'requestId', 'argument', 'occurrences', 'limit', 'retryAfterSeconds', 'from', 'to']);
 
 /** graphql-js' "Did you mean …?" hints reveal schema members the caller may not see. */
 const SUGGESTION = / ?Did you mean [^?]*\?$/;

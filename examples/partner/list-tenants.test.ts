@@ -1,8 +1,8 @@
 /** The partner example's lines: a tenant, and its usage with each missing value explained. */
 import { describe, expect, it } from 'vitest';
-import type { OperationResult } from '../graphql-result.js';
+import { RequestFailedError, type OperationResult } from '../graphql-result.js';
 import type { PartnerTenantUsageQuery } from '../frontend/src/gql/graphql.js';
-import { formatTenant, usageLine } from './list-tenants.js';
+import { formatTenant, usageLine, usageOrWhyNot } from './list-tenants.js';
 import type { PartnerClient } from './partner-client.js';
 
 const usage = (result: Omit<OperationResult<PartnerTenantUsageQuery>, 'status'>): PartnerClient => ({
@@ -51,5 +51,15 @@ describe('list-tenants', () => {
       ],
     });
     expect(await usageLine(client, 't-1')).toBe('    plan — (INSUFFICIENT_SCOPE); 0 requests/24h, availability — (INSUFFICIENT_SCOPE), p95 — (INSUFFICIENT_SCOPE)');
+  });
+
+  it('says a suspended tenant’s usage is closed rather than failing the listing; other failures still fail', async () => {
+    const refusing = (code: string): PartnerClient => ({
+      listAttributedTenants: () => Promise.reject(new Error('not used')),
+      tenantUsage: () => Promise.reject(new RequestFailedError(403, [{ message: 'closed', code, path: undefined, extensions: {} }])),
+    });
+    expect(await usageOrWhyNot(refusing('TENANT_SUSPENDED'), 't-1')).toBe('    usage — (TENANT_SUSPENDED)');
+    expect(await usageOrWhyNot(refusing('TENANT_OFFBOARDED'), 't-1')).toBe('    usage — (TENANT_OFFBOARDED)');
+    await expect(usageOrWhyNot(refusing('UNAUTHENTICATED'), 't-1')).rejects.toThrow(/UNAUTHENTICATED/);
   });
 });

@@ -10,7 +10,7 @@
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { errorAt } from '../graphql-result.js';
+import { errorAt, RequestFailedError } from '../graphql-result.js';
 import { fromEnv, readDemoCredentials } from '../demo-credentials.js';
 import { loadDocuments } from '../persisted-documents.js';
 import type { DemoCredentials } from '../../scripts/demo-credentials.js';
@@ -36,6 +36,23 @@ export async function usageLine(client: PartnerClient, tenantId: string): Promis
   return `    plan ${plan}; ${health?.requestCount ?? 0} requests/24h, availability ${availability}, p95 ${p95}`;
 }
 
+/** Tenants whose users and partner keys the platform refuses for now: their usage is not readable. */
+const CLOSED_TENANT_CODES = ['TENANT_SUSPENDED', 'TENANT_OFFBOARDED'];
+
+/**
+ * The usage line, or why there is none: a tenant suspended or offboarding (perhaps since it was
+ * listed) answers 403 with its code, which is a fact about the tenant, not a failure of the run.
+ */
+export async function usageOrWhyNot(client: PartnerClient, tenantId: string): Promise<string> {
+  try {
+    return await usageLine(client, tenantId);
+  } catch (error) {
+    const closed = error instanceof RequestFailedError ? error.codes.find((code) => CLOSED_TENANT_CODES.includes(code ?? '')) : undefined;
+    if (closed) return `    usage — (${closed})`;
+    throw error;
+  }
+}
+
 async function main(env: NodeJS.ProcessEnv, withUsage: boolean): Promise<void> {
   let demo: DemoCredentials | undefined;
   const credentials = () => (demo ??= readDemoCredentials(env));
@@ -50,7 +67,7 @@ async function main(env: NodeJS.ProcessEnv, withUsage: boolean): Promise<void> {
   console.log(`${totalCount} attributed tenants`);
   for (const tenant of tenants) {
     console.log(formatTenant(tenant));
-    if (withUsage) console.log(await usageLine(client, tenant.id));
+    if (withUsage) console.log(await usageOrWhyNot(client, tenant.id));
   }
   for (const error of errors) console.log(`! ${error.code ?? 'ERROR'} at ${(error.path ?? []).join('.')}: ${error.message}`);
 }

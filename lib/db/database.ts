@@ -2,6 +2,7 @@
  * The application-role connection pool of one service, and the only way requests reach
  * the database: `withTenant` runs work in a transaction bound to the request's tenant.
  */
+import { createHmac } from 'node:crypto';
 import pg from 'pg';
 import { ServiceUnavailableError } from '../errors.js';
 import { isUuid } from '../ids.js';
@@ -42,6 +43,15 @@ export class Database {
     });
     // An idle client that loses its server must not crash the process; the pool replaces it.
     this.pool.on('error', () => undefined);
+  }
+
+  /**
+   * A key for one purpose (`audit`: the audit log's chain), derived from the binding key as
+   * HMAC(binding key, `caregraph:<purpose>`): what the services hold and no database role does,
+   * never the binding key itself.
+   */
+  deriveKey(purpose: string): Buffer {
+    return createHmac('sha256', this.bindingKey).update(`caregraph:${purpose}`).digest();
   }
 
   /**

@@ -35,9 +35,26 @@ interface EventDefinition<P extends z.ZodObject = z.ZodObject> {
   payload: P;
 }
 
+/** A tenant's lifecycle statuses (subgraphs/tenancy/lifecycle.ts), as stored. */
+export const TENANT_STATUSES = ['provisioning', 'active', 'suspended', 'offboarding', 'offboarded'] as const;
+/** Why a tenant moved: a closed list, so that no typed text travels in an event or the audit log. */
+export const LIFECYCLE_REASONS = ['provisioned', 'non_payment', 'security', 'customer_request', 'contract_ended', 'operator_action'] as const;
+
 const define = <P extends z.ZodObject>(definition: EventDefinition<P>) => Object.freeze(definition);
 
 export const EVENT_CATALOG = Object.freeze({
+  'tenancy.tenant.status-changed': define({
+    version: 1,
+    producer: 'tenancy',
+    summary: 'A tenant moved along its lifecycle (activated, suspended, resumed, offboarding, offboarded). The actor is who moved it.',
+    payload: z
+      .object({
+        from: z.enum(TENANT_STATUSES).describe('the status before'),
+        to: z.enum(TENANT_STATUSES).describe('the status after'),
+        reason: z.enum(LIFECYCLE_REASONS).describe('why, as one of the lifecycle reasons (never free text)'),
+      })
+      .strict(),
+  }),
   'clinical-ops.break-glass.declared': define({
     version: 1,
     producer: 'clinical-ops',

@@ -41,13 +41,15 @@ export const SCOPES = [
   'telemetry:read',
   PHI_SCOPE,
   'keys:manage',
-  /** Security events (break-glass declarations) for review: platform admins. */
+  /** Security events (break-glass declarations) and the control plane's audit log, for review: platform admins. */
   'audit:read',
+  /** The control plane's writes: tenant lifecycle, governance. Platform admins. */
+  'tenants:manage',
 ] as const;
 
 /** Scopes a token gets by default for each role (the development issuer uses them). */
 export const DEFAULT_ROLE_SCOPES: Readonly<Record<Role, readonly string[]>> = {
-  platform_admin: ['tenant:read', 'billing:read', 'clinical:read', 'telemetry:read', 'keys:manage', 'audit:read'],
+  platform_admin: ['tenant:read', 'billing:read', 'clinical:read', 'telemetry:read', 'keys:manage', 'audit:read', 'tenants:manage'],
   support: ['tenant:read', 'clinical:read', 'telemetry:read'],
   analyst: ['tenant:read', 'billing:read', 'clinical:read', 'telemetry:read'],
   tenant_admin: ['tenant:read', 'billing:read', 'clinical:read', 'telemetry:read'],

@@ -14,6 +14,7 @@ import { BadUserInputError, InsufficientScopeError, NotFoundError, RateLimitedEr
 import { requireUuid } from '../../lib/ids.js';
 import { API_KEY_SCOPES } from '../../lib/policy/spec.js';
 import type { TenantContext } from '../../lib/tenant-context.js';
+import { appendAudit } from './audit.js';
 import type { TenancyContext } from './context.js';
 
 export interface ApiKeyRow {
@@ -134,6 +135,16 @@ async function keyById(tx: Tx, id: string): Promise<ApiKeyRow> {
   return row;
 }
 
+/** The audit entry of a key change, in the partner's chain: identifiers and settings, never the secret or its hash. */
+function auditKey(tx: Tx, ctx: TenancyContext, action: string, row: ApiKeyRow, extra: Record<string, unknown> = {}): Promise<void> {
+  return appendAudit(tx, ctx.db.deriveKey('audit'), ctx.tenant, {
+    owner: { partnerId: row.partner_id },
+    action,
+    target: `api_key:${row.id}`,
+    detail: { prefix: row.prefix, scopes: row.scopes, safelistOnly: row.safelist_only, expiresAt: row.expires_at.toISOString(), ...extra },
+  });
+}
+
 const toApiKey = (row: ApiKeyRow) => ({
   id: row.id,
   name: row.name,
@@ -155,7 +166,9 @@ export const apiKeyResolvers = {
       const issued = await ctx.db.withTenant(ctx.tenant, async (tx) => {
         assertWithinAllowance(input.scopes, await lockPartnerForIssuance(tx, input.partnerId));
         await assertUnderKeyCap(tx, input.partnerId);
-        return insertApiKey(tx, { ...input, createdBy: ctx.tenant.principal.id });
+        const created = await insertApiKey(tx, { ...input, createdBy: ctx.tenant.principal.id });
+        await auditKey(tx, ctx, 'api_key.issued', created.row);
+        return created;
       });
       return { apiKey: toApiKey(issued.row), secret: issued.secret };
     },
@@ -167,6 +180,7 @@ export const apiKeyResolvers = {
           `UPDATE api_keys SET revoked_at = coalesce(revoked_at, now()) WHERE id = $1 RETURNING ${COLUMNS}`,
           [id],
         );
+        await auditKey(tx, ctx, 'api_key.revoked', revoked!);
         return revoked!;
       });
       return toApiKey(row);
@@ -189,7 +203,7 @@ export const apiKeyResolvers = {
         );
         if (!revoked) throw new BadUserInputError('A revoked key cannot be rotated', { argument: 'id' });
         if (!revoked.was_live) await assertUnderKeyCap(tx, old.partner_id);
-        return insertApiKey(tx, {
+        const replacement = await insertApiKey(tx, {
           partnerId: old.partner_id,
           name: old.name,
           scopes: old.scopes,
@@ -199,6 +213,8 @@ export const apiKeyResolvers = {
           createdBy: ctx.tenant.principal.id,
           rotatedFrom: old.id,
         });
+        await auditKey(tx, ctx, 'api_key.rotated', replacement.row, { rotatedFrom: old.id });
+        return replacement;
       });
       return { apiKey: toApiKey(issued.row), secret: issued.secret };
     },

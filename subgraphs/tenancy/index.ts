@@ -1,20 +1,23 @@
 /**
- * The tenancy subgraph (control plane): tenants, partners, API keys, feature flags.
+ * The tenancy subgraph (control plane): tenants and their lifecycle, partners, API keys,
+ * feature flags, and the audit log of it all.
  */
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
 import { mergeResolvers } from '../../lib/resolvers.js';
 import { loadTypeDefs } from '../../lib/schema-file.js';
 import { defineSubgraph, startSubgraph, type StartOptions } from '../../lib/subgraph/index.js';
 import { apiKeyResolvers } from './api-keys.js';
+import { auditResolvers } from './audit.js';
 import { createTenancyLoaders } from './context.js';
 import { tenancyInternalRoutes } from './internal.js';
+import { lifecycleResolvers } from './lifecycle.js';
 import { partnerResolvers } from './partners.js';
 import { tenantAccessResolvers } from './tenant-access.js';
 import { tenantResolvers } from './tenants.js';
 
 export const name = 'tenancy';
 export const typeDefs = loadTypeDefs(import.meta.url);
-export const resolvers = mergeResolvers(tenantResolvers, partnerResolvers, tenantAccessResolvers, apiKeyResolvers);
+export const resolvers = mergeResolvers(tenantResolvers, partnerResolvers, tenantAccessResolvers, apiKeyResolvers, lifecycleResolvers, auditResolvers);
 
 export const definition = defineSubgraph(name, {
   typeDefs,

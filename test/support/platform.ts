@@ -2,6 +2,7 @@
  * Helpers for tests that need the database or the running platform. The database comes from
  * the global setup (see global-setup.ts); each suite starts its own services on free ports.
  */
+import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { inject } from 'vitest';
 import { loadConfig, type Config } from '../../lib/config.js';
@@ -58,6 +59,39 @@ export async function scratchDatabase(prefix: string): Promise<{ url: string; dr
 }
 
 export const bindingKey = (): string => resolveBindingKey(testConfig());
+
+/**
+ * A tenant of the calling suite's own, in PROVISIONING, for tests that change a tenant's
+ * state (the seeded fleet serves every suite at once). Its slug sorts after every seeded one
+ * and it has no partner and no plan, so suites that pick seeded tenants by slug, partner or
+ * plan never meet it. Remove it with `dropScratchTenants`.
+ */
+export async function scratchTenant(name = 'Scratch Clinic', fields: { tier?: string; region?: string } = {}): Promise<string> {
+  const id = randomUUID();
+  const admin = await adminClient();
+  try {
+    await admin.query(
+      `INSERT INTO tenancy.tenants (id, slug, name, segment, tier, region, placement, cohort, status)
+       VALUES ($1, $2, $3, 'ambulatory', $4, $5, 'pooled', 'general', 'provisioning')`,
+      [id, `zz-scratch-${id.slice(0, 8)}`, name, fields.tier ?? 'standard', fields.region ?? 'us-east'],
+    );
+  } finally {
+    await admin.end();
+  }
+  return id;
+}
+
+/** Removes scratch tenants and their unrelayed events; their audit entries stay, as audit entries do. */
+export async function dropScratchTenants(ids: readonly string[]): Promise<void> {
+  if (ids.length === 0) return;
+  const admin = await adminClient();
+  try {
+    await admin.query('DELETE FROM tenancy.outbox WHERE tenant_id = ANY ($1::uuid[])', [ids]);
+    await admin.query('DELETE FROM tenancy.tenants WHERE id = ANY ($1::uuid[])', [ids]);
+  } finally {
+    await admin.end();
+  }
+}
 
 /**
  * Sets `client`'s transaction binding as `Database.withTenant` does (call inside BEGIN). The

@@ -33,6 +33,8 @@ export type TenantStatus =
   | 'PROVISIONING'
   | 'ACTIVE'
   | 'SUSPENDED'
+  /** Being offboarded: its data is exported, then purged by its retention policy. */
+  | 'OFFBOARDING'
   | 'OFFBOARDED';
 
 export type Tier =

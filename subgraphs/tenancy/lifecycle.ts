@@ -1,0 +1,118 @@
+/**
+ * The tenant lifecycle, the control plane's first duty:
+ *
+ *   PROVISIONING → ACTIVE → SUSPENDED ⇄ ACTIVE → OFFBOARDING → OFFBOARDED
+ *                             SUSPENDED → OFFBOARDING
+ *
+ * Each move is a mutation for platform admins (`tenants:manage`), made in one transaction
+ * with its audit entry (audit.ts) and its event (`tenancy.tenant.status-changed`, through the
+ * outbox): all three or none. A move its status does not allow is refused with
+ * INVALID_TRANSITION and changes nothing. Every gateway replica enforces the new status within
+ * ACCESS_CACHE_SECONDS: a suspended tenant's users and partner keys get TENANT_SUSPENDED, an
+ * offboarding or offboarded one's TENANT_OFFBOARDED, platform staff may still read it (audited).
+ */
+import type { LIFECYCLE_REASONS, TENANT_STATUSES } from '../../lib/events/catalog.js';
+import { publishEvent } from '../../lib/events/outbox.js';
+import { BadUserInputError, InsufficientScopeError, InvalidTransitionError, NotFoundError } from '../../lib/errors.js';
+import { requireUuid } from '../../lib/ids.js';
+import type { TenantContext } from '../../lib/tenant-context.js';
+import { appendAudit } from './audit.js';
+import type { TenancyContext } from './context.js';
+import type { TenantRow } from './tenants.js';
+
+export type TenantStatus = (typeof TENANT_STATUSES)[number];
+export type LifecycleReason = (typeof LIFECYCLE_REASONS)[number];
+
+interface Move {
+  from: readonly TenantStatus[];
+  to: TenantStatus;
+  /** The audit action. */
+  action: string;
+}
+
+/** Every move the lifecycle allows, by mutation. */
+export const LIFECYCLE_MOVES = Object.freeze({
+  activateTenant: { from: ['provisioning'], to: 'active', action: 'tenant.activated' },
+  suspendTenant: { from: ['active'], to: 'suspended', action: 'tenant.suspended' },
+  resumeTenant: { from: ['suspended'], to: 'active', action: 'tenant.resumed' },
+  offboardTenant: { from: ['active', 'suspended'], to: 'offboarding', action: 'tenant.offboarding-started' },
+} satisfies Record<string, Move>);
+
+export type LifecycleMutation = keyof typeof LIFECYCLE_MOVES;
+
+const REASONS: Record<string, LifecycleReason> = {
+  PROVISIONED: 'provisioned',
+  NON_PAYMENT: 'non_payment',
+  SECURITY: 'security',
+  CUSTOMER_REQUEST: 'customer_request',
+  CONTRACT_ENDED: 'contract_ended',
+  OPERATOR_ACTION: 'operator_action',
+};
+
+function assertPlatformAdmin(tenant: TenantContext): void {
+  if (!tenant.roles.includes('platform_admin')) throw new InsufficientScopeError('Only platform admins move a tenant along its lifecycle');
+}
+
+/**
+ * Moves one tenant: locks its row, checks the move against its status, writes the new status,
+ * its audit entry and its event, in one transaction bound to that tenant.
+ */
+export async function moveTenant(
+  ctx: Pick<TenancyContext, 'db' | 'tenant'>,
+  mutation: LifecycleMutation,
+  tenantId: string,
+  reason: LifecycleReason,
+): Promise<TenantRow> {
+  assertPlatformAdmin(ctx.tenant);
+  const move: Move = LIFECYCLE_MOVES[mutation];
+  // The move acts on one tenant: the transaction is bound to it (RLS, and the outbox takes
+  // events of the bound tenant only), whatever level the admin called at.
+  const acting: TenantContext = { ...ctx.tenant, access: 'tenant', tenantId };
+  return ctx.db.withTenant(acting, async (tx) => {
+    const [current] = await tx.query<{ status: TenantStatus; tier: string; partner_id: string | null }>(
+      'SELECT status, tier, partner_id FROM tenants WHERE id = $1 FOR UPDATE',
+      [tenantId],
+    );
+    if (!current) throw new NotFoundError('No such tenant');
+    if (!move.from.includes(current.status)) {
+      throw new InvalidTransitionError(
+        `A ${current.status} tenant cannot be moved to ${move.to} (${mutation} takes a tenant that is ${move.from.join(' or ')})`,
+        { from: current.status.toUpperCase(), to: move.to.toUpperCase() },
+      );
+    }
+    const [row] = await tx.query<TenantRow>(
+      `UPDATE tenants SET status = $2, status_changed_at = now() WHERE id = $1
+       RETURNING id, slug, name, segment, tier, region, placement, cohort, status, partner_id, created_at`,
+      [tenantId, move.to],
+    );
+    await appendAudit(tx, ctx.db.deriveKey('audit'), acting, {
+      owner: { tenantId, partnerId: current.partner_id },
+      action: move.action,
+      target: `tenant:${tenantId}`,
+      detail: { from: current.status, to: move.to, reason },
+    });
+    await publishEvent(tx, 'tenancy.tenant.status-changed', { ...acting, tier: current.tier }, { from: current.status, to: move.to, reason });
+    return row!;
+  });
+}
+
+function reasonOf(value: string | null | undefined, fallback: LifecycleReason): LifecycleReason {
+  if (value == null) return fallback;
+  const reason = REASONS[value];
+  if (!reason) throw new BadUserInputError(`reason must be one of ${Object.keys(REASONS).join(', ')}`, { argument: 'reason' });
+  return reason;
+}
+
+const lifecycleMutation =
+  (mutation: LifecycleMutation, defaultReason: LifecycleReason) =>
+  (_: unknown, args: { id: string; reason?: string | null }, ctx: TenancyContext) =>
+    moveTenant(ctx, mutation, requireUuid(args.id, 'id'), reasonOf(args.reason, defaultReason));
+
+export const lifecycleResolvers = {
+  Mutation: {
+    activateTenant: lifecycleMutation('activateTenant', 'provisioned'),
+    suspendTenant: lifecycleMutation('suspendTenant', 'operator_action'),
+    resumeTenant: lifecycleMutation('resumeTenant', 'operator_action'),
+    offboardTenant: lifecycleMutation('offboardTenant', 'contract_ended'),
+  },
+};
