@@ -19,6 +19,7 @@ export enum ErrorCode {
   TenantSuspended = 'TENANT_SUSPENDED',
   TenantOffboarded = 'TENANT_OFFBOARDED',
   InvalidTransition = 'INVALID_TRANSITION',
+  SelfApprovalForbidden = 'SELF_APPROVAL_FORBIDDEN',
   RateLimited = 'RATE_LIMITED',
   OperationTooLarge = 'OPERATION_TOO_LARGE',
   OperationTooManyTokens = 'OPERATION_TOO_MANY_TOKENS',
@@ -52,6 +53,7 @@ export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = Object.freeze({
   [ErrorCode.TenantSuspended]: 403,
   [ErrorCode.TenantOffboarded]: 403,
   [ErrorCode.InvalidTransition]: 409,
+  [ErrorCode.SelfApprovalForbidden]: 403,
   [ErrorCode.RateLimited]: 429,
   [ErrorCode.OperationTooLarge]: 400,
   [ErrorCode.OperationTooManyTokens]: 400,
@@ -115,6 +117,12 @@ export class UnauthenticatedError extends CareGraphError {
 export class InvalidTransitionError extends CareGraphError {
   constructor(message: string, extensions?: Extra) {
     super(ErrorCode.InvalidTransition, message, { extensions });
+  }
+}
+/** Four eyes: whoever requested a change may not decide it. */
+export class SelfApprovalForbiddenError extends CareGraphError {
+  constructor(message: string) {
+    super(ErrorCode.SelfApprovalForbidden, message);
   }
 }
 export class TenantForbiddenError extends CareGraphError {

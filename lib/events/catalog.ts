@@ -43,6 +43,17 @@ export const LIFECYCLE_REASONS = ['provisioned', 'non_payment', 'security', 'cus
 const define = <P extends z.ZodObject>(definition: EventDefinition<P>) => Object.freeze(definition);
 
 export const EVENT_CATALOG = Object.freeze({
+  'tenancy.change-request.approved': define({
+    version: 1,
+    producer: 'tenancy',
+    summary: 'A second platform admin approved a change to one of the tenant’s protected settings; tenancy’s worker applies it (inside the release window where the setting is release-gated). The actor is the approver.',
+    payload: z
+      .object({
+        changeRequestId: z.uuid().describe('the change request (tenancy)'),
+        setting: z.string().regex(/^[a-z][a-z_]{1,40}$/).describe('the protected setting it changes'),
+      })
+      .strict(),
+  }),
   'tenancy.tenant.status-changed': define({
     version: 1,
     producer: 'tenancy',

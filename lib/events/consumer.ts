@@ -8,6 +8,7 @@
  */
 import type { Job } from 'pg-boss';
 import type { Database, Tx } from '../db/index.js';
+import type { EnqueueOptions, JobProducer } from '../jobs/enqueue.js';
 import { FinalJobError, RefusedJobError } from '../jobs/errors.js';
 import type { QueueDeclaration } from '../jobs/queues.js';
 import { runInTenant, type Processor } from '../jobs/runner.js';
@@ -25,7 +26,17 @@ export interface EventConsumer<T extends EventType = EventType> {
    * The consumer's effect, in a transaction bound to the event's tenant. Throw FinalJobError
    * for an event it can never handle; any other error is retried.
    */
-  handle(event: EventEnvelope<T>, tx: Tx): Promise<void>;
+  handle(event: EventEnvelope<T>, tx: Tx, tools: ConsumerTools): Promise<void>;
+}
+
+/** What a consumer may do besides writing in its transaction. */
+export interface ConsumerTools {
+  /**
+   * Queues a job of the consumer's service in the consumer's transaction (it exists only if the
+   * effect commits), in the consumer's context or, for work the tenant binding cannot do, at
+   * platform level (`{ platform: true }`).
+   */
+  enqueue<U>(queue: QueueDeclaration, data: U, options?: EnqueueOptions & { platform?: boolean }): Promise<string>;
 }
 
 const NAME = /^[a-z][a-z0-9-]{1,62}$/;
@@ -58,7 +69,7 @@ export function consumerContext(service: string, event: EventEnvelope): TenantCo
  * consumers take (anything else is refused), its envelope must match the catalogue (or it goes
  * to the dead-letter queue), and each consumer of the type runs in a transaction of its own.
  */
-export function eventProcessor(service: string, db: Database, consumers: readonly EventConsumer[]): Processor {
+export function eventProcessor(service: string, db: Database, consumers: readonly EventConsumer[], producer: JobProducer): Processor {
   const byType = new Map<string, EventConsumer[]>();
   for (const consumer of consumers) byType.set(consumer.type, [...(byType.get(consumer.type) ?? []), consumer]);
   return async (claims, job: Job<unknown>) => {
@@ -74,12 +85,12 @@ export function eventProcessor(service: string, db: Database, consumers: readonl
     if (event.type !== type || event.id !== claims.id) throw new RefusedJobError('The event does not match its signed route');
     const context = consumerContext(service, event);
     await runWithRequestContext(context, async () => {
-      for (const consumer of takers) await consumeOnce(db, consumer, context, event, job.signal);
+      for (const consumer of takers) await consumeOnce(db, producer, consumer, context, event, job.signal);
     });
   };
 }
 
-async function consumeOnce(db: Database, consumer: EventConsumer, context: TenantContext, event: EventEnvelope, signal: AbortSignal): Promise<void> {
+async function consumeOnce(db: Database, producer: JobProducer, consumer: EventConsumer, context: TenantContext, event: EventEnvelope, signal: AbortSignal): Promise<void> {
   await runInTenant(db, context, signal, async (tx) => {
     const fresh = await tx.query(
       `INSERT INTO processed_events (consumer, event_id, tenant_id, event_type) VALUES ($1, $2, $3, $4)
@@ -87,6 +98,9 @@ async function consumeOnce(db: Database, consumer: EventConsumer, context: Tenan
       [consumer.name, event.id, event.tenantId, event.type],
     );
     if (fresh.length === 0) return;
-    await consumer.handle(event, tx);
+    await consumer.handle(event, tx, {
+      enqueue: (queue, data, { platform, ...options } = {}) =>
+        producer.enqueue(tx, queue, platform ? { ...context, access: 'platform', tenantId: null } : context, data, options),
+    });
   });
 }

@@ -39,6 +39,8 @@ export interface JobRun<T> {
   signal: AbortSignal;
   /** Queues a follow-up job in this attempt's transaction and context. */
   enqueue<U>(queue: QueueDeclaration, data: U, options?: EnqueueOptions): Promise<string>;
+  /** A key for one purpose, derived from the binding key as the service's requests derive it (`Database.deriveKey`). */
+  deriveKey(purpose: string): Buffer;
 }
 
 /** A job handler: throw FinalJobError when retrying cannot help, anything else to retry. */
@@ -137,7 +139,7 @@ export async function startWorker(definition: WorkerDefinition, options: WorkerO
     await assertDeclared(boss, definition.queues);
     const producer = new JobProducer(boss, key);
     const processors = new Map<string, Processor>(definition.jobs.map(({ queue, handle }) => [queue.name, jobProcessor(db, producer, handle)]));
-    const events = eventProcessor(definition.service, db, definition.consumers);
+    const events = eventProcessor(definition.service, db, definition.consumers, producer);
     for (const queue of definition.queues) {
       const processor = processors.get(queue.name) ?? events;
       const work = {
@@ -187,6 +189,7 @@ function jobProcessor(db: Database, producer: JobProducer, handle: JobHandler<un
           attempt: job.retryCount + 1,
           signal: job.signal,
           enqueue: (queue, data, options) => producer.enqueue(tx, queue, context, data, options),
+          deriveKey: (purpose) => db.deriveKey(purpose),
         },
         tx,
       ),

@@ -10,6 +10,7 @@ import { apiKeyResolvers } from './api-keys.js';
 import { auditResolvers } from './audit.js';
 import { createTenancyLoaders } from './context.js';
 import { tenancyInternalRoutes } from './internal.js';
+import { governanceResolvers } from './governance.js';
 import { lifecycleResolvers } from './lifecycle.js';
 import { partnerResolvers } from './partners.js';
 import { tenantAccessResolvers } from './tenant-access.js';
@@ -17,7 +18,7 @@ import { tenantResolvers } from './tenants.js';
 
 export const name = 'tenancy';
 export const typeDefs = loadTypeDefs(import.meta.url);
-export const resolvers = mergeResolvers(tenantResolvers, partnerResolvers, tenantAccessResolvers, apiKeyResolvers, lifecycleResolvers, auditResolvers);
+export const resolvers = mergeResolvers(tenantResolvers, partnerResolvers, tenantAccessResolvers, apiKeyResolvers, lifecycleResolvers, auditResolvers, governanceResolvers);
 
 export const definition = defineSubgraph(name, {
   typeDefs,

@@ -1,13 +1,15 @@
 /**
  * Tenancy's worker process: consumes other domains' events into the control plane and relays
  * tenancy's own outbox. Today it takes clinical-ops' break-glass declarations into the security
- * events platform admins review, one row per declaration however often the event is delivered.
+ * events platform admins review, one row per declaration however often the event is delivered,
+ * and applies approved changes to tenants' protected settings (governance.ts).
  */
 import type { Config } from '../../lib/config.js';
 import { defineConsumer } from '../../lib/events/consumer.js';
 import { defineQueue } from '../../lib/jobs/queues.js';
-import { defineWorker, startWorker, type WorkerOptions } from '../../lib/jobs/worker.js';
+import { defineWorker, startWorker, type JobDefinition, type JobRun, type WorkerOptions } from '../../lib/jobs/worker.js';
 import type { RunningWorker } from '../../lib/services.js';
+import { applyChange } from './governance.js';
 import { insertSecurityEvent } from './security-events.js';
 
 /** Events from other domains, worked at each tenant's fair share and priority. */
@@ -35,7 +37,38 @@ export const breakGlassAudit = defineConsumer({
   },
 });
 
-export const definition = defineWorker({ service: 'tenancy', dbSchema: 'tenancy', jobs: [], consumers: [breakGlassAudit], relay: true });
+/**
+ * Applies approved changes to protected settings (governance.ts), at platform level: a change
+ * outside its release window goes back in the queue for the window's opening.
+ */
+export const applyChangeQueue = defineQueue({ name: 'tenancy.apply-change', retryLimit: 10, retryDelaySeconds: 2, retryDelayMaxSeconds: 300, expireInSeconds: 60 });
+
+const applyChangeJob: JobDefinition = {
+  queue: applyChangeQueue,
+  async handle(job: JobRun<{ changeRequestId: string }>, tx) {
+    const { outcome, applyAfter } = await applyChange(tx, job.deriveKey('audit'), job.context, job.data.changeRequestId);
+    if (outcome === 'waiting') await job.enqueue(applyChangeQueue, job.data, { startAfter: applyAfter });
+  },
+};
+
+/** An approval becomes an apply job, in the consumer's transaction: once queued, never lost. */
+export const approvedChanges = defineConsumer({
+  name: 'apply-approved-change',
+  queue: eventsQueue,
+  type: 'tenancy.change-request.approved',
+  async handle(event, _tx, tools) {
+    // Platform level: a protected setting (a feature override, say) is written by the platform, not the tenant.
+    await tools.enqueue(applyChangeQueue, { changeRequestId: event.payload.changeRequestId }, { platform: true });
+  },
+});
+
+export const definition = defineWorker({
+  service: 'tenancy',
+  dbSchema: 'tenancy',
+  jobs: [applyChangeJob],
+  consumers: [breakGlassAudit, approvedChanges],
+  relay: true,
+});
 
 /** The queues this worker owns, for `npm run migrate`. */
 export const queues = definition.queues;

@@ -81,12 +81,14 @@ export async function scratchTenant(name = 'Scratch Clinic', fields: { tier?: st
   return id;
 }
 
-/** Removes scratch tenants and their unrelayed events; their audit entries stay, as audit entries do. */
+/** Removes scratch tenants with their events, change requests and overrides; their audit entries stay, as audit entries do. */
 export async function dropScratchTenants(ids: readonly string[]): Promise<void> {
   if (ids.length === 0) return;
   const admin = await adminClient();
   try {
-    await admin.query('DELETE FROM tenancy.outbox WHERE tenant_id = ANY ($1::uuid[])', [ids]);
+    for (const table of ['outbox', 'change_requests', 'tenant_feature_overrides']) {
+      await admin.query(`DELETE FROM tenancy.${table} WHERE tenant_id = ANY ($1::uuid[])`, [ids]);
+    }
     await admin.query('DELETE FROM tenancy.tenants WHERE id = ANY ($1::uuid[])', [ids]);
   } finally {
     await admin.end();
