@@ -23,7 +23,6 @@ const SUBGRAPH_SCHEMAS = SERVICE_LIST.flatMap((service) => (service.database ? [
  */
 const PLATFORM_OWNED_TABLES: Record<string, string> = {
   'erp.plans': 'the plan catalog: reference data, the same for every tenant',
-  'tenancy.cohort_features': 'features each release cohort receives: reference data, the same for every tenant',
   'tenancy.governed_settings': 'which tenant settings are protected and release-gated: policy data, the same for every tenant',
   'tenancy.release_windows': 'the weekly release window of each tier: policy data, the same for every tenant',
   'gateway.rate_limit_counters':

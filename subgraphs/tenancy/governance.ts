@@ -242,7 +242,7 @@ export function nextWindowOpening(window: ReleaseWindow | null, now: Date): Date
   throw new Error('a release window without days never opens');
 }
 
-async function releaseWindowOf(tx: Tx, tier: string): Promise<ReleaseWindow | null> {
+export async function releaseWindowOf(tx: Tx, tier: string): Promise<ReleaseWindow | null> {
   const [row] = await tx.query<{ days: number[]; start_hour: number; end_hour: number }>('SELECT days, start_hour, end_hour FROM release_windows WHERE tier = $1', [tier]);
   return row ? { days: row.days, startHour: row.start_hour, endHour: row.end_hour } : null;
 }

@@ -10,6 +10,7 @@ import { apiKeyResolvers } from './api-keys.js';
 import { auditResolvers } from './audit.js';
 import { createTenancyLoaders } from './context.js';
 import { tenancyInternalRoutes } from './internal.js';
+import { flagResolvers } from './flags.js';
 import { governanceResolvers } from './governance.js';
 import { lifecycleResolvers } from './lifecycle.js';
 import { partnerResolvers } from './partners.js';
@@ -18,7 +19,7 @@ import { tenantResolvers } from './tenants.js';
 
 export const name = 'tenancy';
 export const typeDefs = loadTypeDefs(import.meta.url);
-export const resolvers = mergeResolvers(tenantResolvers, partnerResolvers, tenantAccessResolvers, apiKeyResolvers, lifecycleResolvers, auditResolvers, governanceResolvers);
+export const resolvers = mergeResolvers(tenantResolvers, partnerResolvers, tenantAccessResolvers, apiKeyResolvers, lifecycleResolvers, auditResolvers, governanceResolvers, flagResolvers);
 
 export const definition = defineSubgraph(name, {
   typeDefs,
