@@ -17,7 +17,7 @@ import { randomUUID } from 'node:crypto';
 import type { Tx } from '../../lib/db/index.js';
 import { BadUserInputError, InsufficientScopeError, InvalidTransitionError, NotFoundError, SelfApprovalForbiddenError } from '../../lib/errors.js';
 import { publishEvent } from '../../lib/events/outbox.js';
-import { requireUuid } from '../../lib/ids.js';
+import { isUuid, requireUuid } from '../../lib/ids.js';
 import type { TenantContext } from '../../lib/tenant-context.js';
 import { appendAudit } from './audit.js';
 import type { TenancyContext } from './context.js';
@@ -48,6 +48,8 @@ interface SettingRule {
   /** The current value, for the record of what the change replaced. */
   read(tx: Tx, tenantId: string): Promise<unknown>;
   write(tx: Tx, tenantId: string, value: unknown, approvedBy: string): Promise<void>;
+  /** Checks a parsed value against the database (a partner that exists), at the request. */
+  check?(tx: Tx, value: unknown): Promise<void>;
 }
 
 const oneOf = (setting: string, allowed: readonly string[]) => (value: unknown) => {
@@ -80,6 +82,25 @@ export const SETTING_RULES: Readonly<Record<string, SettingRule>> = Object.freez
       return value;
     },
     ...column('retention_days'),
+  },
+  partner: {
+    parse(value: unknown) {
+      if (value === null) return null;
+      if (typeof value !== 'string' || !isUuid(value)) throw new BadUserInputError('partner must be a partner id, or null to attribute the tenant to none', { argument: 'input.value' });
+      return value.toLowerCase();
+    },
+    async read(tx: Tx, tenantId: string) {
+      const [row] = await tx.query<{ partner_id: string | null }>('SELECT partner_id FROM tenants WHERE id = $1', [tenantId]);
+      return row?.partner_id ?? null;
+    },
+    async write(tx: Tx, tenantId: string, value: unknown) {
+      await tx.query('UPDATE tenants SET partner_id = $2 WHERE id = $1', [tenantId, value]);
+    },
+    async check(tx: Tx, value: unknown) {
+      if (value === null) return;
+      const [partner] = await tx.query('SELECT id FROM partners WHERE id = $1', [value]);
+      if (!partner) throw new BadUserInputError('No such partner', { argument: 'input.value' });
+    },
   },
   feature_override: {
     parse(value: unknown) {
@@ -163,6 +184,7 @@ async function requestChange(ctx: TenancyContext, input: RequestInput): Promise<
     if (!tenant) throw new NotFoundError('No such tenant');
     const [governed] = await tx.query<{ protected: boolean }>('SELECT protected FROM governed_settings WHERE setting = $1', [input.setting]);
     if (!governed?.protected) throw new BadUserInputError(`${input.setting} is not a protected setting`, { argument: 'input.setting' });
+    await rule.check?.(tx, value);
     const [row] = await tx.query<ChangeRequestRow>(
       `INSERT INTO change_requests (id, tenant_id, setting, value, justification, status, requested_by, expires_at)
        VALUES ($1, $2, $3, $4, $5, 'pending', $6, now() + make_interval(hours => $7)) RETURNING ${COLUMNS}`,
@@ -259,7 +281,7 @@ export async function applyChange(
   context: TenantContext,
   id: string,
   now = new Date(),
-): Promise<{ outcome: 'applied' | 'waiting' | 'skipped'; applyAfter?: Date }> {
+): Promise<{ outcome: 'applied' | 'waiting' | 'failed' | 'skipped'; applyAfter?: Date }> {
   const [request] = await tx.query<ChangeRequestRow>(`SELECT ${COLUMNS} FROM change_requests WHERE id = $1 FOR UPDATE`, [id]);
   if (!request || (request.status !== 'approved' && request.status !== 'waiting')) return { outcome: 'skipped' };
   const [tenant] = await tx.query<{ tier: string; partner_id: string | null }>('SELECT tier, partner_id FROM tenants WHERE id = $1 FOR UPDATE', [request.tenant_id]);
@@ -273,7 +295,19 @@ export async function applyChange(
   }
   const rule = SETTING_RULES[request.setting]!;
   const previous = await rule.read(tx, request.tenant_id);
-  await rule.write(tx, request.tenant_id, request.value, request.decided_by ?? request.requested_by);
+  await tx.query('SAVEPOINT apply_change');
+  try {
+    await rule.write(tx, request.tenant_id, request.value, request.decided_by ?? request.requested_by);
+  } catch (error) {
+    // A value the database refuses now (class 23: the partner removed since the request) can
+    // never be applied: the request FAILED, visibly, rather than retried for ever. Anything
+    // else (the database away) is retried.
+    const code = (error as { code?: string }).code;
+    if (!code?.startsWith('23')) throw error;
+    await tx.query('ROLLBACK TO SAVEPOINT apply_change');
+    await tx.query("UPDATE change_requests SET status = 'failed', error = $2 WHERE id = $1", [id, `the database refused the value (${code})`]);
+    return { outcome: 'failed' };
+  }
   await tx.query("UPDATE change_requests SET status = 'applied', previous = $2, applied_at = now(), error = NULL WHERE id = $1", [id, JSON.stringify(previous)]);
   await appendAudit(tx, key, context, {
     owner: { tenantId: request.tenant_id, partnerId: tenant!.partner_id },
@@ -292,7 +326,8 @@ const toChangeRequest = (row: ChangeRequestRow) => ({
   tenantId: row.tenant_id,
   setting: row.setting,
   value: JSON.stringify(row.value),
-  previousValue: row.previous === null ? null : JSON.stringify(row.previous),
+  previousValue: row.status === 'applied' ? JSON.stringify(row.previous) : null,
+  error: row.error,
   justification: row.justification,
   status: statusOf(row),
   requestedBy: row.requested_by,

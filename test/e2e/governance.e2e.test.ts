@@ -185,3 +185,16 @@ describe('four-eyes governance', () => {
     }
   });
 });
+
+describe('partner attribution, a protected setting', () => {
+  it('moves a tenant to a partner only through an approved change, refusing an unknown partner at the request', async () => {
+    const id = await tenant();
+    const unknown = await requestChange(id, 'partner', '00000000-0000-4000-8000-0000000000ff');
+    expect(codesOf(unknown)).toEqual(['BAD_USER_INPUT']);
+    const [partner] = await sql<{ id: string }>('SELECT id FROM tenancy.partners ORDER BY slug LIMIT 1');
+    const request = (await requestChange(id, 'partner', partner!.id)).body.data!.requestChange;
+    await decide('approveChange', request.id, await bob());
+    await waitFor('the attribution applied', async () => (await sql<{ partner_id: string | null }>('SELECT partner_id FROM tenancy.tenants WHERE id = $1', [id]))[0]!.partner_id === partner!.id);
+    expect((await listed(id))[0]).toMatchObject({ status: 'APPLIED', previousValue: 'null' });
+  });
+});
