@@ -11,10 +11,10 @@
 import type http from 'node:http';
 import { createLocalJWKSet, createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTVerifyGetKey } from 'jose';
 import type { Config } from '../lib/config.js';
-import { BadUserInputError, UnauthenticatedError } from '../lib/errors.js';
+import { BadUserInputError, TenantForbiddenError, UnauthenticatedError } from '../lib/errors.js';
 import { isUuid } from '../lib/ids.js';
 import type { DevIssuer } from '../lib/auth/dev-issuer.js';
-import { ROLES, type Role } from '../lib/policy/spec.js';
+import { DEFAULT_ROLE_SCOPES, ROLES, type Role } from '../lib/policy/spec.js';
 import type { ServiceClient } from '../lib/service-client.js';
 import { TtlCache } from '../lib/ttl-cache.js';
 import { hashApiKey, looksLikeApiKey, type ApiKeyLookup } from '../lib/auth/api-keys.js';
@@ -42,6 +42,7 @@ const MAX_CACHED_KEY_LOOKUPS = 10_000;
 export class Authenticator {
   private readonly keys: JWTVerifyGetKey;
   private readonly apiKeys: TtlCache<ApiKeyLookup>;
+  private readonly members: TtlCache<{ member: { status: string; roles: Role[] } | null }>;
   private readonly verified = new TtlCache<Principal & { expiresAt: number }>(VERIFIED_TOKEN_TTL_MS, MAX_VERIFIED_TOKENS);
 
   constructor(
@@ -53,6 +54,7 @@ export class Authenticator {
     else if (devIssuer) this.keys = createLocalJWKSet(devIssuer.jwks());
     else throw new Error('The development issuer is required when AUTH_JWKS_URL is unset');
     this.apiKeys = new TtlCache(config.accessCacheSeconds * 1000, MAX_CACHED_KEY_LOOKUPS);
+    this.members = new TtlCache(config.accessCacheSeconds * 1000, MAX_CACHED_KEY_LOOKUPS);
   }
 
   async authenticate(req: http.IncomingMessage): Promise<Principal> {
@@ -62,7 +64,7 @@ export class Authenticator {
     if (typeof authorization === 'string') {
       const match = /^Bearer ([A-Za-z0-9_\-.]+)$/.exec(authorization);
       if (!match) throw new UnauthenticatedError('Authorization must be "Bearer <token>"');
-      return this.verifyToken(match[1]!);
+      return this.withMembership(await this.verifyToken(match[1]!));
     }
     if (typeof apiKey === 'string') return this.verifyApiKey(apiKey);
     throw new UnauthenticatedError('Authentication required: send a Bearer token or an x-api-key');
@@ -92,6 +94,24 @@ export class Authenticator {
     const tenantId = isUuid(payload.tenant_id) ? payload.tenant_id.toLowerCase() : null;
     const partnerId = isUuid(payload.partner_id) ? payload.partner_id.toLowerCase() : null;
     return { id: `user:${String(payload.sub)}`, kind: 'user', roles, scopes, tenantId, partnerId, expiresAt: Number(payload.exp) };
+  }
+
+  /**
+   * A user who is a member of the token's tenant (tenancy's `tenant_members`) acts with the roles
+   * held there, and their default scopes, whatever the token claims; a deactivated member is
+   * refused. Users without a membership (the development issuer's personas, an identity
+   * provider that asserts roles itself) keep the token's. Looked up per ACCESS_CACHE_SECONDS,
+   * so a deactivation or a role change reaches every replica within it.
+   */
+  private async withMembership(principal: Principal & { expiresAt?: number }): Promise<Principal> {
+    const { expiresAt: _expiresAt, ...user } = principal;
+    if (!user.tenantId) return user;
+    const { member } = await this.members.get(`${user.tenantId} ${user.id}`, () =>
+      this.services.get<{ member: { status: string; roles: Role[] } | null }>('tenancy', 'member', { tenantId: user.tenantId!, principalId: user.id }),
+    );
+    if (!member) return user;
+    if (member.status !== 'active') throw new TenantForbiddenError('Your membership of this tenant is deactivated');
+    return { ...user, roles: member.roles, scopes: [...new Set(member.roles.flatMap((role) => DEFAULT_ROLE_SCOPES[role] ?? []))] };
   }
 
   private async verifyApiKey(key: string): Promise<Principal> {

@@ -13,13 +13,14 @@ import { tenancyInternalRoutes } from './internal.js';
 import { flagResolvers } from './flags.js';
 import { governanceResolvers } from './governance.js';
 import { lifecycleResolvers } from './lifecycle.js';
+import { memberResolvers } from './members.js';
 import { partnerResolvers } from './partners.js';
 import { tenantAccessResolvers } from './tenant-access.js';
 import { tenantResolvers } from './tenants.js';
 
 export const name = 'tenancy';
 export const typeDefs = loadTypeDefs(import.meta.url);
-export const resolvers = mergeResolvers(tenantResolvers, partnerResolvers, tenantAccessResolvers, apiKeyResolvers, lifecycleResolvers, auditResolvers, governanceResolvers, flagResolvers);
+export const resolvers = mergeResolvers(tenantResolvers, partnerResolvers, tenantAccessResolvers, apiKeyResolvers, lifecycleResolvers, auditResolvers, governanceResolvers, flagResolvers, memberResolvers);
 
 export const definition = defineSubgraph(name, {
   typeDefs,

@@ -6,6 +6,7 @@ import { BadUserInputError } from '../../lib/errors.js';
 import { isUuid } from '../../lib/ids.js';
 import type { InternalRoute } from '../../lib/subgraph/index.js';
 import { lookupApiKey } from './api-keys.js';
+import { lookupMember } from './members.js';
 import { recordSecurityEvent } from './security-events.js';
 import { fetchTenantAccess } from './tenant-access.js';
 
@@ -22,6 +23,14 @@ export const tenancyInternalRoutes: Record<string, InternalRoute> = {
     const hash = params.get('hash');
     if (!hash || !/^[0-9a-f]{64}$/.test(hash)) throw new BadUserInputError('hash must be a SHA-256 hex digest');
     return db.withTenant(caller, (tx) => lookupApiKey(tx, hash));
+  },
+  /** `GET /internal/member?tenantId=…&principalId=user:…` → `{ member: { status, roles } | null }`. */
+  member: async (params, db, caller) => {
+    const tenantId = params.get('tenantId');
+    const principalId = params.get('principalId');
+    if (!isUuid(tenantId)) throw new BadUserInputError('tenantId must be a UUID');
+    if (!principalId || !/^user:.{1,200}$/.test(principalId)) throw new BadUserInputError('principalId must be a user principal');
+    return { member: await db.withTenant(caller, (tx) => lookupMember(tx, tenantId.toLowerCase(), principalId)) };
   },
   /** `POST /internal/security-event` with a SecurityEvent body → `{ id }` once it is committed. */
   'security-event': (_params, db, caller, body) => recordSecurityEvent(db, caller, body),
