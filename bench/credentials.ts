@@ -1,7 +1,8 @@
 /**
  * Who the benchmark's requests act as, and what the CareGraph gateway is sent to prove it.
- * Every header the CareGraph target needs is made in `caregraphHeaders` and nowhere else, so
- * that a change in how the gateway authenticates changes this one function.
+ * Every header the CareGraph target needs is made here and nowhere else (`caregraphHeaders`;
+ * for the flood scenario `tenantUserHeaders` and `apiKeyHeaders`), so that a change in how the
+ * gateway authenticates changes this file only.
  */
 import { DevIssuer } from '../lib/auth/dev-issuer.js';
 import type { Config } from '../lib/config.js';
@@ -44,6 +45,24 @@ export async function caregraphHeaders(config: Config, scope: Scope): Promise<Re
     tokens.set(key, token);
   }
   return { authorization: `Bearer ${await token}` };
+}
+
+let issuer: Promise<DevIssuer> | undefined;
+
+/**
+ * Request headers for the CareGraph gateway as one user of a tenant: a `tenant_admin` (the
+ * tenant dashboard's caller in scenario A) with a subject of its own, so that each user counts
+ * against a rate-limit bucket of its own (the flood scenario's dashboard users).
+ */
+export async function tenantUserHeaders(config: Config, tenantId: string, subject: string): Promise<Record<string, string>> {
+  issuer ??= DevIssuer.open(config);
+  const token = await (await issuer).mint({ subject, roles: ['tenant_admin'], tenantId, ttlSeconds: TOKEN_TTL_SECONDS });
+  return { authorization: `Bearer ${token}` };
+}
+
+/** Request headers for the CareGraph gateway as a partner's API key acting inside one of its tenants. */
+export function apiKeyHeaders(secret: string, tenantId: string): Record<string, string> {
+  return { 'x-api-key': secret, 'x-tenant-id': tenantId };
 }
 
 /**

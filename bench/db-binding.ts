@@ -62,10 +62,15 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const server = await openScratchDatabase(config.database.url);
   try {
-    // The password is the configured one: on a shared server the role is shared too.
+    // The passwords are the configured ones: on a shared server the roles are shared too.
     const password = requireAppPassword(config);
     const bindingKey = randomBytes(32).toString('base64url');
-    await ensureRoles(server.url, { appPassword: password, bindingKey, statementTimeoutMs: config.database.statementTimeoutMs });
+    await ensureRoles(server.url, {
+      appPassword: password,
+      gatewayPassword: config.database.gatewayPassword,
+      bindingKey,
+      statementTimeoutMs: config.database.statementTimeoutMs,
+    });
     const rows = await prepare(server.url);
     const url = appUrl(server.url, password);
     const former = formerTransaction(url);

@@ -1,6 +1,8 @@
 /**
  * The benchmark harness in its shortest mode, against the test database: every scenario
- * runs and reports figures. Speeds are not asserted — this machine's load decides them.
+ * runs and reports figures. Speeds are not asserted — this machine's load decides them; nor
+ * are the flood's latency ratio and the limiter's cost, only that they come out, that the
+ * flood is mostly refused and that nothing else failed.
  */
 import { describe, expect, inject, it } from 'vitest';
 import { adminUrl } from '../test/support/platform.js';
@@ -10,7 +12,7 @@ import { MODES } from './modes.js';
 import { formatReport } from './report.js';
 
 describe('benchmark harness (smoke mode)', () => {
-  it('measures every target of scenarios A and A2, and scenarios B and C', async () => {
+  it('measures every target of scenarios A and A2, the flood, and scenarios B and C', async () => {
     const report = await runHarness({
       mode: MODES.smoke,
       adminUrl: adminUrl(),
@@ -38,6 +40,25 @@ describe('benchmark harness (smoke mode)', () => {
       expect(ratio.caregraphOverHive).toBeGreaterThan(0);
     }
 
+    const flood = report.flood!;
+    expect(flood).not.toBeNull();
+    // Counted in PostgreSQL, through the gateway role: the key's buckets are in the shared table.
+    expect(flood.limiterMode).toBe('shared');
+    expect(flood.sharedCounters.rows).toBeGreaterThan(0);
+    expect(flood.flood.sent).toBeGreaterThan(0);
+    expect(flood.refusedShare!).toBeGreaterThan(0.5);
+    expect(flood.flood.served).toBeGreaterThan(0);
+    expect(flood.flood.failed).toBe(0);
+    expect(flood.nonRateLimitErrors).toBe(0);
+    expect(flood.dashboard.rateLimited).toBe(0);
+    for (const run of [flood.alone, flood.withFlood, flood.aloneAfter, ...flood.limiter.rounds.flatMap((round) => [round.on, round.off])]) {
+      expect(run.requests).toBeGreaterThan(0);
+      expect(run.errors).toBe(0);
+    }
+    expect(flood.latencyRatio.p50).toBeGreaterThan(0);
+    expect(flood.latencyRatio.p99).toBeGreaterThan(0);
+    expect(flood.limiter.costMsPerRequest).not.toBeNull();
+
     expect(report.nPlusOne.rows.map((row) => row.first)).toEqual(MODES.smoke.pageSizes);
     for (const row of report.nPlusOne.rows) expect(row.statementsPerRequest).toBeGreaterThan(0);
 
@@ -47,5 +68,6 @@ describe('benchmark harness (smoke mode)', () => {
     const table = formatReport(report);
     expect(table).toContain('CareGraph/bare');
     expect(table).toContain('Hive Gateway');
+    expect(table).toContain('share of the flood refused');
   }, 180_000);
 });

@@ -1,8 +1,9 @@
 /**
- * The benchmark: scenarios A and A2 (throughput through four targets), B (SQL statements per
- * request) and C (start-up and seeding) against a database that is already migrated and
- * seeded. `run.ts` prepares that database for `npm run bench`; the harness test passes the
- * test database instead.
+ * The benchmark: scenarios A and A2 (throughput through four targets), the flood (a partner key
+ * at 10× its rate limit beside other tenants' dashboards), B (SQL statements per request) and C
+ * (start-up and seeding) against a database that is already migrated and seeded. `run.ts`
+ * prepares that database for `npm run bench`; the harness test passes the test database
+ * instead.
  */
 import os from 'node:os';
 import path from 'node:path';
@@ -13,10 +14,14 @@ import type { Mode } from './modes.js';
 import { startChild } from './processes/child.js';
 import type { SubgraphsReady } from './processes/subgraphs.js';
 import { throughputOperations } from './queries.js';
+import { runFlood, type FloodResult } from './scenarios/flood.js';
 import { runNPlusOne, type NPlusOneResult } from './scenarios/n-plus-one.js';
 import { runStartup, type StartupResult } from './scenarios/startup.js';
 import { runThroughput, type ThroughputRow } from './scenarios/throughput.js';
 import { ratiosOf, type Ratio } from './report.js';
+
+/** The `--only` id of the flood scenario. */
+export const FLOOD_ID = 'flood';
 
 export interface HarnessOptions {
   mode: Mode;
@@ -27,7 +32,10 @@ export interface HarnessOptions {
   appPassword: string;
   /** Folder for CPU profiles of the gateway processes; none when absent. */
   profileDirectory?: string;
-  /** Run only these operations of scenarios A and A2 (ids such as `A-fleet`); all when absent. */
+  /**
+   * Run only these operations of scenarios A and A2 (ids such as `A-fleet`) and the flood scenario
+   * when `flood` is among them; all when absent. B and C run either way.
+   */
   only?: string[];
   log?: (line: string) => void;
 }
@@ -39,6 +47,8 @@ export interface BenchReport {
   settings: Pick<Mode, 'connections' | 'warmupSeconds' | 'durationSeconds'> & { tenantsInDatabase: number };
   throughput: ThroughputRow[];
   ratios: Ratio[];
+  /** The flood scenario; null when `only` left it out. */
+  flood: FloodResult | null;
   nPlusOne: NPlusOneResult;
   startup: StartupResult;
 }
@@ -50,7 +60,10 @@ export async function runHarness(options: HarnessOptions): Promise<BenchReport> 
   const config = loadConfig(env);
   const { tenantId, tenants } = await benchTenant(options.adminUrl);
   const operations = throughputOperations(tenantId).filter((operation) => !options.only || options.only.includes(operation.id));
-  if (operations.length === 0) throw new Error(`--only matches no operation (known: ${throughputOperations(tenantId).map((o) => o.id).join(', ')})`);
+  const floodScenario = !options.only || options.only.includes(FLOOD_ID);
+  if (operations.length === 0 && !floodScenario) {
+    throw new Error(`--only matches no operation (known: ${[...throughputOperations(tenantId).map((o) => o.id), FLOOD_ID].join(', ')})`);
+  }
   const contexts = await presignContexts(config, options.adminUrl, operations.map((operation) => operation.scope));
 
   const runStartupScenario = () =>
@@ -58,6 +71,7 @@ export async function runHarness(options: HarnessOptions): Promise<BenchReport> 
       dataDir: path.join(path.dirname(options.dataDir), `${path.basename(options.dataDir)}-start`),
       adminUrl: options.adminUrl,
       appPassword: options.appPassword,
+      gatewayPassword: config.database.gatewayPassword,
       seedTenants: options.mode.seedTenants,
       restartOnExistingFolder: options.mode.restartOnExistingFolder,
       log,
@@ -69,21 +83,38 @@ export async function runHarness(options: HarnessOptions): Promise<BenchReport> 
   log(`A  starting the subgraphs and the load generator (${options.mode.connections} connections, ` +
     `${options.mode.warmupSeconds} s warm-up, ${options.mode.durationSeconds} s measured)`);
   const subgraphs = await startChild<SubgraphsReady>('subgraphs', {}, { env });
-  let throughput: ThroughputRow[];
+  let throughput: ThroughputRow[] = [];
+  let flood: FloodResult | null = null;
   try {
     const load = await startChild<{ pid: number }>('load', {}, { env });
     try {
-      throughput = await runThroughput({
-        mode: options.mode,
-        config,
-        env,
-        operations,
-        contexts,
-        subgraphs,
-        load,
-        profileDirectory: options.profileDirectory,
-        log,
-      });
+      if (operations.length > 0) {
+        throughput = await runThroughput({
+          mode: options.mode,
+          config,
+          env,
+          operations,
+          contexts,
+          subgraphs,
+          load,
+          profileDirectory: options.profileDirectory,
+          log,
+        });
+      }
+      if (floodScenario) {
+        log('flood    a partner key at 10× its rate limit beside other tenants\' dashboards (same subgraphs and load generator)');
+        flood = await runFlood({
+          mode: options.mode,
+          config,
+          env,
+          adminUrl: options.adminUrl,
+          contexts,
+          subgraphs,
+          load,
+          profileDirectory: options.profileDirectory,
+          log,
+        });
+      }
     } finally {
       await load.stop();
     }
@@ -113,6 +144,7 @@ export async function runHarness(options: HarnessOptions): Promise<BenchReport> 
     },
     throughput,
     ratios: ratiosOf(throughput),
+    flood,
     nPlusOne,
     startup,
   };

@@ -1,6 +1,6 @@
 /**
  * How long and how hard each mode measures. `full` is the run whose figures go into
- * docs/performance.md; `quick` checks everything in about two minutes; `smoke` is the
+ * docs/performance.md; `quick` checks everything in about three minutes; `smoke` is the
  * shortest run that still exercises every scenario (the harness test uses it).
  */
 export type ModeName = 'full' | 'quick' | 'smoke';
@@ -27,6 +27,24 @@ export interface Mode {
    * only the smoke mode does it: it proves the harness works, not how fast anything is.
    */
   startupAlongside: boolean;
+  /** The flood scenario (scenarios/flood.ts). */
+  flood: FloodSettings;
+}
+
+export interface FloodSettings {
+  /**
+   * RATE_LIMIT_WINDOW_SECONDS of the scenario's gateways (60 by default). The plans' limits are
+   * scaled to it, so the rates per second are the same; a shorter window only lets the flood's
+   * key reach its steady state (one window after it is spent) within a short lead-in.
+   */
+  windowSeconds: number;
+  /** Tenants (premium and enterprise) whose users send the dashboard, and users per tenant. */
+  dashboardTenants: number;
+  usersPerTenant: number;
+  /** Measured runs of the limiter's cost, each loading the gateway with limits on and the one with them off at once. */
+  costRounds: number;
+  /** Seconds the flood is measured when the dashboard counts requests instead of seconds (`requestsPerCell`). */
+  countedFloodSeconds?: number;
 }
 
 export const MODES: Record<ModeName, Mode> = {
@@ -39,6 +57,7 @@ export const MODES: Record<ModeName, Mode> = {
     seedTenants: 400,
     restartOnExistingFolder: true,
     startupAlongside: false,
+    flood: { windowSeconds: 10, dashboardTenants: 24, usersPerTenant: 4, costRounds: 3 },
   },
   quick: {
     name: 'quick',
@@ -49,6 +68,7 @@ export const MODES: Record<ModeName, Mode> = {
     seedTenants: 400,
     restartOnExistingFolder: true,
     startupAlongside: false,
+    flood: { windowSeconds: 10, dashboardTenants: 24, usersPerTenant: 4, costRounds: 2 },
   },
   smoke: {
     name: 'smoke',
@@ -60,6 +80,7 @@ export const MODES: Record<ModeName, Mode> = {
     seedTenants: 40,
     restartOnExistingFolder: false,
     startupAlongside: true,
+    flood: { windowSeconds: 1, dashboardTenants: 8, usersPerTenant: 2, costRounds: 1, countedFloodSeconds: 2 },
   },
 };
 

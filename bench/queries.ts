@@ -1,7 +1,8 @@
 /**
  * The operations the benchmark sends. Scenario A is the tenant dashboard, once for one tenant
  * (tenant-level access) and once as a fleet page (platform level); A2 chains three stages
- * (tenancy → erp → clinical-ops/observability/tenancy); B counts SQL statements of a fleet page of N tenants.
+ * (tenancy → erp → clinical-ops/observability/tenancy); B counts SQL statements of a fleet page of N tenants;
+ * the flood scenario sends the tenant dashboard as many tenants' users, and a partner's usage query.
  *
  * Each throughput operation has a `floor`: the part of it the tenancy subgraph answers,
  * which is the first fetch of every gateway's plan, sent straight to that subgraph.
@@ -62,12 +63,32 @@ const DEEP_QUERY = /* GraphQL */ `
   }
 `;
 
+/** Scenario A's tenant dashboard, which the flood scenario's users send too. */
+export const TENANT_DASHBOARD_QUERY = `query TenantDashboard($id: ID!) { tenant(id: $id) { ${DASHBOARD_FIELDS} } }`;
+
+/**
+ * What the flood scenario's partner key sends inside its tenant: the trusted document
+ * `PartnerTenantUsage` (schema/operations/partner-tenant-usage.graphql) without `p95LatencyMs`,
+ * which a standard plan answers with ENTITLEMENT_REQUIRED, so that a served request is a clean
+ * one and any error stands out.
+ */
+export const PARTNER_USAGE_QUERY = /* GraphQL */ `
+  query PartnerUsage($tenantId: ID!, $windowMinutes: Int = 1440) {
+    tenant(id: $tenantId) {
+      id
+      name
+      subscription { status plan { code name } }
+      health(windowMinutes: $windowMinutes) { availability errorRate requestCount windowMinutes }
+    }
+  }
+`;
+
 export function throughputOperations(tenantId: string): ThroughputOperation[] {
   return [
     {
       id: 'A-tenant',
       title: 'A  tenant dashboard (one tenant, 4 subgraphs)',
-      query: `query TenantDashboard($id: ID!) { tenant(id: $id) { ${DASHBOARD_FIELDS} } }`,
+      query: TENANT_DASHBOARD_QUERY,
       variables: { id: tenantId },
       scope: { access: 'tenant', tenantId },
       floor: {

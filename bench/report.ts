@@ -1,5 +1,6 @@
 /** Ratios against the baselines, the issue's targets, and the one table the run prints. */
 import type { BenchReport } from './harness.js';
+import { FLOOD_LATENCY_LIMIT, LIMITER_COST_LIMIT_MS, type DashboardRun, type FloodResult } from './scenarios/flood.js';
 import type { StartupResult } from './scenarios/startup.js';
 import { TARGET_LABELS, type ThroughputRow } from './scenarios/throughput.js';
 
@@ -55,9 +56,76 @@ export function targetLines(report: BenchReport): string[] {
   const gatewayRss = report.throughput.filter((row) => row.target === 'caregraph' && row.gatewayPeakRssMb !== null);
   const peak = gatewayRss.length ? Math.max(...gatewayRss.map((row) => row.gatewayPeakRssMb!)) : null;
   lines.push(`CareGraph gateway peak RSS under load < ${RSS_LIMIT_MB} MB: ${fixed(peak, 0)} MB (${verdict(peak === null ? null : peak < RSS_LIMIT_MB)})`);
+  if (report.flood) lines.push(...floodTargetLines(report.flood));
   lines.push(`SQL statements per request flat in N: ${verdict(report.nPlusOne.flat)}`);
   lines.push(...startupTargetLines(report.startup));
   return lines;
+}
+
+/** The flood scenario's targets, each met or missed. */
+export function floodTargetLines(flood: FloodResult): string[] {
+  const { p50, p99 } = flood.latencyRatio;
+  const latencyMet = p50 === null || p99 === null ? null : p50 <= FLOOD_LATENCY_LIMIT && p99 <= FLOOD_LATENCY_LIMIT;
+  const cost = flood.limiter.costMsPerRequest;
+  const share = flood.refusedShare;
+  return [
+    `flood     dashboard p50 / p99 with the flood ≤ ${FLOOD_LATENCY_LIMIT}× without: ${fixed(p50, 2)} / ${fixed(p99, 2)} (${verdict(latencyMet)}); ` +
+      `dashboard 429s: ${flood.dashboard.rateLimited} (${verdict(flood.dashboard.rateLimited === 0)})`,
+    `flood     share of the flood refused (429): ${percent(share)}, expected ≈ ${percent(flood.expectedRefusedShare)}; ` +
+      `other errors: ${flood.nonRateLimitErrors} (${verdict(flood.nonRateLimitErrors === 0)}); counters: ${flood.limiterMode}`,
+    `flood     limiter cost ≤ ${LIMITER_COST_LIMIT_MS} ms of gateway CPU per request: ${fixed(cost, 2)} ms (${verdict(cost === null ? null : cost <= LIMITER_COST_LIMIT_MS)})`,
+  ];
+}
+
+/** The flood scenario as text: the dashboard's runs, then the flood's answers. */
+export function formatFlood(flood: FloodResult): string {
+  const { dashboard } = flood;
+  const plans = Object.entries(dashboard.plans).map(([plan, n]) => `${n} ${plan}`).join(', ');
+  const run = (label: string, figures: DashboardRun): string[] => [
+    label,
+    fixed(figures.requestsPerSecond, 1),
+    fixed(figures.latencyMs.p50, 1),
+    fixed(figures.latencyMs.p99, 1),
+    String(figures.errors - figures.rateLimited),
+    String(figures.rateLimited),
+    fixed(figures.gatewayPeakRssMb, 0),
+    fixed(figures.gatewayCpuMsPerRequest, 2),
+    fixed(figures.otherWorkCores, 2),
+  ];
+  const { flood: sent } = flood;
+  const perRound = flood.limiter.rounds
+    .map((round) => (round.on.gatewayCpuMsPerRequest === null || round.off.gatewayCpuMsPerRequest === null ? null : round.on.gatewayCpuMsPerRequest - round.off.gatewayCpuMsPerRequest))
+    .map((cost) => fixed(cost, 2))
+    .join(', ');
+  return [
+    `Flood  one partner key on a ${flood.floodTenant.plan}-plan tenant at ${fixed(flood.floodRatePerSecond, 0)} req/s ` +
+      `(${Math.round(flood.floodRatePerSecond / (flood.keyLimitPerMinute / 60))}× its ${flood.keyLimitPerMinute}/min), ` +
+      `beside the tenant dashboard of ${dashboard.users} users of ${dashboard.tenants} tenants (${plans}), ${dashboard.connections} connections; ` +
+      `limits counted ${flood.limiterMode === 'shared' ? 'in PostgreSQL' : `'${flood.limiterMode}'`}, ${flood.windowSeconds} s window`,
+    table(
+      ['dashboard run', 'req/s', 'p50 ms', 'p99 ms', 'errors', '429', 'gw RSS MB', 'gw CPU ms/req', 'other work, cores'],
+      [
+        run('(1) alone, limits on', flood.alone),
+        run('(2) with the flood, limits on', flood.withFlood),
+        run('(1′) alone again, limits on', flood.aloneAfter),
+        ...flood.limiter.rounds.flatMap((round, i) => [
+          run(`cost round ${i + 1}: limits on`, round.on),
+          run(`cost round ${i + 1}: limits off, alongside`, round.off),
+        ]),
+      ],
+      1,
+    ),
+    '',
+    `flood: ${sent.sent} sent in ${fixed(sent.seconds, 1)} s (${fixed(sent.seconds > 0 ? sent.sent / sent.seconds : null, 1)}/s): ` +
+      `${sent.rateLimited} refused (${percent(flood.refusedShare)}), ${sent.served} served, ${sent.failed} failed, ${sent.skipped} not sent; ` +
+      `refusal p50 / p99 ${fixed(sent.refusedLatencyMs.p50, 1)} / ${fixed(sent.refusedLatencyMs.p99, 1)} ms (run (2)'s gateway CPU per request includes the flood's)`,
+    `dashboard with the flood / without (mean of (1) and (1′)): p50 ${fixed(flood.latencyRatio.p50, 2)}×, p99 ${fixed(flood.latencyRatio.p99, 2)}×; ` +
+      `dashboard users' peak ${fixed(dashboard.peakUserPerSecond, 2)} req/s per user (limit ${fixed(dashboard.userLimitPerSecond, 1)}), ` +
+      `${fixed(dashboard.peakTenantPerSecond, 2)} per tenant (limit ${fixed(dashboard.tenantLimitPerSecond, 1)})`,
+    `limiter: gateway CPU ${fixed(flood.limiter.onCpuMsPerRequest, 2)} ms/req with limits on against ${fixed(flood.limiter.offCpuMsPerRequest, 2)} off ` +
+      `(${flood.limiter.rounds.length} round${flood.limiter.rounds.length === 1 ? '' : 's'}, both gateways at once, ${flood.limiter.ratePerSecond} req/s each): ${fixed(flood.limiter.costMsPerRequest, 2)} ms per request (by round: ${perRound}); ` +
+      `counters ${flood.limiterMode} (${flood.sharedCounters.rows} rows of the key in gateway.rate_limit_counters)`,
+  ].join('\n');
 }
 
 /** Scenario C's targets, each met or missed. */
@@ -102,36 +170,39 @@ export function formatReport(report: BenchReport): string {
     ...(report.mode === 'smoke' ? ['smoke mode: scenario C ran alongside A and B; no figure here is a measurement'] : []),
     '',
   );
-  out.push(
-    table(
-      ['scenario', 'target', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'gw RSS MB', 'gw CPU ms/req', 'subgraphs CPU ms/req', 'same answer'],
-      report.throughput.map((row) => [
-        row.operation,
-        TARGET_LABELS[row.target],
-        fixed(row.requestsPerSecond, 1),
-        fixed(row.latencyMs.p50, 1),
-        fixed(row.latencyMs.p99, 1),
-        String(row.errors),
-        fixed(row.gatewayPeakRssMb, 0),
-        fixed(row.gatewayCpuMsPerRequest, 2),
-        fixed(row.subgraphsCpuMsPerRequest, 2),
-        row.sameAnswerAsCareGraph === null ? '—' : row.sameAnswerAsCareGraph ? 'yes' : 'NO',
-      ]),
-    ),
-    '',
-  );
-  out.push(
-    table(
-      ['ratios', 'CareGraph/bare req/s', 'CareGraph/Hive req/s', 'CareGraph/Hive p99'],
-      report.ratios.map((ratio) => [
-        ratio.operation,
-        fixed(ratio.caregraphOverBare, 2),
-        fixed(ratio.caregraphOverHive, 2),
-        fixed(ratio.p99CaregraphOverHive, 2),
-      ]),
-    ),
-    '',
-  );
+  if (report.throughput.length > 0) {
+    out.push(
+      table(
+        ['scenario', 'target', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'gw RSS MB', 'gw CPU ms/req', 'subgraphs CPU ms/req', 'same answer'],
+        report.throughput.map((row) => [
+          row.operation,
+          TARGET_LABELS[row.target],
+          fixed(row.requestsPerSecond, 1),
+          fixed(row.latencyMs.p50, 1),
+          fixed(row.latencyMs.p99, 1),
+          String(row.errors),
+          fixed(row.gatewayPeakRssMb, 0),
+          fixed(row.gatewayCpuMsPerRequest, 2),
+          fixed(row.subgraphsCpuMsPerRequest, 2),
+          row.sameAnswerAsCareGraph === null ? '—' : row.sameAnswerAsCareGraph ? 'yes' : 'NO',
+        ]),
+      ),
+      '',
+    );
+    out.push(
+      table(
+        ['ratios', 'CareGraph/bare req/s', 'CareGraph/Hive req/s', 'CareGraph/Hive p99'],
+        report.ratios.map((ratio) => [
+          ratio.operation,
+          fixed(ratio.caregraphOverBare, 2),
+          fixed(ratio.caregraphOverHive, 2),
+          fixed(ratio.p99CaregraphOverHive, 2),
+        ]),
+      ),
+      '',
+    );
+  }
+  if (report.flood) out.push(formatFlood(report.flood), '');
   out.push('B  SQL statements per request, tenants(first: N) with all four extensions');
   out.push(
     table(
@@ -153,14 +224,15 @@ export function formatReport(report: BenchReport): string {
   return out.join('\n');
 }
 
+const percent = (share: number | null) => (share === null ? '—' : `${(share * 100).toFixed(1)}%`);
+
 function fixed(value: number | null | undefined, digits: number): string {
   return value === null || value === undefined || Number.isNaN(value) ? '—' : value.toFixed(digits);
 }
 
-/** A plain-text table: first column left-aligned, the rest right-aligned. */
-function table(header: string[], rows: string[][]): string {
+/** A plain-text table: the first `leftColumns` columns left-aligned (two when there are more than two), the rest right-aligned. */
+function table(header: string[], rows: string[][], leftColumns = header.length > 2 ? 2 : 1): string {
   const widths = header.map((title, i) => Math.max(title.length, ...rows.map((row) => (row[i] ?? '').length)));
-  const line = (cells: string[]) =>
-    cells.map((cell, i) => (i <= 1 && header.length > 2 ? cell.padEnd(widths[i]!) : i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ');
+  const line = (cells: string[]) => cells.map((cell, i) => (i < leftColumns ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ');
   return [line(header), widths.map((width) => '-'.repeat(width)).join('  '), ...rows.map(line)].join('\n');
 }

@@ -1,11 +1,11 @@
 /**
- * `npm run bench` (full run, about seven minutes), `npm run bench -- --quick` (about three),
+ * `npm run bench` (full run, about ten minutes), `npm run bench -- --quick` (about three),
  * `--smoke` (shortest), `--profile` (V8 CPU profiles of each gateway process into the
- * results folder), `--only A-fleet` (one operation of A/A2, repeatable; B and C still run),
- * `--only startup` (scenario C alone: start-up times and idle memory of `npm start`). Starts
- * its own embedded PostgreSQL under .caregraph/, seeds the 400-tenant demo fleet, runs every
- * scenario, prints one table and writes the same figures as JSON to bench/results/. Never
- * part of `npm test`.
+ * results folder), `--only A-fleet` (one operation of A/A2, repeatable; `flood` for the flood
+ * scenario; B and C still run), `--only startup` (scenario C alone: start-up times and idle
+ * memory of `npm start`). Starts its own embedded PostgreSQL under .caregraph/, seeds the
+ * 400-tenant demo fleet, runs every scenario, prints one table and writes the same figures as
+ * JSON to bench/results/. Never part of `npm test`.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -45,14 +45,17 @@ async function main(): Promise<void> {
   log(`${mode.name} run: starting PostgreSQL in ${path.relative(ROOT, dataDir)}`);
   const database = await startEmbeddedPostgres({ directory: path.join(dataDir, 'postgres') });
   try {
-    // The binding key goes into the run's data folder, where every process of the run finds it.
-    await ensureRoles(database.url, roleSettings(loadConfig({ ...process.env, DATABASE_APP_PASSWORD: APP_PASSWORD, CAREGRAPH_DATA_DIR: dataDir })));
+    // The binding key goes into the run's data folder, where every process of the run finds it;
+    // the gateway role gets the password the flood scenario's gateway derives its URL with.
+    const config = loadConfig({ ...process.env, DATABASE_APP_PASSWORD: APP_PASSWORD, CAREGRAPH_DATA_DIR: dataDir });
+    await ensureRoles(database.url, roleSettings(config));
     await migrateAll(database.url);
     if (startupOnly) {
       const startup = await runStartup({
         dataDir: `${dataDir}-start`,
         adminUrl: database.url,
         appPassword: APP_PASSWORD,
+        gatewayPassword: config.database.gatewayPassword,
         seedTenants: mode.seedTenants,
         restartOnExistingFolder: mode.restartOnExistingFolder,
         log,

@@ -69,6 +69,70 @@ export function watchProcess(pid: number): { stop(): ProcessWindow } {
   };
 }
 
+/** CPU seconds the whole machine has been busy so far, all cores together (/proc/stat). */
+export function machineBusySeconds(): number | null {
+  try {
+    const fields = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+    // user nice system idle iowait irq softirq steal (guest time is inside user already)
+    const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = fields;
+    return (user + nice + system + irq + softirq + steal) / ticksPerSecond();
+  } catch {
+    return null;
+  }
+}
+
+/** CPU seconds used so far by `root` and every live process below it. */
+export function treeCpuSeconds(root: number): number | null {
+  let entries: string[];
+  try {
+    entries = fs.readdirSync('/proc').filter((entry) => /^\d+$/.test(entry));
+  } catch {
+    return null;
+  }
+  const parents = new Map<number, number>();
+  const cpu = new Map<number, number>();
+  for (const entry of entries) {
+    try {
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+      // Fields after the command name start at field 3 (state); the parent is field 4.
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      parents.set(Number(entry), Number(fields[1]));
+      cpu.set(Number(entry), (Number(fields[11]) + Number(fields[12])) / ticksPerSecond());
+    } catch {
+      // exited meanwhile
+    }
+  }
+  const inTree = (pid: number): boolean => {
+    for (let at: number | undefined = pid, hops = 0; at !== undefined && at > 0 && hops < 64; at = parents.get(at), hops++) {
+      if (at === root) return true;
+    }
+    return false;
+  };
+  let total = 0;
+  for (const [pid, seconds] of cpu) if (inTree(pid)) total += seconds;
+  return total;
+}
+
+/**
+ * Samples from now until `stop()`: how many cores, on average, the machine spent on work
+ * outside the process tree of `root` (by default this process: the benchmark, its children and
+ * the PostgreSQL it started) — other work sharing the machine while a run is measured.
+ */
+export function watchOtherWork(root = process.pid): { stop(): number | null } {
+  const started = performance.now();
+  const busy = machineBusySeconds();
+  const ours = treeCpuSeconds(root);
+  return {
+    stop() {
+      const seconds = (performance.now() - started) / 1000;
+      const busyNow = machineBusySeconds();
+      const oursNow = treeCpuSeconds(root);
+      if (busy === null || ours === null || busyNow === null || oursNow === null || seconds <= 0) return null;
+      return Math.max(0, busyNow - busy - (oursNow - ours)) / seconds;
+    },
+  };
+}
+
 /**
  * Resolves once the processes together use less than 5% of one core over 250 ms (or after
  * `timeoutMs`): the work a previous load left queued is done.

@@ -38,6 +38,12 @@ export async function runStartup(options: {
   adminUrl: string;
   /** Password of the application role on that server (roles are shared by its databases). */
   appPassword: string;
+  /**
+   * Password of the gateway role on that server, likewise: the scratch database's role set-up
+   * would otherwise clear it, and the gateway of a scenario running alongside could no longer
+   * reach its rate-limit counters.
+   */
+  gatewayPassword: string | undefined;
   seedTenants: number;
   restartOnExistingFolder: boolean;
   log(line: string): void;
@@ -52,7 +58,7 @@ export async function runStartup(options: {
       second = await timeNpmStart(options.dataDir);
     }
     options.log(`C  seeding ${options.seedTenants} tenants`);
-    const seed = { tenants: options.seedTenants, seconds: await timeSeed(options.adminUrl, options.appPassword, options.seedTenants) };
+    const seed = { tenants: options.seedTenants, seconds: await timeSeed(options.adminUrl, options.appPassword, options.gatewayPassword, options.seedTenants) };
     return {
       emptyFolderSeconds: first.seconds,
       existingFolderSeconds: second?.seconds ?? null,
@@ -181,7 +187,7 @@ function signalGroup(pgid: number, signal: NodeJS.Signals): void {
 }
 
 /** Seconds to seed `tenants` tenants into a freshly migrated scratch database. */
-async function timeSeed(adminUrl: string, appPassword: string, tenants: number): Promise<number> {
+async function timeSeed(adminUrl: string, appPassword: string, gatewayPassword: string | undefined, tenants: number): Promise<number> {
   const database = `caregraph_bench_seed_${process.pid}_${Date.now().toString(36)}`;
   const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();
@@ -190,8 +196,9 @@ async function timeSeed(adminUrl: string, appPassword: string, tenants: number):
     const url = new URL(adminUrl);
     url.pathname = `/${database}`;
     try {
-      // No service uses this scratch database: any binding key will do.
-      await ensureRoles(url.toString(), { appPassword, bindingKey: randomBytes(32).toString('base64url'), statementTimeoutMs: 5000 });
+      // No service uses this scratch database: any binding key will do. The roles are the
+      // server's, so their passwords stay what they are.
+      await ensureRoles(url.toString(), { appPassword, gatewayPassword, bindingKey: randomBytes(32).toString('base64url'), statementTimeoutMs: 5000 });
       await migrateAll(url.toString());
       const started = performance.now();
       await seedDemo(url.toString(), { tenants });
