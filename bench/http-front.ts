@@ -17,7 +17,7 @@
  * CPU is read from /proc of the gateway process during the measured seconds only.
  *
  * Starts its own embedded PostgreSQL under .caregraph/ (removed afterwards); the JSON goes to
- * bench/results/. Needs `npm run bench:install` (autocannon) and @as-integrations/fastify.
+ * bench/results/. Needs `npm run bench:install` (autocannon) and @as-integrations/fastify (a development dependency of the root: the platform itself serves on node:http, ADR 0003).
  */
 import fs from 'node:fs';
 import os from 'node:os';
