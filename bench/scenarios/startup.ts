@@ -8,13 +8,13 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import pg from 'pg';
 import { ROOT } from '../../lib/federation/compose.js';
 import { ensureRoles } from '../../lib/db/index.js';
 import { serviceProcesses } from '../../lib/services.js';
 import { migrateAll, seedDemo } from '../../scripts/platform.js';
+import { npmStartEnvironment } from '../processes/npm-start-env.js';
 import { memoryOf, processGroupMembers, waitUntilIdle } from '../processes/proc-stats.js';
 
 const READY_TIMEOUT_MS = 180_000;
@@ -80,27 +80,8 @@ interface StartTiming {
  * stopped, the resident memory of each service process once they are idle.
  */
 async function timeNpmStart(dataDir: string): Promise<StartTiming> {
-  const [gateway, tenancy, erp, clinicalOps, observability] = await freePorts(5);
-  const url = (port: number | undefined) => `http://127.0.0.1:${port}/graphql`;
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    CAREGRAPH_DATA_DIR: dataDir,
-    LOG_LEVEL: 'warn',
-    GATEWAY_PORT: String(gateway),
-    TENANCY_PORT: String(tenancy),
-    ERP_PORT: String(erp),
-    CLINICAL_OPS_PORT: String(clinicalOps),
-    OBSERVABILITY_PORT: String(observability),
-    TENANCY_URL: url(tenancy),
-    ERP_URL: url(erp),
-    CLINICAL_OPS_URL: url(clinicalOps),
-    OBSERVABILITY_URL: url(observability),
-  };
   // The embedded database is what is being timed, whatever server the caller uses.
-  delete env.DATABASE_URL;
-  // Keys come from the data folder; a signing key in the caller's environment must not leak in.
-  delete env.CONTEXT_SIGNING_KEY;
-  delete env.CONTEXT_VERIFY_KEY;
+  const { env, gatewayPort: gateway } = await npmStartEnvironment(dataDir);
 
   // npm start's output goes to a file beside the data folder, kept only when something fails.
   const logFile = path.join(path.dirname(dataDir), `${path.basename(dataDir)}.log`);
@@ -209,17 +190,4 @@ async function timeSeed(adminUrl: string, appPassword: string, gatewayPassword: 
   } finally {
     await admin.end();
   }
-}
-
-async function freePorts(count: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from({ length: count }, () => new Promise<net.Server>((resolve, reject) => {
-      const server = net.createServer();
-      server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => resolve(server));
-    })),
-  );
-  const ports = servers.map((server) => (server.address() as net.AddressInfo).port);
-  await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
-  return ports;
 }

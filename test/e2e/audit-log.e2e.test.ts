@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { InProcessPlatform } from '../../scripts/platform.js';
 import { PARTNER } from '../isolation/fixture.js';
-import { adminClient, appClient, bearer, dropScratchTenants, graphql, scratchTenant, startTestPlatform } from '../support/platform.js';
+import { adminQuery, appClient, bearer, dropScratchTenants, graphql, scratchTenant, startTestPlatform } from '../support/platform.js';
 
 let platform: InProcessPlatform;
 beforeAll(async () => {
@@ -22,14 +22,7 @@ afterAll(async () => {
 
 const admin = () => bearer(['platform_admin'], { subject: 'audit-admin' });
 
-async function sql<T extends Record<string, unknown>>(text: string, values: unknown[] = []): Promise<T[]> {
-  const client = await adminClient();
-  try {
-    return (await client.query<T>(text, values)).rows;
-  } finally {
-    await client.end();
-  }
-}
+const sql = adminQuery;
 
 /** A tenant of its own, moved through four lifecycle steps: a chain of four entries. */
 async function tenantWithHistory(): Promise<string> {

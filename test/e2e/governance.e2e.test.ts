@@ -14,7 +14,7 @@ import type { RunningWorker } from '../../lib/services.js';
 import type { InProcessPlatform } from '../../scripts/platform.js';
 import * as tenancyWorker from '../../subgraphs/tenancy/worker.js';
 import { TEST_APP_PASSWORD } from '../support/env.js';
-import { adminClient, adminUrl, bearer, dropScratchTenants, graphql, scratchTenant, startTestPlatform, testConfig } from '../support/platform.js';
+import { adminQuery, adminUrl, bearer, dropScratchTenants, graphql, scratchTenant, startTestPlatform, testConfig } from '../support/platform.js';
 
 let platform: InProcessPlatform;
 let worker: RunningWorker;
@@ -70,14 +70,7 @@ async function listed(tenantId: string): Promise<ChangeRequest[]> {
   return response.body.data!.changeRequests;
 }
 
-async function sql<T extends Record<string, unknown>>(text: string, values: unknown[] = []): Promise<T[]> {
-  const client = await adminClient();
-  try {
-    return (await client.query<T>(text, values)).rows;
-  } finally {
-    await client.end();
-  }
-}
+const sql = adminQuery;
 
 const codesOf = (response: { body: { errors?: { extensions?: Record<string, unknown> }[] } }) => (response.body.errors ?? []).map((e) => e.extensions?.code);
 

@@ -7,9 +7,9 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { npmStartEnvironment } from '../../bench/processes/npm-start-env.js';
 import { processGroupMembers } from '../../bench/processes/proc-stats.js';
 import { ROOT } from '../../lib/services.js';
 
@@ -22,19 +22,6 @@ let launcher: ChildProcess;
 let exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 let gatewayUrl: string;
 let token: string;
-
-async function freePorts(count: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from({ length: count }, async () => {
-      const server = net.createServer();
-      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-      return server;
-    }),
-  );
-  const ports = servers.map((server) => (server.address() as net.AddressInfo).port);
-  await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
-  return ports;
-}
 
 const log = () => fs.readFileSync(logFile, 'utf8');
 
@@ -60,31 +47,12 @@ beforeAll(async () => {
   fs.mkdirSync(path.dirname(dataDir), { recursive: true });
   fs.rmSync(dataDir, { recursive: true, force: true });
   logFile = `${dataDir}.log`;
-  const [gateway, tenancy, erp, clinicalOps, observability] = await freePorts(5);
-  const url = (port: number | undefined) => `http://127.0.0.1:${port}/graphql`;
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    CAREGRAPH_DATA_DIR: dataDir,
-    LOG_LEVEL: 'warn',
-    GATEWAY_PORT: String(gateway),
-    TENANCY_PORT: String(tenancy),
-    ERP_PORT: String(erp),
-    CLINICAL_OPS_PORT: String(clinicalOps),
-    OBSERVABILITY_PORT: String(observability),
-    TENANCY_URL: url(tenancy),
-    ERP_URL: url(erp),
-    CLINICAL_OPS_URL: url(clinicalOps),
-    OBSERVABILITY_URL: url(observability),
-    NODE_ENV: 'development',
-  };
-  delete env.DATABASE_URL;
-  delete env.CONTEXT_SIGNING_KEY;
-  delete env.CONTEXT_VERIFY_KEY;
+  const { env, gatewayPort } = await npmStartEnvironment(dataDir, { NODE_ENV: 'development' });
   const output = fs.openSync(logFile, 'a');
   // Its own process group: the test finds the service processes in it, and stops them all.
   launcher = spawn('npm', ['start'], { cwd: ROOT, env, detached: true, stdio: ['ignore', output, output] });
   exited = new Promise((resolve) => launcher.once('exit', (code, signal) => resolve({ code, signal })));
-  gatewayUrl = url(gateway);
+  gatewayUrl = `http://127.0.0.1:${gatewayPort}/graphql`;
   const deadline = Date.now() + READY_TIMEOUT_MS;
   const credentials = path.join(dataDir, 'demo-credentials.json');
   while (!fs.existsSync(credentials) || !log().includes('Ctrl-C stops everything')) {

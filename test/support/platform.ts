@@ -31,6 +31,16 @@ export async function adminClient(): Promise<pg.Client> {
   return client;
 }
 
+/** One statement as the admin, on a connection of its own: for reading rows to compare against, or tampering in a test. */
+export async function adminQuery<T extends Record<string, unknown>>(text: string, values: unknown[] = []): Promise<T[]> {
+  const client = await adminClient();
+  try {
+    return (await client.query<T>(text, values)).rows;
+  } finally {
+    await client.end();
+  }
+}
+
 /** A client connected as the application role, exactly as the services connect. */
 export async function appClient(): Promise<pg.Client> {
   const client = new pg.Client({ connectionString: appUrl(adminUrl(), TEST_APP_PASSWORD) });
