@@ -67,6 +67,34 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => void stop(0));
   process.on('SIGTERM', () => void stop(0));
   const planned = await planDatabaseServer(config);
+  /**
+   * The embedded PostgreSQL is one of the platform's processes too: if it dies, it is started
+   * again on the same port and folder, with the same back-off as the services. Meanwhile the
+   * services answer SERVICE_UNAVAILABLE, and their pools reconnect once it is back.
+   */
+  let databaseCrashes = 0;
+  const superviseDatabase = (server: DatabaseServer) => {
+    const upSince = Date.now();
+    server.onExit?.((reason) => {
+      if (stopping) return;
+      databaseCrashes = Date.now() - upSince >= 60_000 ? 1 : databaseCrashes + 1;
+      const delayMs = Math.min(30_000, 1_000 * 2 ** (databaseCrashes - 1));
+      console.error(`[caregraph] PostgreSQL ${reason}; restarting it in ${(delayMs / 1000).toFixed(1)} s`);
+      setTimeout(() => {
+        if (stopping) return;
+        openDatabaseServer(config, { embeddedPort: planned.embeddedPort })
+          .then((restarted) => {
+            database = restarted;
+            log('PostgreSQL is back');
+            superviseDatabase(restarted);
+          })
+          .catch((error: unknown) => {
+            console.error(`[caregraph] PostgreSQL did not start again: ${(error as Error).message}`);
+            superviseDatabase(server);
+          });
+      }, delayMs);
+    });
+  };
   const run = (target: ServiceProcess, appUrl?: string): Promise<void> => {
     const env = serviceEnv(target, process.env, {
       appUrl,
@@ -91,6 +119,7 @@ async function main(): Promise<void> {
     const serving = serviceProcesses().filter((candidate) => !needsDatabase(candidate)).map((target) => run(target));
     log(config.database.url ? 'using DATABASE_URL' : `starting embedded PostgreSQL in ${path.join(config.dataDir, 'postgres')}`);
     database = await openDatabaseServer(config, { embeddedPort: planned.embeddedPort });
+    superviseDatabase(database);
     const applied = await migrateAll(database.adminUrl);
     log(applied.length ? `applied migrations: ${applied.join(', ')}` : 'database schema up to date');
     plan = demoPlan(config.env, await tenantCount(database.adminUrl));

@@ -22,6 +22,8 @@ export interface EmbeddedDatabase {
   /** Admin connection string (superuser of the embedded cluster). */
   url: string;
   stop(): Promise<void>;
+  /** Calls `listener` once when the server process ends, whoever ended it. */
+  onExit(listener: (reason: string) => void): void;
 }
 
 export interface EmbeddedOptions {
@@ -98,7 +100,12 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
       throw error;
     }
   }
-  return { url: url(password), stop };
+  const onExit = (listener: (reason: string) => void) => {
+    const child = (server as unknown as { process?: ChildProcess }).process;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return listener('it is not running');
+    child.once('exit', (code, signal) => listener(signal ? `killed by ${signal}` : `exited with code ${code}`));
+  };
+  return { url: url(password), stop, onExit };
 }
 
 /**

@@ -19,6 +19,8 @@ export interface DatabaseServer {
   /** Whether this process started the server (and must stop it). */
   embedded: boolean;
   stop(): Promise<void>;
+  /** The embedded server: calls `listener` once when its process ends. Absent for DATABASE_URL. */
+  onExit?(listener: (reason: string) => void): void;
 }
 
 /**
@@ -50,7 +52,7 @@ export async function openDatabaseServer(
     server = { adminUrl: config.database.url, embedded: false, stop: async () => undefined };
   } else {
     const embedded = await startEmbeddedPostgres({ directory: path.join(config.dataDir, 'postgres'), port: embeddedPort, onLog });
-    server = { adminUrl: embedded.url, embedded: true, stop: () => embedded.stop() };
+    server = { adminUrl: embedded.url, embedded: true, stop: () => embedded.stop(), onExit: (listener) => embedded.onExit(listener) };
   }
   try {
     await ensureRoles(server.adminUrl, settings);

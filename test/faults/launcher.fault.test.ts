@@ -2,8 +2,9 @@
  * `npm start` as a user runs it (embedded PostgreSQL, free ports, a data folder of its own):
  * a subgraph process killed with SIGKILL is started again by the launcher, which logs why,
  * while the gateway goes on answering (the dead subgraph's fields null with
- * SUBGRAPH_UNAVAILABLE, never a 5xx); full answers return once it is back; and Ctrl-C stops
- * the whole platform cleanly, leaving no process behind. Loopback only, one client.
+ * SUBGRAPH_UNAVAILABLE, never a 5xx); full answers return once it is back; the embedded
+ * PostgreSQL killed the same way is started again, every answer meanwhile coded; and Ctrl-C
+ * stops the whole platform cleanly, leaving no process behind. Loopback only, one client.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -102,6 +103,30 @@ describe('npm start, supervising its processes', () => {
     expect(sawPartial).toBe(true);
     expect(recoveredAfterMs, 'full answers again after the restart').toBeDefined();
     expect(log()).toMatch(/observability killed by SIGKILL after \d+\.\d s; restarting in 1\.0 s/);
+    expect(launcher.exitCode).toBeNull();
+  });
+
+  it('starts the embedded PostgreSQL again when it is killed, while every answer meanwhile is coded', async () => {
+    const postmaster = processGroupMembers(launcher.pid!).find(({ argv }) => /postgres$/.test(argv[0] ?? '') && argv.includes('-D'));
+    expect(postmaster, 'the embedded PostgreSQL').toBeDefined();
+    process.kill(postmaster!.pid, 'SIGKILL');
+    const killedAt = Date.now();
+    const codes = new Set<string>();
+    let recoveredAfterMs: number | undefined;
+    while (Date.now() - killedAt < 60_000) {
+      const answer = await ask();
+      const seen = (answer.body.errors ?? []).map((error) => error.extensions?.code ?? 'NONE');
+      for (const code of seen) codes.add(code);
+      if (seen.length === 0 && Date.now() - killedAt > 500) {
+        recoveredAfterMs = Date.now() - killedAt;
+        break;
+      }
+      expect([200, 503]).toContain(answer.status);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    expect(recoveredAfterMs, 'full answers again once PostgreSQL is back').toBeDefined();
+    expect([...codes].every((code) => code === 'SERVICE_UNAVAILABLE')).toBe(true);
+    expect(log()).toMatch(/PostgreSQL killed by SIGKILL; restarting it in 1\.0 s/);
     expect(launcher.exitCode).toBeNull();
   });
 
