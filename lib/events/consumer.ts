@@ -37,6 +37,8 @@ export interface ConsumerTools {
    * platform level (`{ platform: true }`).
    */
   enqueue<U>(queue: QueueDeclaration, data: U, options?: EnqueueOptions & { platform?: boolean }): Promise<string>;
+  /** A key for one purpose, derived from the binding key as the service's requests derive it (`Database.deriveKey`). */
+  deriveKey(purpose: string): Buffer;
 }
 
 const NAME = /^[a-z][a-z0-9-]{1,62}$/;
@@ -101,6 +103,7 @@ async function consumeOnce(db: Database, producer: JobProducer, consumer: EventC
     await consumer.handle(event, tx, {
       enqueue: (queue, data, { platform, ...options } = {}) =>
         producer.enqueue(tx, queue, platform ? { ...context, access: 'platform', tenantId: null } : context, data, options),
+      deriveKey: (purpose) => db.deriveKey(purpose),
     });
   });
 }

@@ -75,7 +75,14 @@ describe('a break-glass declaration', () => {
       correlation_id: 'client-req-7',
       detail: { grantId: grant.id, patientCount: 1, expiresAt: expect.any(String), principalKind: 'user' },
     });
-    const stored = JSON.stringify({ event, recorded });
+    const audited = () =>
+      withAdmin(adminUrl(), async (client) =>
+        (await client.query('SELECT action, actor_id, actor_roles, request_id, detail FROM tenancy.audit_log WHERE target = $1', [`break_glass_grant:${grant.id}`])).rows,
+      );
+    expect(await audited()).toEqual([
+      { action: 'break_glass.declared', actor_id: tenant.principal.id, actor_roles: ['clinician'], request_id: tenant.requestId, detail: { patientCount: 1, expiresAt: expect.any(String) } },
+    ]);
+    const stored = JSON.stringify({ event, recorded, audit: await audited() });
     expect(stored).not.toContain(patientOfA);
     expect(stored).not.toContain('Unconscious');
 
@@ -88,6 +95,7 @@ describe('a break-glass declaration', () => {
       }),
     );
     expect(await securityEvents(grant.id)).toHaveLength(1);
+    expect(await audited()).toHaveLength(1);
   });
 
   it('that fails publishes nothing', async () => {

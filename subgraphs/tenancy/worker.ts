@@ -9,6 +9,7 @@ import { defineConsumer } from '../../lib/events/consumer.js';
 import { defineQueue } from '../../lib/jobs/queues.js';
 import { defineWorker, startWorker, type JobDefinition, type JobRun, type WorkerOptions } from '../../lib/jobs/worker.js';
 import type { RunningWorker } from '../../lib/services.js';
+import { appendAudit } from './audit.js';
 import { applyChange } from './governance.js';
 import { insertSecurityEvent } from './security-events.js';
 
@@ -23,7 +24,7 @@ export const breakGlassAudit = defineConsumer({
   name: 'break-glass-audit',
   queue: eventsQueue,
   type: 'clinical-ops.break-glass.declared',
-  async handle(event, tx) {
+  async handle(event, tx, tools) {
     await insertSecurityEvent(tx, {
       id: event.id,
       kind: 'break_glass_declared',
@@ -34,6 +35,18 @@ export const breakGlassAudit = defineConsumer({
       correlationId: event.actor.correlationId,
       detail: { grantId: event.payload.grantId, patientCount: event.payload.patientCount, expiresAt: event.payload.expiresAt, principalKind: event.actor.principalKind },
     });
+    // And in the tenant's audit chain, as the declarer's act: who, which grant, how many patients.
+    await appendAudit(
+      tx,
+      tools.deriveKey('audit'),
+      { principal: { id: event.actor.principalId, kind: event.actor.principalKind }, roles: event.payload.roles, requestId: event.actor.requestId },
+      {
+        owner: { tenantId: event.tenantId },
+        action: 'break_glass.declared',
+        target: `break_glass_grant:${event.payload.grantId}`,
+        detail: { patientCount: event.payload.patientCount, expiresAt: event.payload.expiresAt },
+      },
+    );
   },
 });
 
