@@ -11,13 +11,11 @@
  * embedded PostgreSQL under .caregraph/. Results: docs/architecture.md.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import fs from 'node:fs';
-import path from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { loadConfig, requireAppPassword } from '../lib/config.js';
-import { appUrl, Database, ensureRoles, startEmbeddedPostgres, APP_ROLE, OWNER_ROLE } from '../lib/db/index.js';
-import { ROOT } from '../lib/federation/compose.js';
+import { appUrl, Database, ensureRoles, APP_ROLE, OWNER_ROLE } from '../lib/db/index.js';
+import { openScratchDatabase } from './processes/scratch-database.js';
 
 const TENANTS = 40;
 const ROWS_PER_TENANT = 500;
@@ -60,7 +58,7 @@ async function main(): Promise<void> {
     throw new Error('--transactions and --rounds must be positive whole numbers');
   }
   const config = loadConfig();
-  const server = await openScratchDatabase(config.database.url);
+  const server = await openScratchDatabase(config.database.url, 'binding');
   try {
     // The passwords are the configured ones: on a shared server the roles are shared too.
     const password = requireAppPassword(config);
@@ -183,37 +181,6 @@ async function explain(url: string, bindingKey: string, row: Row): Promise<strin
   } finally {
     await db.close();
   }
-}
-
-/** A scratch database on DATABASE_URL's server, or a throw-away embedded server. */
-async function openScratchDatabase(serverUrl: string | undefined): Promise<{ url: string; close(): Promise<void> }> {
-  if (serverUrl) {
-    const name = `caregraph_bench_binding_${process.pid}`;
-    const admin = new pg.Client({ connectionString: serverUrl });
-    await admin.connect();
-    await admin.query(`CREATE DATABASE ${name}`);
-    await admin.end();
-    const url = new URL(serverUrl);
-    url.pathname = `/${name}`;
-    return {
-      url: url.toString(),
-      async close() {
-        const client = new pg.Client({ connectionString: serverUrl });
-        await client.connect();
-        await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-        await client.end();
-      },
-    };
-  }
-  const directory = path.join(ROOT, '.caregraph', `bench-binding-${process.pid}`);
-  const embedded = await startEmbeddedPostgres({ directory: path.join(directory, 'postgres'), ephemeral: true });
-  return {
-    url: embedded.url,
-    async close() {
-      await embedded.stop();
-      fs.rmSync(directory, { recursive: true, force: true });
-    },
-  };
 }
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;

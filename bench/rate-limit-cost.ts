@@ -12,16 +12,13 @@
  * embedded PostgreSQL under .caregraph/. Results: docs/performance.md.
  */
 import { randomBytes } from 'node:crypto';
-import fs from 'node:fs';
-import path from 'node:path';
 import { parseArgs } from 'node:util';
-import pg from 'pg';
 import { loadConfig, requireAppPassword } from '../lib/config.js';
-import { ensureRoles, gatewayUrl, migrate, startEmbeddedPostgres } from '../lib/db/index.js';
-import { ROOT } from '../lib/federation/compose.js';
+import { ensureRoles, gatewayUrl, migrate } from '../lib/db/index.js';
 import { resolvePath, SERVICES } from '../lib/services.js';
 import { RequestRateLimits } from '../gateway/rate-limits.js';
 import type { Principal } from '../gateway/authenticate.js';
+import { openScratchDatabase } from './processes/scratch-database.js';
 
 const CONCURRENCY = [1, 2, 4, 8, 16];
 const WARMUP_SECONDS = 1;
@@ -42,7 +39,7 @@ async function main(): Promise<void> {
   const config = loadConfig({ ...process.env, RATE_LIMITS: 'on' });
   const gatewayPassword = config.database.gatewayPassword;
   if (!gatewayPassword) throw new Error('the gateway role needs a password (DATABASE_GATEWAY_PASSWORD)');
-  const server = await openScratchDatabase(config.database.url);
+  const server = await openScratchDatabase(config.database.url, 'rate_limits');
   try {
     // The passwords are the configured ones: on a shared server the roles are shared too.
     await ensureRoles(server.url, {
@@ -99,36 +96,6 @@ async function checks(limits: RequestRateLimits, concurrency: number, seconds: n
   const used = process.cpuUsage(cpu);
   const elapsed = (performance.now() - started) / 1000;
   return { perSecond: count / elapsed, cpuMs: (used.user + used.system) / 1000 / count };
-}
-
-async function openScratchDatabase(serverUrl: string | undefined): Promise<{ url: string; close(): Promise<void> }> {
-  if (serverUrl) {
-    const name = `caregraph_bench_rate_limits_${process.pid}`;
-    const admin = new pg.Client({ connectionString: serverUrl });
-    await admin.connect();
-    await admin.query(`CREATE DATABASE ${name}`);
-    await admin.end();
-    const url = new URL(serverUrl);
-    url.pathname = `/${name}`;
-    return {
-      url: url.toString(),
-      async close() {
-        const client = new pg.Client({ connectionString: serverUrl });
-        await client.connect();
-        await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-        await client.end();
-      },
-    };
-  }
-  const directory = path.join(ROOT, '.caregraph', `bench-rate-limits-${process.pid}`);
-  const embedded = await startEmbeddedPostgres({ directory: path.join(directory, 'postgres'), ephemeral: true });
-  return {
-    url: embedded.url,
-    async close() {
-      await embedded.stop();
-      fs.rmSync(directory, { recursive: true, force: true });
-    },
-  };
 }
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
