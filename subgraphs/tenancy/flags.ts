@@ -9,11 +9,11 @@
  * Platform admins only; every step is in the platform's audit chain and counted: rollbacks over
  * promotions is the release rollback frequency.
  */
-import { BadUserInputError, InsufficientScopeError, InvalidTransitionError, NotFoundError } from '../../lib/errors.js';
+import { BadUserInputError, InvalidTransitionError, NotFoundError } from '../../lib/errors.js';
 import type { TenantContext } from '../../lib/tenant-context.js';
 import type { Tx } from '../../lib/db/index.js';
 import { appendAudit } from './audit.js';
-import type { TenancyContext } from './context.js';
+import { atPlatform, requirePlatformAdmin, type TenancyContext } from './context.js';
 import { nextWindowOpening, releaseWindowOf } from './governance.js';
 
 const STAGES = ['none', 'canary', 'early', 'general'] as const;
@@ -33,11 +33,7 @@ interface FlagRow {
 
 const COLUMNS = 'feature, description, stage, previous_stage, critical_from, stage_changed_at, promotions, rollbacks';
 
-function assertPlatformAdmin(tenant: TenantContext): void {
-  if (!tenant.roles.includes('platform_admin')) throw new InsufficientScopeError('Only platform admins roll feature flags out');
-}
-
-const atPlatform = (tenant: TenantContext): TenantContext => ({ ...tenant, access: 'platform', tenantId: null });
+const assertPlatformAdmin = (tenant: TenantContext) => requirePlatformAdmin(tenant, 'roll feature flags out');
 
 function featureOf(value: string): string {
   if (!FEATURE.test(value)) throw new BadUserInputError('feature must be 2–63 lowercase letters, digits and underscores, starting with a letter', { argument: 'feature' });

@@ -15,12 +15,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Tx } from '../../lib/db/index.js';
-import { BadUserInputError, InsufficientScopeError, InvalidTransitionError, NotFoundError, SelfApprovalForbiddenError } from '../../lib/errors.js';
+import { BadUserInputError, InvalidTransitionError, NotFoundError, SelfApprovalForbiddenError } from '../../lib/errors.js';
 import { publishEvent } from '../../lib/events/outbox.js';
 import { isUuid, requireUuid } from '../../lib/ids.js';
 import type { TenantContext } from '../../lib/tenant-context.js';
 import { appendAudit } from './audit.js';
-import type { TenancyContext } from './context.js';
+import { actingOn, atPlatform, requirePlatformAdmin, type TenancyContext } from './context.js';
 
 export interface ChangeRequestRow {
   id: string;
@@ -132,17 +132,9 @@ export const SETTING_RULES: Readonly<Record<string, SettingRule>> = Object.freez
 const COLUMNS = `id, tenant_id, setting, value, previous, justification, status, requested_by, requested_at, expires_at,
   decided_by, decided_at, decision_note, apply_after, applied_at, error`;
 
-function assertPlatformAdmin(tenant: TenantContext): void {
-  if (!tenant.roles.includes('platform_admin')) throw new InsufficientScopeError('Only platform admins request and decide changes to protected settings');
-}
-
-/**
- * Governance is the platform's business: its transactions run at platform level (change requests
- * and overrides are writable there only, by their policies) whatever level the admin called at.
- */
-const atPlatform = (tenant: TenantContext): TenantContext => ({ ...tenant, access: 'platform', tenantId: null });
-/** The envelope of an event about one tenant (the outbox takes an event of one tenant). */
-const actingOn = (tenant: TenantContext, tenantId: string): TenantContext => ({ ...tenant, access: 'tenant', tenantId });
+// Governance is the platform's business: its transactions run at platform level (atPlatform);
+// an event about one tenant is published in a context bound to it (actingOn).
+const assertPlatformAdmin = (tenant: TenantContext) => requirePlatformAdmin(tenant, 'request and decide changes to protected settings');
 
 function text(value: string | null | undefined, argument: string, required: boolean): string | null {
   const trimmed = value?.trim() ?? '';

@@ -13,11 +13,11 @@
  */
 import type { LIFECYCLE_REASONS, TENANT_STATUSES } from '../../lib/events/catalog.js';
 import { publishEvent } from '../../lib/events/outbox.js';
-import { BadUserInputError, InsufficientScopeError, InvalidTransitionError, NotFoundError } from '../../lib/errors.js';
+import { BadUserInputError, InvalidTransitionError, NotFoundError } from '../../lib/errors.js';
 import { requireUuid } from '../../lib/ids.js';
 import type { TenantContext } from '../../lib/tenant-context.js';
 import { appendAudit } from './audit.js';
-import type { TenancyContext } from './context.js';
+import { actingOn, requirePlatformAdmin, type TenancyContext } from './context.js';
 import type { TenantRow } from './tenants.js';
 
 export type TenantStatus = (typeof TENANT_STATUSES)[number];
@@ -49,9 +49,7 @@ const REASONS: Record<string, LifecycleReason> = {
   OPERATOR_ACTION: 'operator_action',
 };
 
-function assertPlatformAdmin(tenant: TenantContext): void {
-  if (!tenant.roles.includes('platform_admin')) throw new InsufficientScopeError('Only platform admins move a tenant along its lifecycle');
-}
+const assertPlatformAdmin = (tenant: TenantContext) => requirePlatformAdmin(tenant, 'move a tenant along its lifecycle');
 
 /**
  * Moves one tenant: locks its row, checks the move against its status, writes the new status,
@@ -67,7 +65,7 @@ export async function moveTenant(
   const move: Move = LIFECYCLE_MOVES[mutation];
   // The move acts on one tenant: the transaction is bound to it (RLS, and the outbox takes
   // events of the bound tenant only), whatever level the admin called at.
-  const acting: TenantContext = { ...ctx.tenant, access: 'tenant', tenantId };
+  const acting = actingOn(ctx.tenant, tenantId);
   return ctx.db.withTenant(acting, async (tx) => {
     const [current] = await tx.query<{ status: TenantStatus; tier: string; partner_id: string | null }>(
       'SELECT status, tier, partner_id FROM tenants WHERE id = $1 FOR UPDATE',

@@ -12,7 +12,7 @@ import { BadUserInputError, InsufficientScopeError, InvalidTransitionError, NotF
 import { requireUuid } from '../../lib/ids.js';
 import type { TenantContext } from '../../lib/tenant-context.js';
 import { appendAudit } from './audit.js';
-import type { TenancyContext } from './context.js';
+import { actingOn, type TenancyContext } from './context.js';
 
 /** Roles a tenant grants its members; platform and partner roles are never a tenant's to give. */
 export const MEMBER_ROLES = ['tenant_admin', 'clinician', 'biller'] as const;
@@ -54,7 +54,6 @@ function rolesOf(roles: readonly string[]): string[] {
   return unique.sort();
 }
 
-const actingOn = (tenant: TenantContext, tenantId: string): TenantContext => ({ ...tenant, access: 'tenant', tenantId });
 
 async function audit(tx: Tx, ctx: TenancyContext, context: TenantContext, member: MemberRow, action: string, detail: Record<string, unknown> = {}): Promise<void> {
   const [tenant] = await tx.query<{ partner_id: string | null }>('SELECT partner_id FROM tenants WHERE id = $1', [member.tenant_id]);
