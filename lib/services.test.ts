@@ -78,15 +78,13 @@ describe('the service registry', () => {
 
 describe('serviceProcesses', () => {
   it('starts the subgraphs, then the gateway, then the workers of the services that own queues', () => {
-    expect(serviceProcesses().map((process) => process.name)).toEqual([...SUBGRAPH_NAMES, 'gateway', 'tenancy-worker', 'clinical-ops-worker']);
+    expect(serviceProcesses().map((process) => process.name)).toEqual([...SUBGRAPH_NAMES, 'gateway', 'tenancy-worker', 'erp-worker', 'clinical-ops-worker', 'observability-worker']);
   });
 
   it('adds a `<service>-worker` process for each service that owns a worker, after the gateway', () => {
-    const withWorker: Service[] = SERVICE_LIST.map((service) =>
-      service.name === 'erp' ? { ...service, worker: { module: 'subgraphs/erp/worker.js' } } : service,
-    );
-    const processes = serviceProcesses(withWorker);
-    expect(processes.map((process) => process.name)).toEqual([...SUBGRAPH_NAMES, 'gateway', 'tenancy-worker', 'erp-worker', 'clinical-ops-worker']);
+    const withoutErpWorker: Service[] = SERVICE_LIST.map(({ worker: _worker, ...service }) => (service.name === 'erp' ? service : { ...service, worker: _worker }));
+    expect(serviceProcesses(withoutErpWorker).map((process) => process.name)).not.toContain('erp-worker');
+    const processes = serviceProcesses();
     expect(processes.find((process) => process.name === 'erp-worker')).toMatchObject({
       kind: 'worker',
       module: 'subgraphs/erp/worker.js',

@@ -73,6 +73,7 @@ export const SERVICES = {
     url: { variable: 'ERP_URL' },
     database: { schema: 'erp', migrations: 'subgraphs/erp/migrations' },
     seed: { module: 'subgraphs/erp/seed.js', export: 'seedErp', time: 'today' },
+    worker: { module: 'subgraphs/erp/worker.js' },
   },
   'clinical-ops': {
     kind: 'apollo-subgraph',
@@ -90,6 +91,7 @@ export const SERVICES = {
     url: { variable: 'OBSERVABILITY_URL' },
     database: { schema: 'observability', migrations: 'subgraphs/observability/migrations' },
     seed: { module: 'subgraphs/observability/seed.js', export: 'seedObservability', time: 'now' },
+    worker: { module: 'subgraphs/observability/worker.js' },
   },
 } as const satisfies Record<string, ServiceEntry>;
 
