@@ -20,6 +20,7 @@ export enum ErrorCode {
   TenantOffboarded = 'TENANT_OFFBOARDED',
   InvalidTransition = 'INVALID_TRANSITION',
   SelfApprovalForbidden = 'SELF_APPROVAL_FORBIDDEN',
+  IdempotencyKeyReused = 'IDEMPOTENCY_KEY_REUSED',
   RateLimited = 'RATE_LIMITED',
   OperationTooLarge = 'OPERATION_TOO_LARGE',
   OperationTooManyTokens = 'OPERATION_TOO_MANY_TOKENS',
@@ -54,6 +55,7 @@ export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = Object.freeze({
   [ErrorCode.TenantOffboarded]: 403,
   [ErrorCode.InvalidTransition]: 409,
   [ErrorCode.SelfApprovalForbidden]: 403,
+  [ErrorCode.IdempotencyKeyReused]: 409,
   [ErrorCode.RateLimited]: 429,
   [ErrorCode.OperationTooLarge]: 400,
   [ErrorCode.OperationTooManyTokens]: 400,
@@ -117,6 +119,12 @@ export class UnauthenticatedError extends CareGraphError {
 export class InvalidTransitionError extends CareGraphError {
   constructor(message: string, extensions?: Extra) {
     super(ErrorCode.InvalidTransition, message, { extensions });
+  }
+}
+/** An idempotency key already used for a different request: nothing was written. */
+export class IdempotencyKeyReusedError extends CareGraphError {
+  constructor(message: string) {
+    super(ErrorCode.IdempotencyKeyReused, message);
   }
 }
 /** Four eyes: whoever requested a change may not decide it. */

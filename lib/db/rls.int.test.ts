@@ -25,6 +25,9 @@ const PLATFORM_OWNED_TABLES: Record<string, string> = {
   'erp.plans': 'the plan catalog: reference data, the same for every tenant',
   'tenancy.governed_settings': 'which tenant settings are protected and release-gated: policy data, the same for every tenant',
   'tenancy.release_windows': 'the weekly release window of each tier: policy data, the same for every tenant',
+  'tenancy.regions': 'the data-residency regions the platform serves: policy data, the same for every tenant',
+  'tenancy.segment_templates': 'the provisioning defaults of each care segment: policy data, the same for every tenant',
+  'observability.slo_class_objectives': 'the objectives of each SLO class: policy data, the same for every tenant',
   'gateway.rate_limit_counters':
     "the gateway's rate-limit counters: request counts per key, user and tenant bucket, no tenant data; the application role has no privilege on it, only the gateway role (gateway/migrations/)",
 };

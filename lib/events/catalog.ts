@@ -40,6 +40,28 @@ export const TENANT_STATUSES = ['provisioning', 'active', 'suspended', 'offboard
 /** Why a tenant moved: a closed list, so that no typed text travels in an event or the audit log. */
 export const LIFECYCLE_REASONS = ['provisioned', 'non_payment', 'security', 'customer_request', 'contract_ended', 'operator_action'] as const;
 
+/** The provisioning workflow's steps in order (lib/workflows/provisioning.ts says who owns each). */
+export const PROVISIONING_STEP_NAMES = [
+  'tenant_record',
+  'commercial',
+  'entitlements',
+  'clinical_workspace',
+  'slo_registration',
+  'tenant_admin',
+  'onboarding_checklist',
+  'activation',
+] as const;
+
+/** What an owner of a provisioning step reports when the step is over. */
+const stepFinished = z
+  .object({
+    step: z.enum(PROVISIONING_STEP_NAMES).describe('the step of the tenant’s provisioning'),
+    outcome: z.enum(['done', 'failed']).describe('done, or failed for good (a permanent error, or its last attempt spent)'),
+    attempt: z.number().int().min(1).max(100).describe('the attempt that finished it'),
+    error: z.string().max(300).nullable().describe('why it failed: the step’s own message, identifiers only'),
+  })
+  .strict();
+
 const define = <P extends z.ZodObject>(definition: EventDefinition<P>) => Object.freeze(definition);
 
 export const EVENT_CATALOG = Object.freeze({
@@ -54,6 +76,12 @@ export const EVENT_CATALOG = Object.freeze({
       })
       .strict(),
   }),
+  'tenancy.provisioning.requested': define({
+    version: 1,
+    producer: 'tenancy',
+    summary: 'A tenant’s provisioning was started (provisionTenant) or resumed after a failed step (retryProvisioning); tenancy’s worker works it step by step. The actor is the platform admin.',
+    payload: z.object({ reason: z.enum(['start', 'retry']).describe('first start, or resumed by retryProvisioning') }).strict(),
+  }),
   'tenancy.tenant.status-changed': define({
     version: 1,
     producer: 'tenancy',
@@ -65,6 +93,24 @@ export const EVENT_CATALOG = Object.freeze({
         reason: z.enum(LIFECYCLE_REASONS).describe('why, as one of the lifecycle reasons (never free text)'),
       })
       .strict(),
+  }),
+  'erp.provisioning-step.finished': define({
+    version: 1,
+    producer: 'erp',
+    summary: 'Erp finished its step of a tenant’s provisioning (commercial: contract, subscription, invoice schedule, partner attribution; or entitlements), in the step’s transaction.',
+    payload: stepFinished,
+  }),
+  'clinical-ops.provisioning-step.finished': define({
+    version: 1,
+    producer: 'clinical-ops',
+    summary: 'Clinical-ops finished its step of a tenant’s provisioning (the clinical workspace, with a database of its own for an ISOLATED tenant).',
+    payload: stepFinished,
+  }),
+  'observability.provisioning-step.finished': define({
+    version: 1,
+    producer: 'observability',
+    summary: 'Observability finished its step of a tenant’s provisioning (the SLOs of its class, registered).',
+    payload: stepFinished,
   }),
   'clinical-ops.break-glass.declared': define({
     version: 1,

@@ -7,8 +7,9 @@
 import type { Config } from '../../lib/config.js';
 import { defineWorker, startWorker, type WorkerOptions } from '../../lib/jobs/worker.js';
 import type { RunningWorker } from '../../lib/services.js';
+import { clinicalProvisioningJob } from './provisioning.js';
 
-export const definition = defineWorker({ service: 'clinical-ops', dbSchema: 'clinical_ops', jobs: [], consumers: [], relay: true });
+export const definition = defineWorker({ service: 'clinical-ops', dbSchema: 'clinical_ops', jobs: [clinicalProvisioningJob], consumers: [], relay: true });
 
 /** The queues this worker owns, for `npm run migrate`. */
 export const queues = definition.queues;

@@ -6,8 +6,9 @@
 import type { Config } from '../../lib/config.js';
 import { defineWorker, startWorker, type WorkerOptions } from '../../lib/jobs/worker.js';
 import type { RunningWorker } from '../../lib/services.js';
+import { erpProvisioningJob } from './provisioning.js';
 
-export const definition = defineWorker({ service: 'erp', dbSchema: 'erp', jobs: [], consumers: [], relay: true });
+export const definition = defineWorker({ service: 'erp', dbSchema: 'erp', jobs: [erpProvisioningJob], consumers: [], relay: true });
 
 /** The queues this worker owns, for `npm run migrate`. */
 export const queues = definition.queues;

@@ -5,8 +5,9 @@
 import type { Config } from '../../lib/config.js';
 import { defineWorker, startWorker, type WorkerOptions } from '../../lib/jobs/worker.js';
 import type { RunningWorker } from '../../lib/services.js';
+import { observabilityProvisioningJob } from './slo-registration.js';
 
-export const definition = defineWorker({ service: 'observability', dbSchema: 'observability', jobs: [], consumers: [], relay: true });
+export const definition = defineWorker({ service: 'observability', dbSchema: 'observability', jobs: [observabilityProvisioningJob], consumers: [], relay: true });
 
 /** The queues this worker owns, for `npm run migrate`. */
 export const queues = definition.queues;

@@ -4,6 +4,7 @@ import { rowLoader } from '../../lib/loaders.js';
 import type { SubgraphContext } from '../../lib/subgraph/index.js';
 import type { TenantContext } from '../../lib/tenant-context.js';
 import { fetchPartnersByIds } from './partners.js';
+import { fetchChecklistsByTenants, fetchProvisioningByTenants } from './provisioning.js';
 import { fetchTenantAccess } from './tenant-access.js';
 import { fetchTenantsByIds } from './tenants.js';
 
@@ -13,6 +14,8 @@ export function createTenancyLoaders(db: Database, tenant: TenantContext) {
     tenantById: rowLoader(db, tenant, fetchTenantsByIds, (row) => row.id),
     partnerById: rowLoader(db, tenant, fetchPartnersByIds, (row) => row.id),
     accessByTenant: rowLoader(db, tenant, fetchTenantAccess, (row) => row.id),
+    provisioningByTenant: rowLoader(db, tenant, fetchProvisioningByTenants, (row) => row.tenantId),
+    checklistByTenant: rowLoader(db, tenant, fetchChecklistsByTenants, (row) => row.tenant_id),
   };
 }
 

@@ -15,12 +15,13 @@ import { governanceResolvers } from './governance.js';
 import { lifecycleResolvers } from './lifecycle.js';
 import { memberResolvers } from './members.js';
 import { partnerResolvers } from './partners.js';
+import { provisioningResolvers } from './provisioning.js';
 import { tenantAccessResolvers } from './tenant-access.js';
 import { tenantResolvers } from './tenants.js';
 
 export const name = 'tenancy';
 export const typeDefs = loadTypeDefs(import.meta.url);
-export const resolvers = mergeResolvers(tenantResolvers, partnerResolvers, tenantAccessResolvers, apiKeyResolvers, lifecycleResolvers, auditResolvers, governanceResolvers, flagResolvers, memberResolvers);
+export const resolvers = mergeResolvers(tenantResolvers, partnerResolvers, tenantAccessResolvers, apiKeyResolvers, lifecycleResolvers, auditResolvers, governanceResolvers, flagResolvers, memberResolvers, provisioningResolvers);
 
 export const definition = defineSubgraph(name, {
   typeDefs,

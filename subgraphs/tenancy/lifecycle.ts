@@ -12,6 +12,7 @@
  * offboarding or offboarded one's TENANT_OFFBOARDED, platform staff may still read it (audited).
  */
 import type { LIFECYCLE_REASONS, TENANT_STATUSES } from '../../lib/events/catalog.js';
+import type { Tx } from '../../lib/db/index.js';
 import { publishEvent } from '../../lib/events/outbox.js';
 import { BadUserInputError, InvalidTransitionError, NotFoundError } from '../../lib/errors.js';
 import { requireUuid } from '../../lib/ids.js';
@@ -62,36 +63,43 @@ export async function moveTenant(
   reason: LifecycleReason,
 ): Promise<TenantRow> {
   assertPlatformAdmin(ctx.tenant);
-  const move: Move = LIFECYCLE_MOVES[mutation];
   // The move acts on one tenant: the transaction is bound to it (RLS, and the outbox takes
   // events of the bound tenant only), whatever level the admin called at.
   const acting = actingOn(ctx.tenant, tenantId);
-  return ctx.db.withTenant(acting, async (tx) => {
-    const [current] = await tx.query<{ status: TenantStatus; tier: string; partner_id: string | null }>(
-      'SELECT status, tier, partner_id FROM tenants WHERE id = $1 FOR UPDATE',
-      [tenantId],
+  return ctx.db.withTenant(acting, (tx) => applyMove(tx, ctx.db.deriveKey('audit'), acting, mutation, reason));
+}
+
+/**
+ * The move itself, in the caller's transaction bound to the tenant (`acting`): for the platform's
+ * own moves too (provisioning activates the tenant it finished), whoever is allowed to ask.
+ */
+export async function applyMove(tx: Tx, auditKey: Buffer, acting: TenantContext, mutation: LifecycleMutation, reason: LifecycleReason): Promise<TenantRow> {
+  const move: Move = LIFECYCLE_MOVES[mutation];
+  const tenantId = acting.tenantId!;
+  const [current] = await tx.query<{ status: TenantStatus; tier: string; partner_id: string | null }>(
+    'SELECT status, tier, partner_id FROM tenants WHERE id = $1 FOR UPDATE',
+    [tenantId],
+  );
+  if (!current) throw new NotFoundError('No such tenant');
+  if (!move.from.includes(current.status)) {
+    throw new InvalidTransitionError(
+      `A ${current.status} tenant cannot be moved to ${move.to} (${mutation} takes a tenant that is ${move.from.join(' or ')})`,
+      { from: current.status.toUpperCase(), to: move.to.toUpperCase() },
     );
-    if (!current) throw new NotFoundError('No such tenant');
-    if (!move.from.includes(current.status)) {
-      throw new InvalidTransitionError(
-        `A ${current.status} tenant cannot be moved to ${move.to} (${mutation} takes a tenant that is ${move.from.join(' or ')})`,
-        { from: current.status.toUpperCase(), to: move.to.toUpperCase() },
-      );
-    }
-    const [row] = await tx.query<TenantRow>(
-      `UPDATE tenants SET status = $2, status_changed_at = now() WHERE id = $1
-       RETURNING id, slug, name, segment, tier, region, placement, cohort, status, partner_id, created_at`,
-      [tenantId, move.to],
-    );
-    await appendAudit(tx, ctx.db.deriveKey('audit'), acting, {
-      owner: { tenantId, partnerId: current.partner_id },
-      action: move.action,
-      target: `tenant:${tenantId}`,
-      detail: { from: current.status, to: move.to, reason },
-    });
-    await publishEvent(tx, 'tenancy.tenant.status-changed', { ...acting, tier: current.tier }, { from: current.status, to: move.to, reason });
-    return row!;
+  }
+  const [row] = await tx.query<TenantRow>(
+    `UPDATE tenants SET status = $2, status_changed_at = now() WHERE id = $1
+     RETURNING id, slug, name, segment, tier, region, placement, cohort, status, partner_id, created_at`,
+    [tenantId, move.to],
+  );
+  await appendAudit(tx, auditKey, acting, {
+    owner: { tenantId, partnerId: current.partner_id },
+    action: move.action,
+    target: `tenant:${tenantId}`,
+    detail: { from: current.status, to: move.to, reason },
   });
+  await publishEvent(tx, 'tenancy.tenant.status-changed', { ...acting, tier: current.tier }, { from: current.status, to: move.to, reason });
+  return row!;
 }
 
 function reasonOf(value: string | null | undefined, fallback: LifecycleReason): LifecycleReason {

@@ -2,7 +2,8 @@
  * Tenancy's worker process: consumes other domains' events into the control plane and relays
  * tenancy's own outbox. Today it takes clinical-ops' break-glass declarations into the security
  * events platform admins review, one row per declaration however often the event is delivered,
- * and applies approved changes to tenants' protected settings (governance.ts).
+ * applies approved changes to tenants' protected settings (governance.ts), and orchestrates
+ * tenants' provisioning (provisioning-workflow.ts).
  */
 import type { Config } from '../../lib/config.js';
 import { defineConsumer } from '../../lib/events/consumer.js';
@@ -11,6 +12,7 @@ import { defineWorker, startWorker, type JobDefinition, type JobRun, type Worker
 import type { RunningWorker } from '../../lib/services.js';
 import { appendAudit } from './audit.js';
 import { applyChange } from './governance.js';
+import { provisioningConsumers, provisioningJobs } from './provisioning-workflow.js';
 import { insertSecurityEvent } from './security-events.js';
 
 /** Events from other domains, worked at each tenant's fair share and priority. */
@@ -78,8 +80,8 @@ export const approvedChanges = defineConsumer({
 export const definition = defineWorker({
   service: 'tenancy',
   dbSchema: 'tenancy',
-  jobs: [applyChangeJob],
-  consumers: [breakGlassAudit, approvedChanges],
+  jobs: [applyChangeJob, ...provisioningJobs],
+  consumers: [breakGlassAudit, approvedChanges, ...provisioningConsumers(eventsQueue)],
   relay: true,
 });
 

@@ -91,15 +91,38 @@ export async function scratchTenant(name = 'Scratch Clinic', fields: { tier?: st
   return id;
 }
 
-/** Removes scratch tenants with their events, change requests and overrides; their audit entries stay, as audit entries do. */
+/** The schemas whose tenant-owned rows a scratch tenant may leave behind. */
+const TENANT_SCHEMAS = ['tenancy', 'erp', 'clinical_ops', 'observability'];
+/** What stays when a scratch tenant goes, as it would for a real one: its audit chain. */
+const KEPT_TABLES = new Set(['tenancy.tenants', 'tenancy.audit_log', 'tenancy.audit_chains']);
+
+/**
+ * Removes scratch tenants with every row they own in any domain (events, change requests,
+ * provisioning, subscriptions …), found by their `tenant_id` columns; their audit entries stay,
+ * as audit entries do.
+ */
 export async function dropScratchTenants(ids: readonly string[]): Promise<void> {
   if (ids.length === 0) return;
   const admin = await adminClient();
   try {
-    for (const table of ['outbox', 'change_requests', 'tenant_feature_overrides']) {
-      await admin.query(`DELETE FROM tenancy.${table} WHERE tenant_id = ANY ($1::uuid[])`, [ids]);
+    const { rows } = await admin.query<{ name: string }>(
+      `SELECT format('%I.%I', c.table_schema, c.table_name) AS name FROM information_schema.columns c
+         JOIN information_schema.tables t USING (table_schema, table_name)
+        WHERE c.column_name = 'tenant_id' AND c.table_schema = ANY ($1) AND t.table_type = 'BASE TABLE'`,
+      [TENANT_SCHEMAS],
+    );
+    await admin.query('BEGIN');
+    // Rows reference each other (a run's steps, a member's tenant): the admin removes them in any
+    // order, foreign keys unchecked for this transaction only.
+    await admin.query('SET LOCAL session_replication_role = replica');
+    for (const { name } of rows) {
+      if (!KEPT_TABLES.has(name)) await admin.query(`DELETE FROM ${name} WHERE tenant_id = ANY ($1::uuid[])`, [ids]);
     }
     await admin.query('DELETE FROM tenancy.tenants WHERE id = ANY ($1::uuid[])', [ids]);
+    await admin.query('COMMIT');
+  } catch (error) {
+    await admin.query('ROLLBACK').catch(() => undefined);
+    throw error;
   } finally {
     await admin.end();
   }
