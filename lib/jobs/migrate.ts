@@ -12,6 +12,7 @@ import pg from 'pg';
 import type { PgBoss } from 'pg-boss';
 import { APP_ROLE, OWNER_ROLE } from '../db/roles.js';
 import { PGBOSS_SCHEMA, startOwnerBoss } from './boss.js';
+import { JOB_HOLDS_DDL } from './holds.js';
 import { DEAD_LETTER_RETENTION_SECONDS, deadLetterOf, type QueueDeclaration } from './queues.js';
 
 const DUPLICATE_SCHEMA_CODES = new Set(['42P06', '23505']);
@@ -138,6 +139,8 @@ async function grantRuntimePrivileges(admin: pg.Client): Promise<void> {
     // One migrator at a time: concurrent GRANT/REVOKE on the same objects can fail with "tuple concurrently updated".
     await admin.query('SELECT pg_advisory_xact_lock(hashtext($1))', ['caregraph:pgboss-grants']);
     for (const statement of statements) await admin.query(statement);
+    // The tenant job holds every worker checks (holds.ts): the job runtime's own table, beside pg-boss's.
+    await admin.query(JOB_HOLDS_DDL);
     const { rows: owned } = await admin.query<{ signature: string }>(
       `SELECT p.oid::regprocedure::text AS signature FROM pg_proc p
         WHERE p.pronamespace = '${PGBOSS_SCHEMA}'::regnamespace AND p.proname = ANY($1)`,

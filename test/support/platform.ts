@@ -99,6 +99,7 @@ export async function dropScratchTenants(ids: readonly string[]): Promise<void> 
     for (const table of ['outbox', 'change_requests', 'tenant_feature_overrides']) {
       await admin.query(`DELETE FROM tenancy.${table} WHERE tenant_id = ANY ($1::uuid[])`, [ids]);
     }
+    await admin.query('DELETE FROM caregraph.job_holds WHERE tenant_id = ANY ($1::uuid[])', [ids]);
     await admin.query('DELETE FROM tenancy.tenants WHERE id = ANY ($1::uuid[])', [ids]);
   } finally {
     await admin.end();
