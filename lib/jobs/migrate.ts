@@ -6,7 +6,8 @@
  * `version`), refreshes queue statistics, and writes jobs, job dependencies and its instance
  * registry. It gets nothing else: no CREATE on the schema, no ownership, no TRUNCATE, no write to
  * the schema version or the background-migration table, and no call of the functions that
- * create or drop queues and tables.
+ * create or drop queues and tables. The tenant job holds every worker checks (holds.ts) are created
+ * here too, beside pg-boss's schema: they belong to the job runtime, not to one domain.
  */
 import pg from 'pg';
 import type { PgBoss } from 'pg-boss';
