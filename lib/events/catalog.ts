@@ -112,6 +112,22 @@ export const EVENT_CATALOG = Object.freeze({
     summary: 'Observability finished its step of a tenant’s provisioning (the SLOs of its class, registered).',
     payload: stepFinished,
   }),
+  'clinical-ops.phi.read': define({
+    version: 1,
+    producer: 'clinical-ops',
+    summary:
+      'One request read PHI in one tenant (each record and field is in clinical-ops’ phi_access_log); tenancy appends it to the tenant’s audit chain. The actor is the reader; never which patient, never a value.',
+    payload: z
+      .object({
+        recordCount: z.number().int().min(1).describe('records read'),
+        fieldCount: z.number().int().min(1).describe('PHI fields read, summed over the records'),
+        recordTypes: z.record(z.string().regex(/^[A-Z][A-Za-z]{0,62}$/), z.number().int().min(1)).describe('records read per type (Patient, Appointment …)'),
+        roles: z.array(z.string().min(1).max(50)).max(20).describe('the reader’s roles'),
+        breakGlass: z.boolean().describe('whether any of it was read under a break-glass grant'),
+        grantId: z.uuid().optional().describe('that grant, when it was'),
+      })
+      .strict(),
+  }),
   'clinical-ops.break-glass.declared': define({
     version: 1,
     producer: 'clinical-ops',

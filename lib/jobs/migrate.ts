@@ -6,12 +6,14 @@
  * `version`), refreshes queue statistics, and writes jobs, job dependencies and its instance
  * registry. It gets nothing else: no CREATE on the schema, no ownership, no TRUNCATE, no write to
  * the schema version or the background-migration table, and no call of the functions that
- * create or drop queues and tables.
+ * create or drop queues and tables. The tenant job holds every worker checks (holds.ts) are created
+ * here too, beside pg-boss's schema: they belong to the job runtime, not to one domain.
  */
 import pg from 'pg';
 import type { PgBoss } from 'pg-boss';
 import { APP_ROLE, OWNER_ROLE } from '../db/roles.js';
 import { PGBOSS_SCHEMA, startOwnerBoss } from './boss.js';
+import { JOB_HOLDS_DDL } from './holds.js';
 import { DEAD_LETTER_RETENTION_SECONDS, deadLetterOf, type QueueDeclaration } from './queues.js';
 
 const DUPLICATE_SCHEMA_CODES = new Set(['42P06', '23505']);
@@ -138,6 +140,8 @@ async function grantRuntimePrivileges(admin: pg.Client): Promise<void> {
     // One migrator at a time: concurrent GRANT/REVOKE on the same objects can fail with "tuple concurrently updated".
     await admin.query('SELECT pg_advisory_xact_lock(hashtext($1))', ['caregraph:pgboss-grants']);
     for (const statement of statements) await admin.query(statement);
+    // The tenant job holds every worker checks (holds.ts): the job runtime's own table, beside pg-boss's.
+    await admin.query(JOB_HOLDS_DDL);
     const { rows: owned } = await admin.query<{ signature: string }>(
       `SELECT p.oid::regprocedure::text AS signature FROM pg_proc p
         WHERE p.pronamespace = '${PGBOSS_SCHEMA}'::regnamespace AND p.proname = ANY($1)`,

@@ -21,6 +21,7 @@ import type { TenantContext } from '../tenant-context.js';
 import { DEFAULT_TUNING, PGBOSS_SCHEMA, startAppBoss, type BossTuning } from './boss.js';
 import { JobProducer, type EnqueueOptions } from './enqueue.js';
 import { RefusedJobError } from './errors.js';
+import { deferIfHeld, HOLD_RECHECK_SECONDS } from './holds.js';
 import { groupConcurrency, type QueueDeclaration } from './queues.js';
 import { runInTenant, settle, type Processor } from './runner.js';
 import { jobSigningKey } from './signing.js';
@@ -89,9 +90,16 @@ export interface WorkerTuning extends BossTuning {
   relayIntervalMs: number;
   /** How long `close()` waits for the jobs in hand before releasing them; default SHUTDOWN_GRACE_MS. */
   shutdownTimeoutMs: number;
+  /** How long a job of a held tenant waits before it checks again, should no release reach it (holds.ts). */
+  holdRecheckSeconds: number;
 }
 
-const DEFAULTS: Omit<WorkerTuning, 'shutdownTimeoutMs'> = { ...DEFAULT_TUNING, pollingIntervalSeconds: 1, relayIntervalMs: 500 };
+const DEFAULTS: Omit<WorkerTuning, 'shutdownTimeoutMs'> = {
+  ...DEFAULT_TUNING,
+  pollingIntervalSeconds: 1,
+  relayIntervalMs: 500,
+  holdRecheckSeconds: HOLD_RECHECK_SECONDS,
+};
 
 /** How long `close()` waits, after the shutdown timeout, for released handlers and the pool. */
 const RELEASE_GRACE_MS = 2000;
@@ -138,7 +146,7 @@ export async function startWorker(definition: WorkerDefinition, options: WorkerO
     });
     await assertDeclared(boss, definition.queues);
     const producer = new JobProducer(boss, key);
-    const processors = new Map<string, Processor>(definition.jobs.map(({ queue, handle }) => [queue.name, jobProcessor(db, producer, handle)]));
+    const processors = new Map<string, Processor>(definition.jobs.map(({ queue, handle }) => [queue.name, jobProcessor(db, producer, handle, tuning.holdRecheckSeconds)]));
     const events = eventProcessor(definition.service, db, definition.consumers, producer);
     for (const queue of definition.queues) {
       const processor = processors.get(queue.name) ?? events;
@@ -174,13 +182,17 @@ async function assertDeclared(boss: PgBoss, queues: readonly QueueDeclaration[])
   }
 }
 
-/** The processor of a job queue: a job signed for this queue, run in the context it was queued in. */
-function jobProcessor(db: Database, producer: JobProducer, handle: JobHandler<unknown>): Processor {
+/**
+ * The processor of a job queue: a job signed for this queue, run in the context it was queued in
+ * — unless its tenant's jobs are held (holds.ts), when it is put back to wait, unrun and uncounted.
+ */
+function jobProcessor(db: Database, producer: JobProducer, handle: JobHandler<unknown>, holdRecheckSeconds: number): Processor {
   return async (claims, job) => {
     if (claims.route !== `queue:${job.name}` || !claims.context) throw new RefusedJobError(`${claims.route} is not a job of queue ${job.name}`);
     const context = claims.context;
-    await runInTenant(db, context, job.signal, (tx) =>
-      handle(
+    await runInTenant(db, context, job.signal, async (tx) => {
+      if (context.access === 'tenant' && context.tenantId && (await deferIfHeld(tx, job, context.tenantId, holdRecheckSeconds))) return;
+      await handle(
         {
           id: claims.id,
           queue: job.name,
@@ -192,8 +204,8 @@ function jobProcessor(db: Database, producer: JobProducer, handle: JobHandler<un
           deriveKey: (purpose) => db.deriveKey(purpose),
         },
         tx,
-      ),
-    );
+      );
+    });
   };
 }
 

@@ -1,10 +1,13 @@
 /**
  * The PHI audit: every PHI field read in a request is collected per record and written to
  * `phi_access_log` in one statement before the response leaves (see `requestDidEnd`); if the
- * write fails, the response is replaced by an error. Break-glass reads also raise a security
- * event in the logs (identifiers only, never values).
+ * write fails, the response is replaced by an error. In the same transaction the request's
+ * reads are published as one `clinical-ops.phi.read` event (counts and record types, never which
+ * patient or a value), which tenancy appends to the tenant's audit chain. Break-glass reads also
+ * raise a security event in the logs (identifiers only, never values).
  */
-import type { Database } from '../../lib/db/index.js';
+import type { Database, Tx } from '../../lib/db/index.js';
+import { publishEvent } from '../../lib/events/outbox.js';
 import { PhiAccessDeniedError } from '../../lib/errors.js';
 import { createLogger } from '../../lib/logger.js';
 import type { PhiRead } from '../../lib/policy/enforce.js';
@@ -52,8 +55,8 @@ export class PhiAuditTrail {
     if (this.reads.size === 0) return;
     const entries = [...this.reads.values()];
     this.reads.clear();
-    await db.withTenant(tenant, (tx) =>
-      tx.query(
+    await db.withTenant(tenant, async (tx) => {
+      await tx.query(
         `INSERT INTO phi_access_log
               (tenant_id, request_id, correlation_id, grant_id, principal_id, principal_kind, roles, record_type, record_id, fields, purpose, break_glass)
          SELECT tenant_id, $1, $11, CASE WHEN break_glass THEN $12::uuid END, $2, $3, $4, record_type, record_id,
@@ -74,8 +77,9 @@ export class PhiAuditTrail {
           tenant.correlationId ?? null,
           tenant.breakGlassGrant?.id ?? null,
         ],
-      ),
-    );
+      );
+      await publishPhiRead(tx, tenant, entries);
+    });
     const breakGlass = entries.filter((e) => e.breakGlass);
     if (breakGlass.length > 0) {
       logger.warn(
@@ -90,4 +94,20 @@ export class PhiAuditTrail {
       );
     }
   }
+}
+
+/** The request's reads as one event of counts: what the tenant's audit chain records of them. */
+async function publishPhiRead(tx: Tx, tenant: TenantContext, entries: readonly RecordRead[]): Promise<void> {
+  const recordTypes: Record<string, number> = {};
+  for (const entry of entries) recordTypes[entry.recordType] = (recordTypes[entry.recordType] ?? 0) + 1;
+  const breakGlass = entries.some((entry) => entry.breakGlass);
+  const grantId = breakGlass ? tenant.breakGlassGrant?.id : undefined;
+  await publishEvent(tx, 'clinical-ops.phi.read', tenant, {
+    recordCount: entries.length,
+    fieldCount: entries.reduce((sum, entry) => sum + entry.fields.size, 0),
+    recordTypes,
+    roles: [...tenant.roles],
+    breakGlass,
+    ...(grantId ? { grantId } : {}),
+  });
 }

@@ -10,11 +10,14 @@
  * INVALID_TRANSITION and changes nothing. Every gateway replica enforces the new status within
  * ACCESS_CACHE_SECONDS: a suspended tenant's users and partner keys get TENANT_SUSPENDED, an
  * offboarding or offboarded one's TENANT_OFFBOARDED, platform staff may still read it (audited).
+ * While a tenant is suspended its queued jobs wait (lib/jobs/holds.ts), held and released in the
+ * transaction of the move itself.
  */
 import type { LIFECYCLE_REASONS, TENANT_STATUSES } from '../../lib/events/catalog.js';
 import type { Tx } from '../../lib/db/index.js';
 import { publishEvent } from '../../lib/events/outbox.js';
 import { BadUserInputError, InvalidTransitionError, NotFoundError } from '../../lib/errors.js';
+import { holdTenantJobs, releaseTenantJobs } from '../../lib/jobs/holds.js';
 import { requireUuid } from '../../lib/ids.js';
 import type { TenantContext } from '../../lib/tenant-context.js';
 import { appendAudit } from './audit.js';
@@ -92,6 +95,9 @@ export async function applyMove(tx: Tx, auditKey: Buffer, acting: TenantContext,
      RETURNING id, slug, name, segment, tier, region, placement, cohort, status, partner_id, created_at`,
     [tenantId, move.to],
   );
+  // A suspended tenant's queued jobs wait, in every service's queues, from this commit on.
+  if (move.to === 'suspended') await holdTenantJobs(tx, tenantId, 'suspended');
+  else if (current.status === 'suspended') await releaseTenantJobs(tx, tenantId);
   await appendAudit(tx, auditKey, acting, {
     owner: { tenantId, partnerId: current.partner_id },
     action: move.action,

@@ -53,6 +53,31 @@ export const breakGlassAudit = defineConsumer({
 });
 
 /**
+ * A request that read PHI becomes a `phi.read` entry in the tenant's audit chain, as the
+ * reader's act: how many records of which types and fields, whether under break-glass — never
+ * which patient (clinical-ops' phi_access_log has the records and fields).
+ */
+export const phiReadAudit = defineConsumer({
+  name: 'phi-read-audit',
+  queue: eventsQueue,
+  type: 'clinical-ops.phi.read',
+  async handle(event, tx, tools) {
+    const { recordCount, fieldCount, recordTypes, breakGlass, grantId, roles } = event.payload;
+    await appendAudit(
+      tx,
+      tools.deriveKey('audit'),
+      { principal: { id: event.actor.principalId, kind: event.actor.principalKind }, roles, requestId: event.actor.requestId },
+      {
+        owner: { tenantId: event.tenantId },
+        action: 'phi.read',
+        target: `request:${event.actor.requestId}`,
+        detail: { recordCount, fieldCount, recordTypes, breakGlass, ...(grantId ? { grantId } : {}) },
+      },
+    );
+  },
+});
+
+/**
  * Applies approved changes to protected settings (governance.ts), at platform level: a change
  * outside its release window goes back in the queue for the window's opening.
  */
@@ -81,7 +106,7 @@ export const definition = defineWorker({
   service: 'tenancy',
   dbSchema: 'tenancy',
   jobs: [applyChangeJob, ...provisioningJobs],
-  consumers: [breakGlassAudit, approvedChanges, ...provisioningConsumers(eventsQueue)],
+  consumers: [breakGlassAudit, approvedChanges, phiReadAudit, ...provisioningConsumers(eventsQueue)],
   relay: true,
 });
 

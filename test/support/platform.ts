@@ -118,6 +118,7 @@ export async function dropScratchTenants(ids: readonly string[]): Promise<void> 
     for (const { name } of rows) {
       if (!KEPT_TABLES.has(name)) await admin.query(`DELETE FROM ${name} WHERE tenant_id = ANY ($1::uuid[])`, [ids]);
     }
+    await admin.query('DELETE FROM caregraph.job_holds WHERE tenant_id = ANY ($1::uuid[])', [ids]);
     await admin.query('DELETE FROM tenancy.tenants WHERE id = ANY ($1::uuid[])', [ids]);
     await admin.query('COMMIT');
   } catch (error) {
