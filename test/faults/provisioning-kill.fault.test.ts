@@ -4,18 +4,17 @@
  * transaction), then started again. The workflow finishes on its own, once: one tenant, one
  * subscription, one contract, one invited admin, one activation.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
+import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, expect, inject, it } from 'vitest';
 import { appUrl } from '../../lib/db/index.js';
 import { TEST_TUNING, waitFor } from '../../lib/jobs/test-support.js';
-import { ROOT, type RunningWorker } from '../../lib/services.js';
-import { PROCESS_READY_MESSAGE } from '../../scripts/service-process.js';
+import type { RunningWorker } from '../../lib/services.js';
 import type { InProcessPlatform } from '../../scripts/platform.js';
 import * as clinicalWorker from '../../subgraphs/clinical-ops/worker.js';
 import * as observabilityWorker from '../../subgraphs/observability/worker.js';
 import { TEST_APP_PASSWORD, testEnvironment } from '../support/env.js';
+import { killProcess, startServiceProcess } from '../support/service-process.js';
 import { adminQuery, adminUrl, bearer, dropScratchTenants, graphql, startTestPlatform, testConfig } from '../support/platform.js';
 
 let platform: InProcessPlatform;
@@ -23,37 +22,14 @@ let inProcess: RunningWorker[] = [];
 const children: ChildProcess[] = [];
 const provisioned: string[] = [];
 
-/** Starts a worker as its own process (scripts/service.ts, as a deployment runs it); resolves once it works its queues. */
+/** Starts a worker as its own process; the test kills and restarts it. */
 async function startWorkerProcess(name: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'scripts', 'service.ts'), name], {
-    cwd: ROOT,
-    env: { ...process.env, ...testEnvironment(inject('dataDir')), DATABASE_APP_URL: appUrl(adminUrl(), TEST_APP_PASSWORD) },
-    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
-  });
+  const child = await startServiceProcess(name, { ...testEnvironment(inject('dataDir')), DATABASE_APP_URL: appUrl(adminUrl(), TEST_APP_PASSWORD) });
   children.push(child);
-  let stderr = '';
-  child.stderr?.on('data', (chunk: Buffer) => (stderr = (stderr + String(chunk)).slice(-2000)));
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${name} did not start within 60 s: ${stderr}`)), 60_000);
-    child.on('message', (message) => {
-      if ((message as { type?: string } | null)?.type !== PROCESS_READY_MESSAGE) return;
-      clearTimeout(timer);
-      resolve();
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`${name} exited (${code}) before it was ready: ${stderr}`));
-    });
-  });
   return child;
 }
 
-async function kill(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGKILL');
-  await exited;
-}
+const kill = killProcess;
 
 beforeAll(async () => {
   platform = await startTestPlatform();
