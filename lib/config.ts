@@ -168,6 +168,27 @@ const envSchema = z.object({
   DATABASE_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(5000),
   /** Maximum pooled connections per service. */
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+  /**
+   * Where ISOLATED tenants' databases live, per region: `region=postgres://host:port/db,…`
+   * (credentials in these URLs are ignored: each role brings its own). A region not listed, and
+   * every region when unset, uses the shared database's server (lib/db/tenant-databases.ts).
+   */
+  DATABASE_REGION_SERVERS: z
+    .string()
+    .trim()
+    .default('')
+    .transform((text, ctx) => {
+      const servers: Record<string, string> = {};
+      for (const entry of text.split(',').map((part) => part.trim()).filter(Boolean)) {
+        const match = /^([a-z][a-z0-9-]{1,30})=(postgres(?:ql)?:\/\/.+)$/.exec(entry);
+        if (!match || !URL.canParse(match[2]!)) {
+          ctx.addIssue({ code: 'custom', message: `"${entry.replace(/\/\/[^@/]*@/, '//')}" is not region=postgres://host:port/database` });
+          return z.NEVER;
+        }
+        servers[match[1]!] = match[2]!;
+      }
+      return servers;
+    }),
   /** Folder for the embedded database, generated keys and demo credentials. */
   CAREGRAPH_DATA_DIR: z.string().min(1).default('.caregraph'),
   /** Interface the services listen on. */
@@ -297,6 +318,8 @@ export type Config = Readonly<{
     gatewayUrl: string | undefined;
     /** Undefined only in production when DATABASE_GATEWAY_PASSWORD is unset: the role then has no password. */
     gatewayPassword: string | undefined;
+    /** DATABASE_REGION_SERVERS: the server of each region's isolated tenant databases. */
+    regionServers: Readonly<Record<string, string>>;
   }>;
   dataDir: string;
   host: string;
@@ -388,6 +411,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       poolSize: e.DATABASE_POOL_SIZE,
       gatewayUrl: e.DATABASE_GATEWAY_URL,
       gatewayPassword: e.DATABASE_GATEWAY_PASSWORD ?? (e.NODE_ENV === 'production' ? undefined : DEV_GATEWAY_PASSWORD),
+      regionServers: e.DATABASE_REGION_SERVERS,
     },
     dataDir: path.resolve(e.CAREGRAPH_DATA_DIR),
     host: e.HOST,

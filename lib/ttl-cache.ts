@@ -48,6 +48,11 @@ export class TtlCache<V> {
     return entry.value;
   }
 
+  /** Forgets one key: its next `get` loads. */
+  delete(key: string): void {
+    this.entries?.delete(key);
+  }
+
   clear(): void {
     this.entries?.clear();
   }

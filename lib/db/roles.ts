@@ -9,7 +9,12 @@
  * - `caregraph_gateway` is the gateway's: LOGIN, with a short statement timeout, granted the
  *   shared rate-limit counters (gateway/migrations/) and nothing else, so a gateway holds no
  *   credential that reads a tenant's rows.
+ * - `caregraph_placement` creates and fills ISOLATED tenants' own databases (tenant-databases.ts):
+ *   LOGIN, CREATEDB, a member of the owner so that it can migrate them and move a tenant's rows.
+ *   Its password is derived from the binding key (`placementPassword`): only what already holds
+ *   the key, and so could bind a transaction to any tenant, can log in as it.
  */
+import { createHmac } from 'node:crypto';
 import pg from 'pg';
 import { ConfigError, requireAppPassword, type Config } from '../config.js';
 import { bindingPads, resolveBindingKey } from './binding.js';
@@ -17,6 +22,7 @@ import { bindingPads, resolveBindingKey } from './binding.js';
 export const OWNER_ROLE = 'caregraph_owner';
 export const APP_ROLE = 'caregraph_app';
 export const GATEWAY_ROLE = 'caregraph_gateway';
+export const PLACEMENT_ROLE = 'caregraph_placement';
 /**
  * The gateway role's statement timeout: a rate-limit upsert takes well under a millisecond, and
  * the limiter fails open on its own timeout (lib/rate-limit/postgres-store.ts) before this.
@@ -66,11 +72,16 @@ export async function ensureRoles(adminUrl: string, settings: RoleSettings): Pro
     await client.query(
       `ALTER ROLE ${GATEWAY_ROLE} WITH LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE PASSWORD ${gatewayPassword}`,
     );
+    await ignoreDuplicate(client, `CREATE ROLE ${PLACEMENT_ROLE} LOGIN`);
+    await client.query(
+      `ALTER ROLE ${PLACEMENT_ROLE} WITH LOGIN NOSUPERUSER NOBYPASSRLS CREATEDB NOCREATEROLE PASSWORD ${client.escapeLiteral(placementPassword(settings.bindingKey))}`,
+    );
     // Lets a non-superuser admin assume the owner role; a no-op for superusers.
     await ignoreDuplicate(client, `GRANT ${OWNER_ROLE} TO CURRENT_USER`);
+    await ignoreDuplicate(client, `GRANT ${OWNER_ROLE} TO ${PLACEMENT_ROLE}`);
     const { rows } = await client.query<{ db: string }>('SELECT current_database() AS db');
     const database = client.escapeIdentifier(rows[0]!.db);
-    await client.query(`GRANT CONNECT ON DATABASE ${database} TO ${APP_ROLE}, ${GATEWAY_ROLE}`);
+    await client.query(`GRANT CONNECT ON DATABASE ${database} TO ${APP_ROLE}, ${GATEWAY_ROLE}, ${PLACEMENT_ROLE}`);
     // Per database, like everything else here. The role may still raise them itself (SET is
     // open to every role): they stop runaway queries, not a hostile connection.
     const timeout = Math.trunc(settings.statementTimeoutMs);
@@ -80,31 +91,50 @@ export async function ensureRoles(adminUrl: string, settings: RoleSettings): Pro
        ALTER ROLE ${GATEWAY_ROLE} IN DATABASE ${database} SET statement_timeout = ${GATEWAY_STATEMENT_TIMEOUT_MS}`,
     );
 
-    await client.query('SELECT pg_advisory_lock(hashtext($1))', ['caregraph:roles']);
-    try {
-      await client.query(`CREATE SCHEMA IF NOT EXISTS ${SHARED_SCHEMA} AUTHORIZATION ${OWNER_ROLE}`);
-      await client.query(`GRANT USAGE ON SCHEMA ${SHARED_SCHEMA} TO ${APP_ROLE}`);
-      const pads = bindingPads(settings.bindingKey);
-      await client.query(`BEGIN; SET LOCAL ROLE ${OWNER_ROLE}`);
-      try {
-        await client.query(BINDING_KEY_TABLE);
-        await client.query(
-          `INSERT INTO ${SHARED_SCHEMA}.binding_key (inner_pad, outer_pad) VALUES ($1, $2)
-           ON CONFLICT (singleton) DO UPDATE SET inner_pad = excluded.inner_pad, outer_pad = excluded.outer_pad`,
-          [pads.inner, pads.outer],
-        );
-        await client.query(HELPER_FUNCTIONS);
-        await client.query('COMMIT');
-      } catch (error) {
-        await client.query('ROLLBACK');
-        throw error;
-      }
-    } finally {
-      await client.query('SELECT pg_advisory_unlock(hashtext($1))', ['caregraph:roles']);
-    }
+    await installSharedSchema(client, bindingPads(settings.bindingKey));
   } finally {
     await client.end();
   }
+}
+
+/** The binding key as the database keeps it: HMAC's padded halves (binding.ts). */
+export interface BindingPads {
+  inner: Buffer;
+  outer: Buffer;
+}
+
+/**
+ * The `caregraph` schema of one database: the binding key (as pads) and the policy helpers.
+ * Run by `ensureRoles` on the shared database and by tenant-databases.ts on each tenant's own,
+ * on a connection that may assume the owner role.
+ */
+export async function installSharedSchema(client: pg.ClientBase, pads: BindingPads): Promise<void> {
+  await client.query('SELECT pg_advisory_lock(hashtext($1))', ['caregraph:roles']);
+  try {
+    await client.query(`CREATE SCHEMA IF NOT EXISTS ${SHARED_SCHEMA} AUTHORIZATION ${OWNER_ROLE}`);
+    await client.query(`GRANT USAGE ON SCHEMA ${SHARED_SCHEMA} TO ${APP_ROLE}`);
+    await client.query(`BEGIN; SET LOCAL ROLE ${OWNER_ROLE}`);
+    try {
+      await client.query(BINDING_KEY_TABLE);
+      await client.query(
+        `INSERT INTO ${SHARED_SCHEMA}.binding_key (inner_pad, outer_pad) VALUES ($1, $2)
+         ON CONFLICT (singleton) DO UPDATE SET inner_pad = excluded.inner_pad, outer_pad = excluded.outer_pad`,
+        [pads.inner, pads.outer],
+      );
+      await client.query(HELPER_FUNCTIONS);
+      await client.query('COMMIT');
+    } catch (error) {
+      await client.query('ROLLBACK');
+      throw error;
+    }
+  } finally {
+    await client.query('SELECT pg_advisory_unlock(hashtext($1))', ['caregraph:roles']);
+  }
+}
+
+/** The placement role's password: HMAC(binding key, `caregraph:placement-role`), hex. */
+export function placementPassword(bindingKey: string): string {
+  return createHmac('sha256', bindingKey).update('caregraph:placement-role').digest('hex');
 }
 
 /** The key, as HMAC's padded halves; no privilege for anyone but its owner. */
