@@ -33,7 +33,12 @@ export interface ServiceEntry {
   /** Subgraphs: the variable telling the gateway where the subgraph answers (default: 127.0.0.1, the default port, /graphql). */
   url?: { variable: string };
   /** The Postgres schema the service owns and the folder of its ordered migrations (applied in registry order). */
-  database?: { schema: string; migrations: string };
+  /**
+   * `placement`: the schema holds tenants' clinical data, which follows each tenant's placement —
+   * the shared tables for POOLED tenants, a database of its own for ISOLATED ones
+   * (lib/db/tenant-databases.ts); the service's pools route every tenant-bound transaction there.
+   */
+  database?: { schema: string; migrations: string; placement?: boolean };
   /**
    * Writes the service's part of the demo fleet: the module's `export` is a `SeedFunction`,
    * run in registry order inside one owner transaction. `time` is what it is given: `today`
@@ -80,7 +85,7 @@ export const SERVICES = {
     module: 'subgraphs/clinical-ops/index.js',
     port: { variable: 'CLINICAL_OPS_PORT', default: 4003 },
     url: { variable: 'CLINICAL_OPS_URL' },
-    database: { schema: 'clinical_ops', migrations: 'subgraphs/clinical-ops/migrations' },
+    database: { schema: 'clinical_ops', migrations: 'subgraphs/clinical-ops/migrations', placement: true },
     seed: { module: 'subgraphs/clinical-ops/seed.js', export: 'seedClinicalOps', time: 'today' },
     worker: { module: 'subgraphs/clinical-ops/worker.js' },
   },

@@ -7,7 +7,8 @@ import pg from 'pg';
 import { requireAppPassword, SUBGRAPH_NAMES, type Config, type SubgraphName } from '../lib/config.js';
 import { appUrl, gatewayUrl, migrate } from '../lib/db/index.js';
 import { asOwner } from '../lib/db/owner.js';
-import { demoFleet } from '../lib/demo/fleet.js';
+import { demoFleet, type DemoFleet } from '../lib/demo/fleet.js';
+import { followsPlacement, moveTenantRows } from '../lib/db/tenant-databases.js';
 import { migratePgBoss } from '../lib/jobs/migrate.js';
 import type { QueueDeclaration } from '../lib/jobs/queues.js';
 import { importModule, resolvePath, serviceProcesses, SERVICE_LIST, SERVICES, type RunningService, type SeedFunction } from '../lib/services.js';
@@ -61,7 +62,14 @@ export interface SeedOptions {
   tenants: number;
   /** Reference time for dates in the demo data; defaults to now. */
   now?: Date;
+  /** Where ISOLATED demo tenants' own databases go (DATABASE_REGION_SERVERS); default: this server. */
+  regionServers?: Readonly<Record<string, string>>;
+  /** The application role's statement timeout on those databases; default 5 s. */
+  statementTimeoutMs?: number;
 }
+
+/** How many isolated demo tenants are placed at once. */
+const PLACEMENT_PARALLELISM = 4;
 
 /**
  * Writes the deterministic demo fleet of `tenants` tenants in one transaction, as the owner
@@ -78,6 +86,26 @@ export async function seedDemo(adminUrl: string, options: SeedOptions): Promise<
   await asOwner(adminUrl, async (client) => {
     for (const { write, time } of seeds) await write(client, fleet, time === 'now' ? now : today);
   });
+  await placeIsolatedTenants(adminUrl, fleet, options);
+}
+
+/**
+ * Gives every ISOLATED demo tenant its own database and moves its clinical rows there, as a
+ * placement change would. Tenants placed already are left as they are; the moves skip the wait
+ * for the replicas' route caches, since the services route a tenant only once it is placed.
+ */
+async function placeIsolatedTenants(adminUrl: string, fleet: DemoFleet, options: SeedOptions): Promise<void> {
+  const servers = { sharedUrl: adminUrl, regionServers: options.regionServers ?? {}, statementTimeoutMs: options.statementTimeoutMs ?? 5000 };
+  const sets = SERVICE_LIST.flatMap(({ name, database }) =>
+    database && followsPlacement(name) ? [{ schema: database.schema, directory: resolvePath(database.migrations) }] : [],
+  );
+  const pending = fleet.tenants.filter((tenant) => tenant.placement === 'isolated');
+  while (pending.length > 0) {
+    const batch = pending.splice(0, PLACEMENT_PARALLELISM);
+    await Promise.all(
+      batch.flatMap((tenant) => sets.map((set) => moveTenantRows(servers, set, tenant.id, 'isolated', tenant.region, { routeTtlMs: 0, settleMs: 0 }))),
+    );
+  }
 }
 
 async function seedOf(module: string, name: string): Promise<SeedFunction> {

@@ -25,7 +25,7 @@ async function main(): Promise<void> {
     await migrateAll(database.adminUrl);
     const before = await tenantCount(database.adminUrl);
     const started = Date.now();
-    await seedDemo(database.adminUrl, { tenants });
+    await seedDemo(database.adminUrl, { tenants, regionServers: config.database.regionServers, statementTimeoutMs: config.database.statementTimeoutMs });
     const after = await tenantCount(database.adminUrl);
     console.log(`Seeded ${after - before} new tenants (${after} in all) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   } finally {

@@ -126,7 +126,7 @@ async function main(): Promise<void> {
     if (plan.notice) log(plan.notice);
     if (plan.seed) {
       log(`seeding the demo fleet (${DEMO_TENANTS} tenants)`);
-      await seedDemo(database.adminUrl, { tenants: DEMO_TENANTS });
+      await seedDemo(database.adminUrl, { tenants: DEMO_TENANTS, regionServers: config.database.regionServers, statementTimeoutMs: config.database.statementTimeoutMs });
     }
     // Services get the application role only; the admin URL stays in this process.
     const applicationUrl = appUrl(database.adminUrl, requireAppPassword(config));

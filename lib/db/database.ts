@@ -116,6 +116,28 @@ export class Database {
   }
 
   /**
+   * Platform-level `work` wherever tenants' rows live, its rows concatenated. One database here;
+   * a placement-routed pool (tenant-databases.ts) also visits every isolated tenant's database
+   * (or, with `tenantIds`, those tenants'). Reads that must see every tenant go through it.
+   */
+  acrossPlacements<R>(context: Pick<TenantContext, 'access' | 'tenantId' | 'principal'>, work: (tx: Tx) => Promise<R[]>, _tenantIds?: readonly string[]): Promise<R[]> {
+    return this.withTenant(context, work);
+  }
+
+  /**
+   * Platform-level `fetch` of rows keyed by tenant: one call here; a placement-routed pool calls
+   * it once on the shared database with the pooled tenants' ids and once per isolated tenant, in
+   * its own database, with that tenant's id alone.
+   */
+  perPlacement<R>(
+    context: Pick<TenantContext, 'access' | 'tenantId' | 'principal'>,
+    tenantIds: readonly string[],
+    fetch: (tx: Tx, tenantIds: readonly string[]) => Promise<R[]>,
+  ): Promise<R[]> {
+    return this.withTenant(context, (tx) => fetch(tx, tenantIds));
+  }
+
+  /**
    * Checks once, at start, that the database accepts this pool's credentials and bindings, so
    * that a wrong password or binding key stops the service with a message instead of failing
    * every request.

@@ -66,7 +66,7 @@ beforeAll(async () => {
   const config = testConfig();
   const app = appUrl(adminUrl(), TEST_APP_PASSWORD);
   servers = { sharedUrl: placementUrl(app, bindingKey()), regionServers: {}, statementTimeoutMs: config.database.statementTimeoutMs };
-  routed = new PlacementRoutedDatabase({ url: app, schema: 'clinical_ops', poolSize: 4, bindingKey: bindingKey(), regionServers: {} });
+  routed = new PlacementRoutedDatabase({ url: app, schema: 'clinical_ops', poolSize: 4, bindingKey: bindingKey(), regionServers: {}, migrations: CLINICAL, statementTimeoutMs: config.database.statementTimeoutMs });
   await seedRows(tenantA);
   await seedRows(tenantB);
 });
@@ -94,7 +94,7 @@ describe('tenant databases', () => {
   });
 
   it('moves an isolated tenant\'s rows to its own database, verified by counts, and leaves the others', async () => {
-    const result = await moveTenantRows(servers, CLINICAL, tenantA, 'isolated', 'eu-west', { routeTtlMs: 0 });
+    const result = await moveTenantRows(servers, CLINICAL, tenantA, 'isolated', 'eu-west', { routeTtlMs: 0, settleMs: 0 });
     expect(result.moved).toBe(true);
     expect(result.rows).toEqual({ patients: 4, appointments: 4, break_glass_grants: 1, phi_access_log: 4, workspace_workflows: 0 });
     for (const table of ['patients', 'appointments', 'break_glass_grants', 'phi_access_log']) {
@@ -103,7 +103,7 @@ describe('tenant databases', () => {
       expect(await pooledCount(table, tenantB)).toBe(result.rows[table]);
     }
     // Moving it again changes nothing.
-    expect((await moveTenantRows(servers, CLINICAL, tenantA, 'isolated', 'eu-west', { routeTtlMs: 0 })).moved).toBe(false);
+    expect((await moveTenantRows(servers, CLINICAL, tenantA, 'isolated', 'eu-west', { routeTtlMs: 0, settleMs: 0 })).moved).toBe(false);
   });
 
   it('routes the tenant to its database with the same row-level security, and platform reads see every placement', async () => {
@@ -125,7 +125,7 @@ describe('tenant databases', () => {
   });
 
   it('moves the tenant back to the pool with all its rows', async () => {
-    const result = await moveTenantRows(servers, CLINICAL, tenantA, 'pooled', 'eu-west', { routeTtlMs: 0 });
+    const result = await moveTenantRows(servers, CLINICAL, tenantA, 'pooled', 'eu-west', { routeTtlMs: 0, settleMs: 0 });
     expect(result.rows.phi_access_log).toBe(5);
     expect(await pooledCount('patients', tenantA)).toBe(patientsPerTenant);
     expect(await ownCount('eu-west', tenantA, 'patients')).toBe(0);

@@ -17,10 +17,13 @@
  * from the binding key; `npm run seed` uses the admin connection instead.
  */
 import pg from 'pg';
+import type { Config } from '../config.js';
 import { ServiceUnavailableError } from '../errors.js';
 import { isUuid } from '../ids.js';
 import type { TenantContext } from '../tenant-context.js';
+import { resolvePath, SERVICES, type ServiceName } from '../services.js';
 import { TtlCache } from '../ttl-cache.js';
+import { resolveBindingKey } from './binding.js';
 import { Database, type DatabaseOptions, type Tx } from './database.js';
 import { migrate, type MigrationSet } from './migrate.js';
 import { APP_ROLE, installSharedSchema, OWNER_ROLE, PLACEMENT_ROLE, placementPassword, SHARED_SCHEMA } from './roles.js';
@@ -75,6 +78,10 @@ export function regionDatabaseUrl(
 
 export interface RoutedDatabaseOptions extends DatabaseOptions {
   regionServers: Readonly<Record<string, string>>;
+  /** The schema's migrations, applied to each tenant database it creates. */
+  migrations: MigrationSet;
+  /** The application role's statement timeout, set on each tenant database it creates. */
+  statementTimeoutMs: number;
 }
 
 /**
@@ -87,6 +94,7 @@ export class PlacementRoutedDatabase extends Database {
   private readonly options: RoutedDatabaseOptions;
   private readonly routes = new TtlCache<TenantRoute>(ROUTE_TTL_MS);
   private readonly isolated = new Map<string, Database>();
+  private readonly everyIsolated = new TtlCache<Database[]>(ROUTE_TTL_MS);
 
   constructor(options: RoutedDatabaseOptions) {
     super(options);
@@ -117,35 +125,77 @@ export class PlacementRoutedDatabase extends Database {
     });
   }
 
-  /**
-   * Platform-level `work` on the shared database and on every isolated tenant's database, in
-   * turn, its rows concatenated: what a platform-level read must do to see every tenant.
-   * `tenantIds` limits the isolated databases visited to those tenants'.
-   */
-  async acrossPlacements<R>(
+  override async acrossPlacements<R>(
     context: Pick<TenantContext, 'access' | 'tenantId' | 'principal'>,
     work: (tx: Tx) => Promise<R[]>,
     tenantIds?: readonly string[],
   ): Promise<R[]> {
-    if (context.access !== 'platform') throw new Error('acrossPlacements: platform-level access only');
-    const rows = await super.withTenant(context, work);
-    const isolated = await super.withTenant(context, (tx) =>
-      tx.query<{ placement: Placement; state: 'ready' | 'moving'; region: string; database_name: string }>(
-        `SELECT placement, state, region, database_name FROM workspaces
+    if (context.access !== 'platform') return this.withTenant(context, work);
+    const [rows, isolated] = await Promise.all([super.withTenant(context, work), this.isolatedRoutes(context, tenantIds)]);
+    const elsewhere = await Promise.all(isolated.map((route) => this.isolatedDatabase(route).withTenant(context, work)));
+    return rows.concat(...elsewhere);
+  }
+
+  override async perPlacement<R>(
+    context: Pick<TenantContext, 'access' | 'tenantId' | 'principal'>,
+    tenantIds: readonly string[],
+    fetch: (tx: Tx, tenantIds: readonly string[]) => Promise<R[]>,
+  ): Promise<R[]> {
+    if (context.access !== 'platform') return this.withTenant(context, (tx) => fetch(tx, tenantIds));
+    const isolated = await this.isolatedRoutes(context, tenantIds);
+    const isolatedIds = new Set(isolated.map((route) => route.tenantId));
+    const pooled = tenantIds.filter((id) => !isolatedIds.has(id.toLowerCase()));
+    const [rows, ...elsewhere] = await Promise.all([
+      pooled.length > 0 ? super.withTenant(context, (tx) => fetch(tx, pooled)) : Promise.resolve([]),
+      ...isolated.map((route) => this.isolatedDatabase(route).withTenant(context, (tx) => fetch(tx, [route.tenantId]))),
+    ]);
+    return rows.concat(...elsewhere);
+  }
+
+  /** The routes of the isolated tenants (all, or those among `tenantIds`), from the shared database. */
+  private async isolatedRoutes(context: Pick<TenantContext, 'access' | 'tenantId' | 'principal'>, tenantIds?: readonly string[]): Promise<(TenantRoute & { tenantId: string })[]> {
+    const rows = await super.withTenant(context, (tx) =>
+      tx.query<{ tenant_id: string; placement: Placement; state: 'ready' | 'moving'; region: string; database_name: string }>(
+        `SELECT tenant_id, placement, state, region, database_name FROM workspaces
           WHERE placement = 'isolated' AND state = 'ready' AND ($1::uuid[] IS NULL OR tenant_id = ANY($1::uuid[]))`,
         [tenantIds ? tenantIds.filter(isUuid) : null],
       ),
     );
-    for (const row of isolated) {
-      const route: TenantRoute = { placement: row.placement, state: row.state, region: row.region, databaseName: row.database_name };
-      rows.push(...(await this.isolatedDatabase(route).withTenant(context, work)));
-    }
-    return rows;
+    return rows.map((row) => ({ tenantId: row.tenant_id, placement: row.placement, state: row.state, region: row.region, databaseName: row.database_name }));
   }
 
-  /** The pools of the isolated tenants' databases opened so far (the worker relays their outboxes). */
+  /** The pools of the isolated tenants' databases opened so far. */
   isolatedDatabases(): ReadonlyMap<string, Database> {
     return this.isolated;
+  }
+
+  /**
+   * The pools of every isolated tenant's database, as the shared database lists them now (cached
+   * for ROUTE_TTL_MS): the worker relays their outboxes too.
+   */
+  everyIsolatedDatabase(): Promise<Database[]> {
+    return this.everyIsolated.get('all', async () => {
+      const service = { access: 'platform', tenantId: null, principal: { id: 'service:placement', kind: 'service' } } as const;
+      return (await this.isolatedRoutes(service)).map((route) => this.isolatedDatabase(route));
+    });
+  }
+
+  /**
+   * Moves a tenant's rows to `to` (for ISOLATED, its own database in `region`, created and
+   * migrated on the spot), as the placement role: see moveTenantRows.
+   */
+  async changePlacement(tenantId: string, to: Placement, region: string): Promise<{ moved: boolean; rows: MovedRows; databaseName: string | null }> {
+    const servers: PlacementServers = {
+      sharedUrl: placementUrl(this.options.url, this.options.bindingKey),
+      regionServers: this.options.regionServers,
+      statementTimeoutMs: this.options.statementTimeoutMs,
+    };
+    try {
+      return await moveTenantRows(servers, this.options.migrations, tenantId, to, region);
+    } finally {
+      this.forgetRoute(tenantId);
+      this.everyIsolated.clear();
+    }
   }
 
   /** Forgets a tenant's cached route (after this replica moved it). */
@@ -171,6 +221,28 @@ export class PlacementRoutedDatabase extends Database {
     }
     return db;
   }
+}
+
+/**
+ * A service's pool on `url`: placement-routed when the registry says its schema follows each
+ * tenant's placement (clinical-ops), a plain one otherwise.
+ */
+export function servicePool(service: ServiceName, url: string, config: Config, schema?: string): Database {
+  const database = SERVICES[service].database as { schema: string; migrations: string } | undefined;
+  if (!database) throw new Error(`servicePool: ${service} has no database`);
+  const options = { url, schema: schema ?? database.schema, poolSize: config.database.poolSize, bindingKey: resolveBindingKey(config) };
+  if (!followsPlacement(service)) return new Database(options);
+  return new PlacementRoutedDatabase({
+    ...options,
+    regionServers: config.database.regionServers,
+    migrations: { schema: database.schema, directory: resolvePath(database.migrations) },
+    statementTimeoutMs: config.database.statementTimeoutMs,
+  });
+}
+
+/** Whether the service's schema follows each tenant's placement (the registry's `database.placement`). */
+export function followsPlacement(service: ServiceName): boolean {
+  return (SERVICES[service]?.database as { placement?: boolean } | undefined)?.placement === true;
 }
 
 /** Where the placement role works: the shared database, and the servers of the regions. */
@@ -244,6 +316,16 @@ export async function ensureTenantDatabase(servers: PlacementServers, set: Migra
   return name;
 }
 
+/** The margin a move waits past the route lifetime, for a route read just before the mark. */
+const ROUTE_SETTLE_MS = 500;
+
+export interface MoveOptions {
+  /** How long replicas may serve a cached route (default ROUTE_TTL_MS); 0 where nothing serves the tenant yet. */
+  routeTtlMs?: number;
+  /** The margin past it (default 500 ms). */
+  settleMs?: number;
+}
+
 /** What a move carried: rows per table, equal on both sides (or the move is rolled back). */
 export type MovedRows = Record<string, number>;
 
@@ -261,7 +343,26 @@ export async function moveTenantRows(
   tenantId: string,
   to: Placement,
   region: string,
-  options: { routeTtlMs?: number } = {},
+  options: MoveOptions = {},
+): Promise<{ moved: boolean; rows: MovedRows; databaseName: string | null }> {
+  // One move of a tenant at a time, whichever replica runs it.
+  const lock = new pg.Client({ connectionString: servers.sharedUrl });
+  await lock.connect();
+  try {
+    await lock.query('SELECT pg_advisory_lock(hashtext($1))', [`caregraph:placement:${tenantId}`]);
+    return await moveLocked(servers, set, tenantId, to, region, options);
+  } finally {
+    await lock.end();
+  }
+}
+
+async function moveLocked(
+  servers: PlacementServers,
+  set: MigrationSet,
+  tenantId: string,
+  to: Placement,
+  region: string,
+  options: MoveOptions,
 ): Promise<{ moved: boolean; rows: MovedRows; databaseName: string | null }> {
   const name = tenantDatabaseName(region, tenantId);
   const current = await withClient(servers.sharedUrl, async (client) => {
@@ -291,7 +392,7 @@ export async function moveTenantRows(
   );
   // Every replica now refuses the tenant's transactions within one route lifetime; the margin
   // covers a route read just before the mark.
-  await new Promise((resolve) => setTimeout(resolve, (options.routeTtlMs ?? ROUTE_TTL_MS) + 500));
+  await new Promise((resolve) => setTimeout(resolve, (options.routeTtlMs ?? ROUTE_TTL_MS) + (options.settleMs ?? ROUTE_SETTLE_MS)));
 
   const source = new pg.Client({ connectionString: from === 'pooled' ? servers.sharedUrl : isolatedUrl });
   const target = new pg.Client({ connectionString: to === 'pooled' ? servers.sharedUrl : isolatedUrl });

@@ -128,6 +128,22 @@ export const EVENT_CATALOG = Object.freeze({
       })
       .strict(),
   }),
+  'clinical-ops.placement.changed': define({
+    version: 1,
+    producer: 'clinical-ops',
+    summary:
+      'Clinical-ops moved a tenant’s clinical rows to its new placement (the shared pool, or a database of its own in its region), verified by row counts; tenancy records it in the tenant’s audit chain. Counts only.',
+    payload: z
+      .object({
+        changeRequestId: z.uuid().describe('the applied change request that asked for it'),
+        from: z.enum(['pooled', 'isolated']).describe('where the rows were'),
+        to: z.enum(['pooled', 'isolated']).describe('where they are now'),
+        region: z.string().regex(/^[a-z][a-z0-9-]{1,30}$/).describe('the tenant’s region'),
+        database: z.string().regex(/^[a-z][a-z0-9_]{1,62}$/).nullable().describe('the tenant’s own database, when isolated'),
+        rows: z.record(z.string().regex(/^[a-z][a-z0-9_]{0,62}$/), z.number().int().min(0)).describe('rows moved, per table'),
+      })
+      .strict(),
+  }),
   'clinical-ops.break-glass.declared': define({
     version: 1,
     producer: 'clinical-ops',

@@ -30,6 +30,12 @@ export interface RelayOptions {
   /** Pause after a batch that emptied the outbox. */
   intervalMs: number;
   batchSize?: number;
+  /**
+   * Further outboxes to relay: those of isolated tenants' own databases (lib/db/tenant-databases.ts).
+   * Their rows are published in `db`'s transaction and marked in their own afterwards: at least
+   * once rather than exactly once, which consumers, idempotent by event id, absorb.
+   */
+  sources?: () => Promise<readonly Database[]>;
 }
 
 interface OutboxRow {
@@ -53,25 +59,34 @@ const FAILURE_PAUSE_MS = { first: 1000, max: 30_000 };
 /** The relay reads and stamps every tenant's rows: platform access, as its service. */
 const relayContext = (service: string) => ({ access: 'platform', tenantId: null, principal: { id: `service:${service}-relay`, kind: 'service' } }) as const;
 
-/** Relays one batch; answers how many rows it took. */
-export async function relayOnce(options: RelayOptions): Promise<number> {
+/** Relays one batch of `source`'s outbox (by default the service's own); answers how many rows it took. */
+export async function relayOnce(options: RelayOptions, source: Database = options.db): Promise<number> {
   const { db, boss, key, service } = options;
-  return db.withTenant(relayContext(service), async (tx) => {
-    const rows = await tx.query<OutboxRow>(
+  const context = relayContext(service);
+  return source.withTenant(context, async (sourceTx) => {
+    const rows = await sourceTx.query<OutboxRow>(
       `SELECT id, tenant_id, type, version, occurred_at, actor, payload, tier FROM outbox
         WHERE relayed_at IS NULL ORDER BY occurred_at, id LIMIT $1 FOR UPDATE SKIP LOCKED`,
       [options.batchSize ?? DEFAULT_BATCH],
     );
-    const relayed: string[] = [];
-    for (const row of rows) {
-      const problem = await publish(tx, boss, key, row);
-      if (problem === null) relayed.push(row.id);
-      else {
-        options.logger.error({ eventId: row.id, type: row.type, err: problem }, 'outbox row does not match the event catalogue: not relayed');
-        await tx.query('UPDATE outbox SET relayed_at = now(), relay_error = $2 WHERE id = $1', [row.id, problem.message.slice(0, 500)]);
+    if (rows.length === 0) return 0;
+    const publishAll = async (tx: Tx) => {
+      const refused = new Map<string, string>();
+      for (const row of rows) {
+        const problem = await publish(tx, boss, key, row);
+        if (problem !== null) {
+          options.logger.error({ eventId: row.id, type: row.type, err: problem }, 'outbox row does not match the event catalogue: not relayed');
+          refused.set(row.id, problem.message.slice(0, 500));
+        }
       }
-    }
-    if (relayed.length > 0) await tx.query('UPDATE outbox SET relayed_at = now() WHERE id = ANY($1::uuid[])', [relayed]);
+      return refused;
+    };
+    // The service's own outbox: published and marked in one transaction. Another database's: the
+    // jobs commit first, then the rows are marked.
+    const refused = source === db ? await publishAll(sourceTx) : await db.withTenant(context, publishAll);
+    for (const [id, problem] of refused) await sourceTx.query('UPDATE outbox SET relayed_at = now(), relay_error = $2 WHERE id = $1', [id, problem]);
+    const relayed = rows.map((row) => row.id).filter((id) => !refused.has(id));
+    if (relayed.length > 0) await sourceTx.query('UPDATE outbox SET relayed_at = now() WHERE id = ANY($1::uuid[])', [relayed]);
     return rows.length;
   });
 }
@@ -123,8 +138,10 @@ export function startRelay(options: RelayOptions): Relay {
       let taken = 0;
       try {
         taken = await relayOnce(options);
+        const sources = (await options.sources?.()) ?? [];
+        for (const source of sources) taken += await relayOnce(options, source);
         if (Date.now() - cleanedAt > CLEANUP_EVERY_MS) {
-          await deleteRelayed(options);
+          for (const source of [options.db, ...sources]) await deleteRelayed(options, source);
           cleanedAt = Date.now();
         }
         failures = 0;
@@ -152,6 +169,6 @@ export function startRelay(options: RelayOptions): Relay {
   };
 }
 
-async function deleteRelayed({ db, service }: RelayOptions): Promise<void> {
+async function deleteRelayed({ service }: RelayOptions, db: Database): Promise<void> {
   await db.withTenant(relayContext(service), (tx) => tx.query(`DELETE FROM outbox WHERE relayed_at < now() - make_interval(days => $1)`, [RETENTION_DAYS]));
 }

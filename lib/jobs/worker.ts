@@ -13,6 +13,8 @@
 import type { Job, PgBoss } from 'pg-boss';
 import type { Config } from '../config.js';
 import { applicationUrl, Database, resolveBindingKey, type Tx } from '../db/index.js';
+import { followsPlacement, PlacementRoutedDatabase, servicePool } from '../db/tenant-databases.js';
+import type { ServiceName } from '../services.js';
 import { eventProcessor, type EventConsumer } from '../events/consumer.js';
 import { startRelay, type Relay } from '../events/relay.js';
 import { createLogger } from '../logger.js';
@@ -42,6 +44,13 @@ export interface JobRun<T> {
   enqueue<U>(queue: QueueDeclaration, data: U, options?: EnqueueOptions): Promise<string>;
   /** A key for one purpose, derived from the binding key as the service's requests derive it (`Database.deriveKey`). */
   deriveKey(purpose: string): Buffer;
+  /**
+   * The service's pool as its requests have it: for a schema that follows placement, routed to
+   * the database where the job's tenant's data lives (lib/db/tenant-databases.ts). The handler's
+   * `tx` is always on the shared database, with the job's bookkeeping and its events; data of an
+   * isolated tenant is reached through `db.withTenant(job.context, …)`, in a transaction of its own.
+   */
+  db: Database;
 }
 
 /** A job handler: throw FinalJobError when retrying cannot help, anything else to retry. */
@@ -121,6 +130,9 @@ export async function startWorker(definition: WorkerDefinition, options: WorkerO
   const bindingKey = resolveBindingKey(config);
   const key = jobSigningKey(bindingKey);
   const db = new Database({ url, schema: definition.dbSchema, poolSize: config.database.poolSize, bindingKey });
+  // Where the service's tenant data is, for the handlers: the same pool unless the schema follows placement.
+  const service = definition.service as ServiceName;
+  const tenantDb = followsPlacement(service) ? servicePool(service, url, config, definition.dbSchema) : db;
   const inFlight = new Set<Promise<unknown>>();
   let boss: PgBoss | undefined;
   let relay: Relay | undefined;
@@ -135,7 +147,7 @@ export async function startWorker(definition: WorkerDefinition, options: WorkerO
     }
     // pool.end() waits for connections still checked out: bounded, the process exits regardless
     // and the server rolls back whatever those connections left open.
-    await within(RELEASE_GRACE_MS, db.close());
+    await within(RELEASE_GRACE_MS, Promise.all([db.close(), tenantDb === db ? undefined : tenantDb.close()]));
   });
   try {
     await db.verify();
@@ -146,7 +158,7 @@ export async function startWorker(definition: WorkerDefinition, options: WorkerO
     });
     await assertDeclared(boss, definition.queues);
     const producer = new JobProducer(boss, key);
-    const processors = new Map<string, Processor>(definition.jobs.map(({ queue, handle }) => [queue.name, jobProcessor(db, producer, handle, tuning.holdRecheckSeconds)]));
+    const processors = new Map<string, Processor>(definition.jobs.map(({ queue, handle }) => [queue.name, jobProcessor(db, tenantDb, producer, handle, tuning.holdRecheckSeconds)]));
     const events = eventProcessor(definition.service, db, definition.consumers, producer);
     for (const queue of definition.queues) {
       const processor = processors.get(queue.name) ?? events;
@@ -159,7 +171,10 @@ export async function startWorker(definition: WorkerDefinition, options: WorkerO
       } as const;
       await boss.work(queue.name, work, (jobs: Job<unknown>[]) => track(inFlight, Promise.all(jobs.map((job) => settle(job, processor, { key, logger })))));
     }
-    if (definition.relay) relay = startRelay({ service: definition.service, db, boss, key, logger, intervalMs: tuning.relayIntervalMs });
+    if (definition.relay) {
+      const sources = tenantDb instanceof PlacementRoutedDatabase ? () => tenantDb.everyIsolatedDatabase() : undefined;
+      relay = startRelay({ service: definition.service, db, boss, key, logger, intervalMs: tuning.relayIntervalMs, sources });
+    }
   } catch (error) {
     await close().catch(() => undefined);
     throw error;
@@ -186,7 +201,7 @@ async function assertDeclared(boss: PgBoss, queues: readonly QueueDeclaration[])
  * The processor of a job queue: a job signed for this queue, run in the context it was queued in
  * — unless its tenant's jobs are held (holds.ts), when it is put back to wait, unrun and uncounted.
  */
-function jobProcessor(db: Database, producer: JobProducer, handle: JobHandler<unknown>, holdRecheckSeconds: number): Processor {
+function jobProcessor(db: Database, tenantDb: Database, producer: JobProducer, handle: JobHandler<unknown>, holdRecheckSeconds: number): Processor {
   return async (claims, job) => {
     if (claims.route !== `queue:${job.name}` || !claims.context) throw new RefusedJobError(`${claims.route} is not a job of queue ${job.name}`);
     const context = claims.context;
@@ -202,6 +217,7 @@ function jobProcessor(db: Database, producer: JobProducer, handle: JobHandler<un
           signal: job.signal,
           enqueue: (queue, data, options) => producer.enqueue(tx, queue, context, data, options),
           deriveKey: (purpose) => db.deriveKey(purpose),
+          db: tenantDb,
         },
         tx,
       );

@@ -6,7 +6,8 @@
  * `npm start` or `npm run migrate`. Each subgraph folder exports `{ name, typeDefs, resolvers,
  * definition, start }`.
  */
-import { applicationUrl, Database, resolveBindingKey } from '../db/index.js';
+import { applicationUrl, type Database } from '../db/index.js';
+import { servicePool } from '../db/tenant-databases.js';
 import { createLogger } from '../logger.js';
 import { SERVICES, type SubgraphKind } from '../services.js';
 import { createContextVerifier } from '../tenant-context.js';
@@ -26,12 +27,8 @@ export async function openSubgraphDatabase(
   options: StartOptions,
 ): Promise<Database> {
   const { config } = options;
-  const db = new Database({
-    url: options.databaseUrl ?? applicationUrl(config, definition.name),
-    schema: definition.dbSchema,
-    poolSize: config.database.poolSize,
-    bindingKey: resolveBindingKey(config),
-  });
+  // A schema that follows placement (the registry says) gets a pool that routes each tenant.
+  const db = servicePool(definition.name, options.databaseUrl ?? applicationUrl(config, definition.name), config, definition.dbSchema);
   try {
     await db.verify();
   } catch (error) {

@@ -165,13 +165,15 @@ export const breakGlassResolvers = {
       if (!Number.isInteger(first) || first < 1 || first > MAX_EVENTS_PAGE) {
         throw new BadUserInputError(`first must be between 1 and ${MAX_EVENTS_PAGE}`, { argument: 'first' });
       }
-      const rows = await ctx.db.withTenant(ctx.tenant, (tx) =>
+      // Isolated tenants' declarations are in their own databases: the newest `first` of each, merged.
+      const rows = await ctx.db.acrossPlacements(ctx.tenant, (tx) =>
         tx.query<GrantRow>(
           `${EVENT_SELECT} WHERE ($1::boolean IS NOT TRUE OR g.reviewed_at IS NULL) ORDER BY g.declared_at DESC, g.id LIMIT $2`,
           [args.unreviewedOnly ?? false, first],
         ),
       );
-      return rows.map(toEvent);
+      rows.sort((a, b) => b.declared_at.getTime() - a.declared_at.getTime() || (a.id < b.id ? -1 : 1));
+      return rows.slice(0, first).map(toEvent);
     },
   },
   Mutation: {
@@ -191,18 +193,20 @@ export const breakGlassResolvers = {
       const id = requireUuid(args.id, 'id');
       const note = args.note.trim();
       if (note.length < 1 || note.length > 1000) throw new BadUserInputError('note must be 1–1000 characters', { argument: 'note' });
-      const row = await ctx.db.withTenant(ctx.tenant, async (tx) => {
+      // The event is in one database, the shared one or an isolated tenant's: each is asked.
+      const reviewed = await ctx.db.acrossPlacements(ctx.tenant, async (tx) => {
         const [updated] = await tx.query<{ id: string }>(
           `UPDATE break_glass_grants SET reviewed_at = now(), reviewed_by = $2, review_note = $3
             WHERE id = $1 AND reviewed_at IS NULL RETURNING id`,
           [id, ctx.tenant.principal.id, note],
         );
         const [event] = await tx.query<GrantRow>(`${EVENT_SELECT} WHERE g.id = $1`, [id]);
-        if (!event) throw new NotFoundError('No such break-glass event');
-        if (!updated) throw new BadUserInputError('The event has been reviewed already', { argument: 'id' });
-        return event;
+        return event ? [{ event, updated: Boolean(updated) }] : [];
       });
-      return toEvent(row);
+      const [found] = reviewed;
+      if (!found) throw new NotFoundError('No such break-glass event');
+      if (!found.updated) throw new BadUserInputError('The event has been reviewed already', { argument: 'id' });
+      return toEvent(found.event);
     },
   },
 };
@@ -213,11 +217,12 @@ export const breakGlassGrantRoute: InternalRoute = async (params, db, caller): P
   const tenantId = params.get('tenantId');
   const principalId = params.get('principalId');
   if (!isUuid(id) || !isUuid(tenantId) || !principalId) throw new BadUserInputError('id, tenantId and principalId are required');
-  const [row] = await db.withTenant(caller, (tx) =>
+  // Looked up where the tenant's data lives.
+  const [row] = await db.perPlacement(caller, [tenantId.toLowerCase()], (tx, tenantIds) =>
     tx.query<GrantRow>(
       `SELECT ${GRANT_COLUMNS} FROM break_glass_grants
         WHERE id = $1 AND tenant_id = $2 AND principal_id = $3 AND expires_at > now()`,
-      [id.toLowerCase(), tenantId.toLowerCase(), principalId],
+      [id.toLowerCase(), tenantIds[0], principalId],
     ),
   );
   if (!row) return { grant: null };

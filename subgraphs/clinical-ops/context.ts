@@ -4,12 +4,12 @@ import type { SubgraphContext } from '../../lib/subgraph/index.js';
 import type { TenantContext } from '../../lib/tenant-context.js';
 import { appointmentsByPatientLoader, fetchPatientsByIds } from './patients.js';
 import { PhiAuditTrail } from './phi-audit.js';
-import { fetchSummaries } from './summary.js';
+import { summaryLoader } from './summary.js';
 
 /** Per-request loaders of the clinical-ops subgraph. */
 export function createClinicalLoaders(db: Database, tenant: TenantContext) {
   return {
-    summaryByTenant: rowLoader(db, tenant, fetchSummaries, (row) => row.tenant_id),
+    summaryByTenant: summaryLoader(db, tenant),
     patientById: rowLoader(db, tenant, fetchPatientsByIds, (row) => row.id),
     appointmentsByPatient: appointmentsByPatientLoader(db, tenant),
     phiAudit: new PhiAuditTrail(),

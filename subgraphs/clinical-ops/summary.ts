@@ -1,7 +1,8 @@
 /** Tenant.clinicalSummary: patient and upcoming-appointment counts, all requested tenants in one statement. */
-import type { Tx } from '../../lib/db/index.js';
+import DataLoader from 'dataloader';
+import type { Database, Tx } from '../../lib/db/index.js';
 import { isUuid } from '../../lib/ids.js';
-import { mayActOnTenant } from '../../lib/tenant-context.js';
+import { mayActOnTenant, type TenantContext } from '../../lib/tenant-context.js';
 import type { ClinicalContext } from './context.js';
 
 export interface SummaryRow {
@@ -25,6 +26,18 @@ export async function fetchSummaries(tx: Tx, tenantIds: readonly string[]): Prom
        FROM unnest($1::uuid[]) AS k(tenant_id)`,
     [valid],
   );
+}
+
+/**
+ * Summaries by tenant, one statement per batch and placement: a fleet read at platform level
+ * counts pooled tenants in the shared tables and each isolated tenant in its own database.
+ */
+export function summaryLoader(db: Database, tenant: TenantContext) {
+  return new DataLoader<string, SummaryRow | null>(async (tenantIds) => {
+    const rows = await db.perPlacement(tenant, tenantIds, fetchSummaries);
+    const byTenant = new Map(rows.map((row) => [row.tenant_id, row]));
+    return tenantIds.map((id) => byTenant.get(id.toLowerCase()) ?? null);
+  });
 }
 
 export const summaryResolvers = {

@@ -1,15 +1,22 @@
 /**
- * Clinical-ops' worker process (workload plane). Today it relays clinical-ops' outbox — the
- * events it publishes, such as break-glass declarations — to the queues of the domains that
- * consume them; the asynchronous workflows (eligibility, claims, reminders, documents) join it
- * here as job queues.
+ * Clinical-ops' worker process (workload plane). It relays clinical-ops' outboxes — the shared
+ * database's and every isolated tenant's own — to the queues of the domains that consume them,
+ * runs clinical-ops' provisioning step and moves tenants between placements (placement.ts); the
+ * asynchronous workflows (eligibility, claims, reminders, documents) join it here as job queues.
  */
 import type { Config } from '../../lib/config.js';
 import { defineWorker, startWorker, type WorkerOptions } from '../../lib/jobs/worker.js';
 import type { RunningWorker } from '../../lib/services.js';
+import { placementApproved, placementJob } from './placement.js';
 import { clinicalProvisioningJob } from './provisioning.js';
 
-export const definition = defineWorker({ service: 'clinical-ops', dbSchema: 'clinical_ops', jobs: [clinicalProvisioningJob], consumers: [], relay: true });
+export const definition = defineWorker({
+  service: 'clinical-ops',
+  dbSchema: 'clinical_ops',
+  jobs: [clinicalProvisioningJob, placementJob],
+  consumers: [placementApproved],
+  relay: true,
+});
 
 /** The queues this worker owns, for `npm run migrate`. */
 export const queues = definition.queues;

@@ -59,7 +59,7 @@ const oneOf = (setting: string, allowed: readonly string[]) => (value: unknown) 
   return value.toLowerCase();
 };
 
-const column = (name: 'tier' | 'cohort' | 'retention_days') => ({
+const column = (name: 'tier' | 'cohort' | 'retention_days' | 'placement') => ({
   async read(tx: Tx, tenantId: string) {
     const [row] = await tx.query<Record<string, unknown>>(`SELECT ${name} AS value FROM tenants WHERE id = $1`, [tenantId]);
     return row?.value ?? null;
@@ -74,6 +74,8 @@ const FEATURE = /^[a-z][a-z0-9_]{1,62}$/;
 export const SETTING_RULES: Readonly<Record<string, SettingRule>> = Object.freeze({
   tier: { parse: oneOf('tier', ['standard', 'enhanced', 'critical']), ...column('tier') },
   cohort: { parse: oneOf('cohort', ['canary', 'early', 'general']), ...column('cohort') },
+  // Applied here; clinical-ops then moves the tenant's rows (its `placement-change` job).
+  placement: { parse: oneOf('placement', ['pooled', 'isolated']), ...column('placement') },
   retention_days: {
     parse(value: unknown) {
       if (!Number.isInteger(value) || (value as number) < 30 || (value as number) > 3650) {

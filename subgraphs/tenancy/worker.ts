@@ -77,6 +77,28 @@ export const phiReadAudit = defineConsumer({
   },
 });
 
+/** A finished placement move enters the tenant's audit chain, with the rows moved per table. */
+export const placementAudit = defineConsumer({
+  name: 'placement-audit',
+  queue: eventsQueue,
+  type: 'clinical-ops.placement.changed',
+  async handle(event, tx, tools) {
+    const { changeRequestId, from, to, region, database, rows } = event.payload;
+    const [tenant] = await tx.query<{ partner_id: string | null }>('SELECT partner_id FROM tenants WHERE id = $1', [event.tenantId]);
+    await appendAudit(
+      tx,
+      tools.deriveKey('audit'),
+      { principal: { id: event.actor.principalId, kind: event.actor.principalKind }, roles: [], requestId: event.actor.requestId },
+      {
+        owner: { tenantId: event.tenantId, partnerId: tenant?.partner_id ?? null },
+        action: 'placement.migrated',
+        target: `change_request:${changeRequestId}`,
+        detail: { from, to, region, database, rows },
+      },
+    );
+  },
+});
+
 /**
  * Applies approved changes to protected settings (governance.ts), at platform level: a change
  * outside its release window goes back in the queue for the window's opening.
@@ -106,7 +128,7 @@ export const definition = defineWorker({
   service: 'tenancy',
   dbSchema: 'tenancy',
   jobs: [applyChangeJob, ...provisioningJobs],
-  consumers: [breakGlassAudit, approvedChanges, phiReadAudit, ...provisioningConsumers(eventsQueue)],
+  consumers: [breakGlassAudit, approvedChanges, phiReadAudit, placementAudit, ...provisioningConsumers(eventsQueue)],
   relay: true,
 });
 
