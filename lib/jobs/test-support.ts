@@ -49,10 +49,10 @@ export function userContext(tenantId: string, options: { tier?: Tier; principalI
   };
 }
 
-/** Seeded tenants, `count` of them, in a stable order. */
+/** Seeded pooled tenants (their clinical rows in the shared tables), `count` of them, in a stable order. */
 export async function seededTenants(adminUrl: string, count: number): Promise<string[]> {
   return withAdmin(adminUrl, async (client) => {
-    const { rows } = await client.query<{ id: string }>('SELECT id FROM tenancy.tenants ORDER BY slug LIMIT $1', [count]);
+    const { rows } = await client.query<{ id: string }>("SELECT id FROM tenancy.tenants WHERE placement = 'pooled' ORDER BY slug LIMIT $1", [count]);
     return rows.map((row) => row.id);
   });
 }

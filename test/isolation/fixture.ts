@@ -33,11 +33,11 @@ export async function isolationWorld(): Promise<IsolationWorld> {
     const pick = async (sql: string) => (await admin.query<{ id: string }>(sql, [PARTNER.id])).rows[0]!.id;
     const a = await pick(
       `SELECT t.id FROM tenancy.tenants t JOIN erp.subscriptions s ON s.tenant_id = t.id
-        WHERE t.partner_id = $1 AND t.status = 'active' AND s.plan_code = 'standard' AND s.status = 'active' ORDER BY t.slug LIMIT 1`,
+        WHERE t.partner_id = $1 AND t.status = 'active' AND t.placement = 'pooled' AND s.plan_code = 'standard' AND s.status = 'active' ORDER BY t.slug LIMIT 1`,
     );
     const b = await pick(
       `SELECT t.id FROM tenancy.tenants t JOIN erp.subscriptions s ON s.tenant_id = t.id
-        WHERE t.partner_id IS DISTINCT FROM $1 AND t.status = 'active' AND s.plan_code <> 'standard' ORDER BY t.slug LIMIT 1`,
+        WHERE t.partner_id IS DISTINCT FROM $1 AND t.status = 'active' AND t.placement = 'pooled' AND s.plan_code <> 'standard' ORDER BY t.slug LIMIT 1`,
     );
     const { rows: [tenantB] } = await admin.query<{ slug: string }>('SELECT slug FROM tenancy.tenants WHERE id = $1', [b]);
     const { rows: patientsB } = await admin.query<{ id: string; mrn: string; email: string }>('SELECT id, mrn, email FROM clinical_ops.patients WHERE tenant_id = $1', [b]);
