@@ -2,14 +2,28 @@
  * Clinical-ops' worker process (workload plane). Today it relays clinical-ops' outbox — the
  * events it publishes, such as break-glass declarations — to the queues of the domains that
  * consume them; the asynchronous workflows (eligibility, claims, reminders, documents) join it
- * here as job queues.
+ * here as job queues. It exports an offboarding tenant's clinical data, and purges it once its
+ * retention has passed (lib/workflows/offboarding.ts).
  */
 import type { Config } from '../../lib/config.js';
+import { eventsQueueOf } from '../../lib/events/consumer.js';
 import { defineWorker, startWorker, type WorkerOptions } from '../../lib/jobs/worker.js';
 import type { RunningWorker } from '../../lib/services.js';
+import { offboardingWorkerParts } from '../../lib/workflows/offboarding.js';
 import { clinicalProvisioningJob } from './provisioning.js';
 
-export const definition = defineWorker({ service: 'clinical-ops', dbSchema: 'clinical_ops', jobs: [clinicalProvisioningJob], consumers: [], relay: true });
+/** Events from other domains: the tenant lifecycle's. */
+export const eventsQueue = eventsQueueOf('clinical-ops');
+
+const offboarding = offboardingWorkerParts({ domain: 'clinical-ops', events: eventsQueue });
+
+export const definition = defineWorker({
+  service: 'clinical-ops',
+  dbSchema: 'clinical_ops',
+  jobs: [clinicalProvisioningJob, ...offboarding.jobs],
+  consumers: offboarding.consumers,
+  relay: true,
+});
 
 /** The queues this worker owns, for `npm run migrate`. */
 export const queues = definition.queues;
