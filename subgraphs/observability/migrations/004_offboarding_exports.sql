@@ -1,5 +1,7 @@
 -- Offboarding (lib/workflows/offboarding.ts): the archive of an offboarding tenant's rows in this
--- domain, and the one way the application may delete them once its retention has passed.
+-- domain, and the one way the application may delete them once its retention has passed. The
+-- same in every domain's schema (erp 005, clinical-ops 008, observability 004; tenancy 013 keeps
+-- its tenant row and audit record besides), as the outbox is.
 
 -- One archive per tenant: NDJSON, one line per row ({"table": …, "row": …}) of every tenant-owned
 -- table of this schema but the event internals, written once by the export job. The bytes live
