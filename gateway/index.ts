@@ -23,6 +23,7 @@ import { safeErrorFields, type RunningService } from '../lib/subgraph/index.js';
 import { createContextSigner } from '../lib/tenant-context.js';
 import { Authenticator } from './authenticate.js';
 import { EXPLORER_PATH, explorerRoutes } from './explorer/routes.js';
+import { exportRoutes } from './exports.js';
 import { BreakGlassVerifier } from './break-glass.js';
 import { CLIENT_REQUEST_HEADERS, contextFactory, type GatewayContext } from './context.js';
 import { SignedContextDataSource, subgraphCalls } from './data-source.js';
@@ -116,6 +117,7 @@ export async function start(options: GatewayOptions): Promise<RunningService> {
         '/readyz/subgraphs': subgraphStatusRoute({ urls, calls, authenticator }),
         ...(devIssuer ? { '/.well-known/jwks.json': async () => ({ status: 200, body: devIssuer.jwks() }) } : {}),
         ...explorerRoutes({ config, devIssuer }),
+        ...exportRoutes({ authenticator, services }),
       },
       browserRedirect: EXPLORER_PATH,
       readinessPaths: ['/readyz'],

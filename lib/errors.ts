@@ -251,7 +251,7 @@ const KNOWN_CODES = new Set<string>(Object.values(ErrorCode));
  * `serviceName`, the upstream `response` with its internal URL, `exception`, `stacktrace`)
  * names internals and is dropped.
  */
-const CLIENT_EXTENSIONS = new Set(['code', 'requestId', 'argument', 'occurrences', 'limit', 'retryAfterSeconds', 'from', 'to']);
+const CLIENT_EXTENSIONS = new Set(['code', 'requestId', 'argument', 'occurrences', 'limit', 'retryAfterSeconds', 'from', 'to', 'purgeAfter']);
 
 /** graphql-js' "Did you mean …?" hints reveal schema members the caller may not see. */
 const SUGGESTION = / ?Did you mean [^?]*\?$/;

@@ -26,6 +26,12 @@ beforeAll(async () => {
       received.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString('utf8') });
       if (req.url?.startsWith('/internal/broken')) return void res.writeHead(500).end('{}');
       if (req.url?.startsWith('/internal/database-down')) return void res.writeHead(503).end('{}');
+      if (req.url?.startsWith('/internal/missing')) return void res.writeHead(404).end('{}');
+      if (req.url?.startsWith('/internal/archive')) {
+        res.writeHead(200, { 'content-type': 'application/octet-stream' });
+        res.write('{"table":"a"}\n');
+        return void setTimeout(() => res.end('{"table":"b"}\n'), 20);
+      }
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ ok: true }));
     });
   });
@@ -74,6 +80,23 @@ describe('ServiceClient', () => {
     expect(received[0]!.headers[REQUEST_ID_HEADER]).not.toBe(received[1]!.headers[REQUEST_ID_HEADER]);
     // Outside a client request there is nothing to correlate with.
     expect(verifier.verify(received[0]!.headers, 'clinical-ops', 'internal').correlationId).toBeNull();
+  });
+
+  it('streams an answer of bytes: resolved once it starts, the body read as it comes, with a service context', async () => {
+    received.length = 0;
+    const answer = await client.stream('clinical-ops', 'archive', { tenantId: 't1' });
+    expect(answer).toMatchObject({ status: 200, contentType: 'application/octet-stream' });
+    const chunks: Buffer[] = [];
+    for await (const chunk of answer.body) chunks.push(chunk as Buffer);
+    expect(Buffer.concat(chunks).toString('utf8')).toBe('{"table":"a"}\n{"table":"b"}\n');
+    expect(received[0]).toMatchObject({ method: 'GET', url: '/internal/archive?tenantId=t1' });
+    expect(verifier.verify(received[0]!.headers, 'clinical-ops', 'internal').principal).toEqual({ id: 'gateway', kind: 'service' });
+  });
+
+  it('passes a 404 on as NOT_FOUND, streamed or not', async () => {
+    await expect(client.stream('erp', 'missing', {})).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await expect(client.get('erp', 'missing', {})).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await expect(client.stream('erp', 'database-down', {})).rejects.toMatchObject({ code: 'SERVICE_UNAVAILABLE' });
   });
 
   it('fails on an answer that is not 2xx, naming the subgraph, route and status', async () => {

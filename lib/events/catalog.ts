@@ -38,7 +38,11 @@ interface EventDefinition<P extends z.ZodObject = z.ZodObject> {
 /** A tenant's lifecycle statuses (subgraphs/tenancy/lifecycle.ts), as stored. */
 export const TENANT_STATUSES = ['provisioning', 'active', 'suspended', 'offboarding', 'offboarded'] as const;
 /** Why a tenant moved: a closed list, so that no typed text travels in an event or the audit log. */
-export const LIFECYCLE_REASONS = ['provisioned', 'non_payment', 'security', 'customer_request', 'contract_ended', 'operator_action'] as const;
+export const LIFECYCLE_REASONS = ['provisioned', 'non_payment', 'security', 'customer_request', 'contract_ended', 'operator_action', 'data_exported'] as const;
+
+/** The domains that hold a tenant's data, each exporting and purging its own (lib/workflows/offboarding.ts). */
+export const DATA_DOMAINS = ['tenancy', 'erp', 'clinical-ops', 'observability'] as const;
+export type DataDomain = (typeof DATA_DOMAINS)[number];
 
 /** The provisioning workflow's steps in order (lib/workflows/provisioning.ts says who owns each). */
 export const PROVISIONING_STEP_NAMES = [
@@ -59,6 +63,27 @@ const stepFinished = z
     outcome: z.enum(['done', 'failed']).describe('done, or failed for good (a permanent error, or its last attempt spent)'),
     attempt: z.number().int().min(1).max(100).describe('the attempt that finished it'),
     error: z.string().max(300).nullable().describe('why it failed: the step’s own message, identifiers only'),
+  })
+  .strict();
+
+/** A table name as counted in offboarding events: the domain's own table, never a value. */
+const tableCounts = z.record(z.string().regex(/^[a-z][a-z0-9_]{0,62}$/), z.number().int().min(0));
+
+/** What a domain reports when it has archived a tenant's rows. */
+const exportCompleted = z
+  .object({
+    domain: z.enum(DATA_DOMAINS).describe('the domain that exported (the producer)'),
+    tables: tableCounts.describe('rows archived per table of the domain'),
+    bytes: z.number().int().min(0).describe('size of the NDJSON archive'),
+    sha256: z.string().regex(/^[0-9a-f]{64}$/).describe('SHA-256 of the archive, as downloaded'),
+  })
+  .strict();
+
+/** What a domain reports when it has deleted a tenant's rows. */
+const purgeCompleted = z
+  .object({
+    domain: z.enum(DATA_DOMAINS).describe('the domain that purged (the producer)'),
+    tables: tableCounts.describe('rows deleted per table of the domain (the archive counts as tenant_exports)'),
   })
   .strict();
 
@@ -85,7 +110,8 @@ export const EVENT_CATALOG = Object.freeze({
   'tenancy.tenant.status-changed': define({
     version: 1,
     producer: 'tenancy',
-    summary: 'A tenant moved along its lifecycle (activated, suspended, resumed, offboarding, offboarded). The actor is who moved it.',
+    summary:
+      'A tenant moved along its lifecycle (activated, suspended, resumed, offboarding, offboarded). The actor is who moved it. To offboarding: every domain exports the tenant’s data; to offboarded: once all four have.',
     payload: z
       .object({
         from: z.enum(TENANT_STATUSES).describe('the status before'),
@@ -93,6 +119,66 @@ export const EVENT_CATALOG = Object.freeze({
         reason: z.enum(LIFECYCLE_REASONS).describe('why, as one of the lifecycle reasons (never free text)'),
       })
       .strict(),
+  }),
+  'tenancy.tenant.purge-requested': define({
+    version: 1,
+    producer: 'tenancy',
+    summary:
+      'An offboarded tenant’s retention has passed (the retention sweep, or purgeTenantNow): every domain deletes the tenant’s rows and its export archive, keeping the audit log. The actor is the sweep or the platform admin.',
+    payload: z
+      .object({
+        offboardedAt: z.iso.datetime().describe('when the tenant became OFFBOARDED'),
+        retentionDays: z.number().int().min(1).max(3650).describe('the retention it was kept for'),
+      })
+      .strict(),
+  }),
+  'tenancy.export.completed': define({
+    version: 1,
+    producer: 'tenancy',
+    summary: 'Tenancy archived an offboarding tenant’s rows (profile, members, provisioning, governance, audit log) as NDJSON; tenancy’s worker records it.',
+    payload: exportCompleted,
+  }),
+  'tenancy.purge.completed': define({
+    version: 1,
+    producer: 'tenancy',
+    summary: 'Tenancy deleted a tenant’s rows past retention (its tenant row, audit log and security events are kept).',
+    payload: purgeCompleted,
+  }),
+  'erp.export.completed': define({
+    version: 1,
+    producer: 'erp',
+    summary: 'Erp archived an offboarding tenant’s rows (subscription, contract, invoice schedule, attribution, entitlements) as NDJSON.',
+    payload: exportCompleted,
+  }),
+  'erp.purge.completed': define({
+    version: 1,
+    producer: 'erp',
+    summary: 'Erp deleted a tenant’s rows and export archive past retention.',
+    payload: purgeCompleted,
+  }),
+  'clinical-ops.export.completed': define({
+    version: 1,
+    producer: 'clinical-ops',
+    summary: 'Clinical-ops archived an offboarding tenant’s rows (patients, appointments, PHI access log, grants, workspace) as NDJSON, in the tenant’s own database when it has one.',
+    payload: exportCompleted,
+  }),
+  'clinical-ops.purge.completed': define({
+    version: 1,
+    producer: 'clinical-ops',
+    summary: 'Clinical-ops deleted a tenant’s rows and export archive past retention.',
+    payload: purgeCompleted,
+  }),
+  'observability.export.completed': define({
+    version: 1,
+    producer: 'observability',
+    summary: 'Observability archived an offboarding tenant’s rows (request telemetry, SLO registrations) as NDJSON.',
+    payload: exportCompleted,
+  }),
+  'observability.purge.completed': define({
+    version: 1,
+    producer: 'observability',
+    summary: 'Observability deleted a tenant’s rows and export archive past retention.',
+    payload: purgeCompleted,
   }),
   'erp.provisioning-step.finished': define({
     version: 1,

@@ -10,7 +10,7 @@ import type { Job } from 'pg-boss';
 import type { Database, Tx } from '../db/index.js';
 import type { EnqueueOptions, JobProducer } from '../jobs/enqueue.js';
 import { FinalJobError, RefusedJobError } from '../jobs/errors.js';
-import type { QueueDeclaration } from '../jobs/queues.js';
+import { defineQueue, type QueueDeclaration } from '../jobs/queues.js';
 import { runInTenant, type Processor } from '../jobs/runner.js';
 import { runWithRequestContext } from '../request-context.js';
 import type { TenantContext } from '../tenant-context.js';
@@ -42,6 +42,14 @@ export interface ConsumerTools {
 }
 
 const NAME = /^[a-z][a-z0-9-]{1,62}$/;
+
+/**
+ * The queue a service's worker takes other domains' events on (`<service>.events`), worked at each
+ * tenant's fair share and priority; the worker definition subscribes it to its consumers' types.
+ */
+export function eventsQueueOf(service: string): QueueDeclaration {
+  return defineQueue({ name: `${service}.events`, retryLimit: 8, retryDelaySeconds: 2, retryDelayMaxSeconds: 600, expireInSeconds: 60 });
+}
 
 /** Checks a consumer's name; the rest is typed. */
 export function defineConsumer<T extends EventType>(consumer: EventConsumer<T>): EventConsumer<T> {

@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
+import { Readable } from 'node:stream';
 import { ApolloServer } from '@apollo/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BadUserInputError, UnauthenticatedError } from '../errors.js';
@@ -78,6 +79,17 @@ beforeAll(async () => {
           throw new BadUserInputError('persona must be one of a, b');
         },
         '/page': async () => ({ status: 200, body: Buffer.from('<!doctype html><p>hi</p>'), headers: { 'content-type': 'text/html; charset=utf-8' } }),
+        '/stream': async () => ({ status: 200, body: Readable.from(['{"n":1}\n', '{"n":2}\n']), headers: { 'content-type': 'application/x-ndjson' } }),
+        '/stream-breaks': async () => ({
+          status: 200,
+          body: Readable.from(
+            (async function* () {
+              yield '{"n":1}\n';
+              throw new Error('the source went away');
+            })(),
+          ),
+          headers: { 'content-type': 'application/x-ndjson' },
+        }),
         '/files/*': staticFiles({ prefix: '/files', folder: path.join(filesRoot, 'public'), cacheControl: () => IMMUTABLE }),
       },
       browserRedirect: '/explorer',
@@ -257,6 +269,24 @@ describe('routes that answer bytes, and static files', () => {
     expect(answer).toMatchObject({ status: 200, text: '<!doctype html><p>hi</p>' });
     expect(answer.headers['content-type']).toBe('text/html; charset=utf-8');
     expect(answer.headers['content-length']).toBe('24');
+  });
+
+  it('passes a route’s stream on as it comes, under its own content type', async () => {
+    const answer = await getRaw('/stream');
+    expect(answer).toMatchObject({ status: 200, text: '{"n":1}\n{"n":2}\n' });
+    expect(answer.headers['content-type']).toBe('application/x-ndjson');
+  });
+
+  it('cuts the connection when a stream fails mid-way: the client never takes half an answer for a whole one', async () => {
+    const url = new URL(front.url);
+    const complete = await new Promise<boolean>((resolve) => {
+      http.get({ host: url.hostname, port: url.port, path: '/stream-breaks' }, (response) => {
+        response.on('error', () => undefined);
+        response.resume();
+        response.on('close', () => resolve(response.complete));
+      });
+    });
+    expect(complete).toBe(false);
   });
 
   it('answers a CareGraphError thrown by a route with its code and status, unmasked', async () => {

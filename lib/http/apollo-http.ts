@@ -10,6 +10,8 @@
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { HeaderMap, type ApolloServer, type BaseContext } from '@apollo/server';
 import {
   CareGraphError,
@@ -29,7 +31,8 @@ const DEFAULT_SHUTDOWN_GRACE_MS = 10_000;
 /**
  * A route outside GraphQL. GET routes get no body; POST routes get the parsed JSON body
  * (size-capped). The answer's body is sent as JSON, unless it is bytes (a `Uint8Array`: a
- * file, a page), which are sent as they are under the route's own `content-type` header.
+ * file, a page) or a stream of them (a `Readable`: an archive passed on from another service),
+ * which are sent as they are under the route's own `content-type` header.
  * Throwing a CareGraphError refuses the request with its code and status.
  */
 export type PlainRoute = (req: http.IncomingMessage, body?: unknown) => Promise<RouteAnswer>;
@@ -194,7 +197,7 @@ export async function listenApollo<TContext extends BaseContext>(
         if (!(error instanceof CareGraphError)) throw error;
         return refuse(res, error, false);
       }
-      sendAnswer(res, result);
+      await sendAnswer(res, result);
       return;
     }
     if (url.pathname !== graphqlPath) {
@@ -350,8 +353,20 @@ export function routeFor(routes: Record<string, PlainRoute>, pathname: string): 
   return undefined;
 }
 
-/** Sends a route's answer: bytes as they are, anything else as JSON. */
-function sendAnswer(res: http.ServerResponse, answer: RouteAnswer): void {
+/** Sends a route's answer: bytes and streams as they are, anything else as JSON. */
+async function sendAnswer(res: http.ServerResponse, answer: RouteAnswer): Promise<void> {
+  if (answer.body instanceof Readable) {
+    for (const name of Object.keys(JSON_ANSWER_HEADERS)) res.removeHeader(name);
+    res.writeHead(answer.status, answer.headers);
+    try {
+      await pipeline(answer.body, res);
+    } catch {
+      // The source or the client went away mid-answer: the client sees a cut connection, not a
+      // whole answer, and nothing else is owed to anyone.
+      res.destroy();
+    }
+    return;
+  }
   if (!(answer.body instanceof Uint8Array)) return sendJson(res, answer.status, answer.body, answer.headers);
   // Bytes are a page or an asset, not JSON: what they need is the route's to say.
   for (const name of Object.keys(JSON_ANSWER_HEADERS)) res.removeHeader(name);

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { bossErrorReporter, CONNECTION_LOSS_GRACE_MS, isConnectionLoss } from './boss.js';
+import { bossErrorReporter, CONNECTION_LOSS_GRACE_MS, inTransaction, isConnectionLoss } from './boss.js';
 
 describe('isConnectionLoss', () => {
   it('recognises a server that ended or refused the connection', () => {
@@ -43,5 +43,25 @@ describe('bossErrorReporter', () => {
     stopping = true;
     vi.advanceTimersByTime(CONNECTION_LOSS_GRACE_MS);
     expect(lines).toEqual([['error', 'pg-boss error'], ['debug', 'pg-boss lost its connection while stopping']]);
+  });
+});
+
+describe('inTransaction', () => {
+  it('sends statements pg-boss issues together one after the other, a failed one not stopping the next', async () => {
+    const log: string[] = [];
+    const tx = {
+      async query(text: string) {
+        log.push(`start ${text}`);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        log.push(`end ${text}`);
+        if (text === 'b') throw new Error('refused');
+        return [{ text }];
+      },
+    };
+    const db = inTransaction(tx as never);
+    const results = await Promise.allSettled(['a', 'b', 'c'].map((text) => db.executeSql(text, [])));
+    expect(log).toEqual(['start a', 'end a', 'start b', 'end b', 'start c', 'end c']);
+    expect(results.map((result) => result.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect(results[2]).toEqual({ status: 'fulfilled', value: { rows: [{ text: 'c' }] } });
   });
 });

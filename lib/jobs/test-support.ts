@@ -108,6 +108,8 @@ export const TEST_TUNING = Object.freeze({
   monitorIntervalSeconds: 1,
   relayIntervalMs: 200,
   shutdownTimeoutMs: 2000,
+  // Periodic sweeps (the retention sweep) every few seconds rather than every hour.
+  periodicSeconds: 2,
 });
 
 /**

@@ -10,6 +10,7 @@
  * A worker killed outright (`kill -9`) releases nothing: its jobs run again once their queue's
  * expiry has passed, found by the next supervision pass of any worker.
  */
+import { randomUUID } from 'node:crypto';
 import type { Job, PgBoss } from 'pg-boss';
 import type { Config } from '../config.js';
 import { applicationUrl, Database, resolveBindingKey, type Tx } from '../db/index.js';
@@ -40,8 +41,11 @@ export interface JobRun<T> {
   attempt: number;
   /** Aborted when the worker gives the attempt up; a long handler should stop early. */
   signal: AbortSignal;
-  /** Queues a follow-up job in this attempt's transaction and context. */
-  enqueue<U>(queue: QueueDeclaration, data: U, options?: EnqueueOptions): Promise<string>;
+  /**
+   * Queues a follow-up job in this attempt's transaction and context, or — for a platform-level
+   * job handing work on to one tenant (`forTenant`) — bound to that tenant instead.
+   */
+  enqueue<U>(queue: QueueDeclaration, data: U, options?: EnqueueOptions & { forTenant?: { id: string; tier?: string | null } }): Promise<string>;
   /** A key for one purpose, derived from the binding key as the service's requests derive it (`Database.deriveKey`). */
   deriveKey(purpose: string): Buffer;
   /**
@@ -60,6 +64,13 @@ export interface JobDefinition {
   queue: QueueDeclaration;
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each handler declares its own data type (a JobHandler<Claim> is no JobHandler<unknown>); the queue carries JSON.
   handle: JobHandler<any>;
+  /**
+   * A periodic job at platform level (a sweep): the worker queues one at start when the queue has
+   * none waiting or running, and each run queues the next, `seconds` later, in its own
+   * transaction — so the chain survives restarts and replicas, one link at a time. Its queue
+   * carries nothing else.
+   */
+  every?: { seconds: number; data: Record<string, unknown> };
 }
 
 export interface WorkerDefinition {
@@ -101,6 +112,8 @@ export interface WorkerTuning extends BossTuning {
   shutdownTimeoutMs: number;
   /** How long a job of a held tenant waits before it checks again, should no release reach it (holds.ts). */
   holdRecheckSeconds: number;
+  /** Overrides every periodic job's interval (`JobDefinition.every`): tests run their sweeps in seconds. */
+  periodicSeconds?: number;
 }
 
 const DEFAULTS: Omit<WorkerTuning, 'shutdownTimeoutMs'> = {
@@ -158,7 +171,7 @@ export async function startWorker(definition: WorkerDefinition, options: WorkerO
     });
     await assertDeclared(boss, definition.queues);
     const producer = new JobProducer(boss, key);
-    const processors = new Map<string, Processor>(definition.jobs.map(({ queue, handle }) => [queue.name, jobProcessor(db, tenantDb, producer, handle, tuning.holdRecheckSeconds)]));
+    const processors = new Map<string, Processor>(definition.jobs.map((job) => [job.queue.name, jobProcessor(db, tenantDb, producer, job, tuning)]));
     const events = eventProcessor(definition.service, db, definition.consumers, producer);
     for (const queue of definition.queues) {
       const processor = processors.get(queue.name) ?? events;
@@ -171,6 +184,7 @@ export async function startWorker(definition: WorkerDefinition, options: WorkerO
       } as const;
       await boss.work(queue.name, work, (jobs: Job<unknown>[]) => track(inFlight, Promise.all(jobs.map((job) => settle(job, processor, { key, logger })))));
     }
+    for (const job of definition.jobs) if (job.every) await schedulePeriodic(db, producer, definition.service, job);
     if (definition.relay) {
       const sources = tenantDb instanceof PlacementRoutedDatabase ? () => tenantDb.everyIsolatedDatabase() : undefined;
       relay = startRelay({ service: definition.service, db, boss, key, logger, intervalMs: tuning.relayIntervalMs, sources });
@@ -200,13 +214,15 @@ async function assertDeclared(boss: PgBoss, queues: readonly QueueDeclaration[])
 /**
  * The processor of a job queue: a job signed for this queue, run in the context it was queued in
  * — unless its tenant's jobs are held (holds.ts), when it is put back to wait, unrun and uncounted.
+ * A periodic job queues its next run in the same transaction.
  */
-function jobProcessor(db: Database, tenantDb: Database, producer: JobProducer, handle: JobHandler<unknown>, holdRecheckSeconds: number): Processor {
+function jobProcessor(db: Database, tenantDb: Database, producer: JobProducer, definition: JobDefinition, tuning: WorkerTuning): Processor {
+  const { handle, every } = definition;
   return async (claims, job) => {
     if (claims.route !== `queue:${job.name}` || !claims.context) throw new RefusedJobError(`${claims.route} is not a job of queue ${job.name}`);
     const context = claims.context;
     await runInTenant(db, context, job.signal, async (tx) => {
-      if (context.access === 'tenant' && context.tenantId && (await deferIfHeld(tx, job, context.tenantId, holdRecheckSeconds))) return;
+      if (context.access === 'tenant' && context.tenantId && (await deferIfHeld(tx, job, context.tenantId, tuning.holdRecheckSeconds))) return;
       await handle(
         {
           id: claims.id,
@@ -215,14 +231,34 @@ function jobProcessor(db: Database, tenantDb: Database, producer: JobProducer, h
           context,
           attempt: job.retryCount + 1,
           signal: job.signal,
-          enqueue: (queue, data, options) => producer.enqueue(tx, queue, context, data, options),
+          enqueue: (queue, data, { forTenant, ...options } = {}) =>
+            producer.enqueue(tx, queue, forTenant ? { ...context, access: 'tenant', tenantId: forTenant.id, tier: forTenant.tier ?? null } : context, data, options),
           deriveKey: (purpose) => db.deriveKey(purpose),
           db: tenantDb,
         },
         tx,
       );
+      if (every) await producer.enqueue(tx, definition.queue, context, every.data, { startAfter: tuning.periodicSeconds ?? every.seconds });
     });
   };
+}
+
+/** The context of a periodic job: the worker itself, at platform level. */
+export function periodicContext(service: string): TenantContext {
+  return { requestId: randomUUID(), correlationId: null, access: 'platform', tenantId: null, principal: { id: `service:${service}-worker`, kind: 'service' }, roles: [], scopes: [], entitlements: [] };
+}
+
+/**
+ * Queues a periodic job's first run unless its queue has a job waiting, retrying or running (the
+ * chain is alive). Replicas starting together take turns through an advisory lock.
+ */
+async function schedulePeriodic(db: Database, producer: JobProducer, service: string, definition: JobDefinition): Promise<void> {
+  const context = periodicContext(service);
+  await db.withTenant(context, async (tx) => {
+    await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`caregraph:periodic:${definition.queue.name}`]);
+    const alive = await tx.query(`SELECT 1 FROM ${PGBOSS_SCHEMA}.job WHERE name = $1 AND state IN ('created', 'retry', 'active') LIMIT 1`, [definition.queue.name]);
+    if (alive.length === 0) await producer.enqueue(tx, definition.queue, context, definition.every!.data);
+  });
 }
 
 function track<T>(inFlight: Set<Promise<unknown>>, promise: Promise<T>): Promise<T> {

@@ -12,14 +12,14 @@
  */
 import { z } from 'zod';
 import type { Tx } from '../db/index.js';
-import { PROVISIONING_STEP_NAMES } from '../events/catalog.js';
+import { DATA_DOMAINS, PROVISIONING_STEP_NAMES } from '../events/catalog.js';
 import { publishEvent } from '../events/outbox.js';
 import { FinalJobError } from '../jobs/errors.js';
 import { defineQueue, type QueueDeclaration } from '../jobs/queues.js';
 import type { JobDefinition, JobRun } from '../jobs/worker.js';
 
-/** The services that own steps of the workflow. */
-export const STEP_OWNERS = ['tenancy', 'erp', 'clinical-ops', 'observability'] as const;
+/** The services that own steps of the workflow: every domain that holds a tenant's data. */
+export const STEP_OWNERS = DATA_DOMAINS;
 export type StepOwner = (typeof STEP_OWNERS)[number];
 
 /** Every step, in order. */

@@ -6,6 +6,7 @@ import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/res
 import { mergeResolvers } from '../../lib/resolvers.js';
 import { loadTypeDefs } from '../../lib/schema-file.js';
 import { defineSubgraph, startSubgraph, type StartOptions } from '../../lib/subgraph/index.js';
+import { ARCHIVE_ROUTE, archiveRoute } from '../../lib/workflows/offboarding.js';
 import { breakGlassGrantRoute, breakGlassResolvers } from './break-glass.js';
 import { createClinicalLoaders } from './context.js';
 import { patientResolvers } from './patients.js';
@@ -19,7 +20,7 @@ export const definition = defineSubgraph(name, {
   typeDefs,
   resolvers: resolvers as GraphQLResolverMap<unknown>,
   createLoaders: createClinicalLoaders,
-  internalRoutes: { 'break-glass-grant': breakGlassGrantRoute },
+  internalRoutes: { 'break-glass-grant': breakGlassGrantRoute, [ARCHIVE_ROUTE]: archiveRoute },
   onPhiRead: (context, read) => context.loaders.phiAudit.record(read, context.tenant),
   requestDidEnd: (context) => context.loaders.phiAudit.flush(context.db, context.tenant),
 });

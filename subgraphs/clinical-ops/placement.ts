@@ -11,7 +11,7 @@ import { z } from 'zod';
 import { defineConsumer } from '../../lib/events/consumer.js';
 import { publishEvent } from '../../lib/events/outbox.js';
 import { FinalJobError } from '../../lib/jobs/errors.js';
-import { defineQueue } from '../../lib/jobs/queues.js';
+import { defineQueue, type QueueDeclaration } from '../../lib/jobs/queues.js';
 import type { JobDefinition, JobRun } from '../../lib/jobs/worker.js';
 import { PlacementRoutedDatabase, type Placement } from '../../lib/db/tenant-databases.js';
 import type { Tx } from '../../lib/db/index.js';
@@ -19,15 +19,12 @@ import type { Tx } from '../../lib/db/index.js';
 /** Moves are rare and slow-ish (seconds): few at a time, one per tenant, patient retries while the change is applied. */
 export const placementQueue = defineQueue({ name: 'clinical-ops.placement', retryLimit: 20, retryDelaySeconds: 2, retryDelayMaxSeconds: 30, expireInSeconds: 300 });
 
-/** Events from tenancy that clinical-ops acts on. */
-export const clinicalEventsQueue = defineQueue({ name: 'clinical-ops.events', retryLimit: 8, retryDelaySeconds: 2, retryDelayMaxSeconds: 600, expireInSeconds: 60 });
-
 const jobSchema = z.object({ changeRequestId: z.uuid() }).strict();
 
-/** An approved placement change becomes a move job, in the consumer's transaction. */
-export const placementApproved = defineConsumer({
+/** An approved placement change becomes a move job, in the consumer's transaction (on clinical-ops' events queue). */
+export const placementApproved = (queue: QueueDeclaration) => defineConsumer({
   name: 'placement-approved',
-  queue: clinicalEventsQueue,
+  queue,
   type: 'tenancy.change-request.approved',
   async handle(event, _tx, tools) {
     if (event.payload.setting !== 'placement') return;

@@ -1,20 +1,30 @@
 /**
  * Clinical-ops' worker process (workload plane). It relays clinical-ops' outboxes — the shared
  * database's and every isolated tenant's own — to the queues of the domains that consume them,
- * runs clinical-ops' provisioning step and moves tenants between placements (placement.ts); the
- * asynchronous workflows (eligibility, claims, reminders, documents) join it here as job queues.
+ * runs clinical-ops' provisioning step, moves tenants between placements (placement.ts), and
+ * exports an offboarding tenant's clinical data and purges it once its retention has passed
+ * (lib/workflows/offboarding.ts); the asynchronous workflows (eligibility, claims, reminders,
+ * documents) join it here as job queues.
  */
 import type { Config } from '../../lib/config.js';
+import { eventsQueueOf } from '../../lib/events/consumer.js';
 import { defineWorker, startWorker, type WorkerOptions } from '../../lib/jobs/worker.js';
 import type { RunningWorker } from '../../lib/services.js';
+import { offboardingWorkerParts } from '../../lib/workflows/offboarding.js';
 import { placementApproved, placementJob } from './placement.js';
 import { clinicalProvisioningJob } from './provisioning.js';
+
+/** Events from other domains: the tenant lifecycle's. */
+export const eventsQueue = eventsQueueOf('clinical-ops');
+
+const offboarding = offboardingWorkerParts({ domain: 'clinical-ops', events: eventsQueue });
+const placement = { jobs: [placementJob], consumers: [placementApproved(eventsQueue)] };
 
 export const definition = defineWorker({
   service: 'clinical-ops',
   dbSchema: 'clinical_ops',
-  jobs: [clinicalProvisioningJob, placementJob],
-  consumers: [placementApproved],
+  jobs: [clinicalProvisioningJob, ...placement.jobs, ...offboarding.jobs],
+  consumers: [...placement.consumers, ...offboarding.consumers],
   relay: true,
 });
 

@@ -2,6 +2,7 @@
 import { BadUserInputError } from '../../lib/errors.js';
 import { isUuid } from '../../lib/ids.js';
 import type { InternalRoute } from '../../lib/subgraph/index.js';
+import { ARCHIVE_ROUTE, archiveRoute } from '../../lib/workflows/offboarding.js';
 import { ENTITLING_STATUSES, fetchSubscriptionsByTenant } from './subscriptions.js';
 
 export const erpInternalRoutes: Record<string, InternalRoute> = {
@@ -22,4 +23,6 @@ export const erpInternalRoutes: Record<string, InternalRoute> = {
       limits: subscription.plan.limits,
     };
   },
+  /** `GET /internal/export-archive?tenantId=…` → the tenant's erp archive (lib/workflows/offboarding.ts). */
+  [ARCHIVE_ROUTE]: archiveRoute,
 };

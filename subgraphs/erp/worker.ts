@@ -1,14 +1,28 @@
 /**
  * Erp's worker process: relays erp's outbox to the queues of the domains that consume its
  * events, and runs erp's part of the control plane's workflows (provisioning: contract,
- * subscription, invoice schedule, partner attribution) as jobs.
+ * subscription, invoice schedule, partner attribution; offboarding: the tenant's archive, and its
+ * purge once its retention has passed) as jobs.
  */
 import type { Config } from '../../lib/config.js';
+import { eventsQueueOf } from '../../lib/events/consumer.js';
 import { defineWorker, startWorker, type WorkerOptions } from '../../lib/jobs/worker.js';
 import type { RunningWorker } from '../../lib/services.js';
+import { offboardingWorkerParts } from '../../lib/workflows/offboarding.js';
 import { erpProvisioningJob } from './provisioning.js';
 
-export const definition = defineWorker({ service: 'erp', dbSchema: 'erp', jobs: [erpProvisioningJob], consumers: [], relay: true });
+/** Events from other domains: the tenant lifecycle's. */
+export const eventsQueue = eventsQueueOf('erp');
+
+const offboarding = offboardingWorkerParts({ domain: 'erp', events: eventsQueue });
+
+export const definition = defineWorker({
+  service: 'erp',
+  dbSchema: 'erp',
+  jobs: [erpProvisioningJob, ...offboarding.jobs],
+  consumers: offboarding.consumers,
+  relay: true,
+});
 
 /** The queues this worker owns, for `npm run migrate`. */
 export const queues = definition.queues;

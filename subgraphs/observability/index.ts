@@ -5,6 +5,7 @@
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
 import { loadTypeDefs } from '../../lib/schema-file.js';
 import { defineSubgraph, startSubgraph, type StartOptions } from '../../lib/subgraph/index.js';
+import { ARCHIVE_ROUTE, archiveRoute } from '../../lib/workflows/offboarding.js';
 import { createObservabilityLoaders, healthResolvers } from './health.js';
 
 export const name = 'observability';
@@ -15,6 +16,7 @@ export const definition = defineSubgraph(name, {
   typeDefs,
   resolvers: resolvers as GraphQLResolverMap<unknown>,
   createLoaders: createObservabilityLoaders,
+  internalRoutes: { [ARCHIVE_ROUTE]: archiveRoute },
 });
 
 /** Starts this subgraph (the registry, lib/services.ts, says which server serves it). */

@@ -1,13 +1,27 @@
 /**
  * Observability's worker process: relays observability's outbox and runs its part of the control
- * plane's workflows (provisioning: the tenant's SLOs by tier) as jobs.
+ * plane's workflows (provisioning: the tenant's SLOs by tier; offboarding: the tenant's archive,
+ * and its purge once its retention has passed) as jobs.
  */
 import type { Config } from '../../lib/config.js';
+import { eventsQueueOf } from '../../lib/events/consumer.js';
 import { defineWorker, startWorker, type WorkerOptions } from '../../lib/jobs/worker.js';
 import type { RunningWorker } from '../../lib/services.js';
+import { offboardingWorkerParts } from '../../lib/workflows/offboarding.js';
 import { observabilityProvisioningJob } from './slo-registration.js';
 
-export const definition = defineWorker({ service: 'observability', dbSchema: 'observability', jobs: [observabilityProvisioningJob], consumers: [], relay: true });
+/** Events from other domains: the tenant lifecycle's. */
+export const eventsQueue = eventsQueueOf('observability');
+
+const offboarding = offboardingWorkerParts({ domain: 'observability', events: eventsQueue });
+
+export const definition = defineWorker({
+  service: 'observability',
+  dbSchema: 'observability',
+  jobs: [observabilityProvisioningJob, ...offboarding.jobs],
+  consumers: offboarding.consumers,
+  relay: true,
+});
 
 /** The queues this worker owns, for `npm run migrate`. */
 export const queues = definition.queues;

@@ -14,6 +14,7 @@ import { flagResolvers } from './flags.js';
 import { governanceResolvers } from './governance.js';
 import { lifecycleResolvers } from './lifecycle.js';
 import { memberResolvers } from './members.js';
+import { offboardingResolvers } from './offboarding-view.js';
 import { partnerResolvers } from './partners.js';
 import { provisioningResolvers } from './provisioning.js';
 import { tenantAccessResolvers } from './tenant-access.js';
@@ -21,7 +22,7 @@ import { tenantResolvers } from './tenants.js';
 
 export const name = 'tenancy';
 export const typeDefs = loadTypeDefs(import.meta.url);
-export const resolvers = mergeResolvers(tenantResolvers, partnerResolvers, tenantAccessResolvers, apiKeyResolvers, lifecycleResolvers, auditResolvers, governanceResolvers, flagResolvers, memberResolvers, provisioningResolvers);
+export const resolvers = mergeResolvers(tenantResolvers, partnerResolvers, tenantAccessResolvers, apiKeyResolvers, lifecycleResolvers, auditResolvers, governanceResolvers, flagResolvers, memberResolvers, provisioningResolvers, offboardingResolvers);
 
 export const definition = defineSubgraph(name, {
   typeDefs,

@@ -1,12 +1,15 @@
 /**
  * Internal routes the gateway calls (with a signed service context) to build request contexts,
- * and to record the security events that must be committed before a request runs.
+ * to record the security events that must be committed before a request runs, and to serve and
+ * audit offboarding archives.
  */
 import { BadUserInputError } from '../../lib/errors.js';
 import { isUuid } from '../../lib/ids.js';
 import type { InternalRoute } from '../../lib/subgraph/index.js';
 import { lookupApiKey } from './api-keys.js';
+import { ARCHIVE_ROUTE, archiveRoute } from '../../lib/workflows/offboarding.js';
 import { lookupMember } from './members.js';
+import { exportDownloadedRoute } from './offboarding-view.js';
 import { recordSecurityEvent } from './security-events.js';
 import { fetchTenantAccess } from './tenant-access.js';
 
@@ -34,4 +37,8 @@ export const tenancyInternalRoutes: Record<string, InternalRoute> = {
   },
   /** `POST /internal/security-event` with a SecurityEvent body → `{ id }` once it is committed. */
   'security-event': (_params, db, caller, body) => recordSecurityEvent(db, caller, body),
+  /** `GET /internal/export-archive?tenantId=…` → the tenant's tenancy archive (lib/workflows/offboarding.ts). */
+  [ARCHIVE_ROUTE]: archiveRoute,
+  /** `POST /internal/export-downloaded` with the download → `{ recorded: true }` once audited (offboarding-view.ts). */
+  'export-downloaded': exportDownloadedRoute,
 };

@@ -4,7 +4,10 @@
  *   PROVISIONING → ACTIVE → SUSPENDED ⇄ ACTIVE → OFFBOARDING → OFFBOARDED
  *                             SUSPENDED → OFFBOARDING
  *
- * Each move is a mutation for platform admins (`tenants:manage`), made in one transaction
+ * Each move but the last is a mutation for platform admins (`tenants:manage`); OFFBOARDING →
+ * OFFBOARDED is the platform's own, made by tenancy's worker once every domain has exported the
+ * tenant's data (offboarding.ts), which stamps `offboarded_at`: its retention counts from then.
+ * Every move is made in one transaction
  * with its audit entry (audit.ts) and its event (`tenancy.tenant.status-changed`, through the
  * outbox): all three or none. A move its status does not allow is refused with
  * INVALID_TRANSITION and changes nothing. Every gateway replica enforces the new status within
@@ -34,15 +37,19 @@ interface Move {
   action: string;
 }
 
-/** Every move the lifecycle allows, by mutation. */
+/** Every move the lifecycle allows, by mutation (or, for the platform's own, by name). */
 export const LIFECYCLE_MOVES = Object.freeze({
   activateTenant: { from: ['provisioning'], to: 'active', action: 'tenant.activated' },
   suspendTenant: { from: ['active'], to: 'suspended', action: 'tenant.suspended' },
   resumeTenant: { from: ['suspended'], to: 'active', action: 'tenant.resumed' },
   offboardTenant: { from: ['active', 'suspended'], to: 'offboarding', action: 'tenant.offboarding-started' },
+  /** The platform's: every domain has exported the tenant's data. No mutation makes it. */
+  completeOffboarding: { from: ['offboarding'], to: 'offboarded', action: 'tenant.offboarded' },
 } satisfies Record<string, Move>);
 
 export type LifecycleMutation = keyof typeof LIFECYCLE_MOVES;
+/** The moves platform admins make by mutation. */
+type AdminMove = Exclude<LifecycleMutation, 'completeOffboarding'>;
 
 const REASONS: Record<string, LifecycleReason> = {
   PROVISIONED: 'provisioned',
@@ -61,7 +68,7 @@ const assertPlatformAdmin = (tenant: TenantContext) => requirePlatformAdmin(tena
  */
 export async function moveTenant(
   ctx: Pick<TenancyContext, 'db' | 'tenant'>,
-  mutation: LifecycleMutation,
+  mutation: AdminMove,
   tenantId: string,
   reason: LifecycleReason,
 ): Promise<TenantRow> {
@@ -91,7 +98,8 @@ export async function applyMove(tx: Tx, auditKey: Buffer, acting: TenantContext,
     );
   }
   const [row] = await tx.query<TenantRow>(
-    `UPDATE tenants SET status = $2, status_changed_at = now() WHERE id = $1
+    `UPDATE tenants SET status = $2, status_changed_at = now(), offboarded_at = CASE WHEN $2 = 'offboarded' THEN now() ELSE offboarded_at END
+      WHERE id = $1
      RETURNING id, slug, name, segment, tier, region, placement, cohort, status, partner_id, created_at`,
     [tenantId, move.to],
   );
@@ -116,7 +124,7 @@ function reasonOf(value: string | null | undefined, fallback: LifecycleReason): 
 }
 
 const lifecycleMutation =
-  (mutation: LifecycleMutation, defaultReason: LifecycleReason) =>
+  (mutation: AdminMove, defaultReason: LifecycleReason) =>
   (_: unknown, args: { id: string; reason?: string | null }, ctx: TenancyContext) =>
     moveTenant(ctx, mutation, requireUuid(args.id, 'id'), reasonOf(args.reason, defaultReason));
 

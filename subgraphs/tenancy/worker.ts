@@ -2,21 +2,23 @@
  * Tenancy's worker process: consumes other domains' events into the control plane and relays
  * tenancy's own outbox. Today it takes clinical-ops' break-glass declarations into the security
  * events platform admins review, one row per declaration however often the event is delivered,
- * applies approved changes to tenants' protected settings (governance.ts), and orchestrates
- * tenants' provisioning (provisioning-workflow.ts).
+ * applies approved changes to tenants' protected settings (governance.ts), orchestrates
+ * tenants' provisioning (provisioning-workflow.ts) and offboarding (offboarding.ts: each domain's
+ * export, OFFBOARDED, the retention sweep and the purge), and exports and purges its own part.
  */
 import type { Config } from '../../lib/config.js';
-import { defineConsumer } from '../../lib/events/consumer.js';
+import { defineConsumer, eventsQueueOf } from '../../lib/events/consumer.js';
 import { defineQueue } from '../../lib/jobs/queues.js';
 import { defineWorker, startWorker, type JobDefinition, type JobRun, type WorkerOptions } from '../../lib/jobs/worker.js';
 import type { RunningWorker } from '../../lib/services.js';
 import { appendAudit } from './audit.js';
 import { applyChange } from './governance.js';
+import { offboardingParts } from './offboarding.js';
 import { provisioningConsumers, provisioningJobs } from './provisioning-workflow.js';
 import { insertSecurityEvent } from './security-events.js';
 
-/** Events from other domains, worked at each tenant's fair share and priority. */
-export const eventsQueue = defineQueue({ name: 'tenancy.events', retryLimit: 8, retryDelaySeconds: 2, retryDelayMaxSeconds: 600, expireInSeconds: 60 });
+/** Events from other domains (and tenancy's own, for the workflows it orchestrates). */
+export const eventsQueue = eventsQueueOf('tenancy');
 
 /**
  * A break-glass declaration becomes a `break_glass_declared` security event whose id is the
@@ -124,11 +126,13 @@ export const approvedChanges = defineConsumer({
   },
 });
 
+const offboarding = offboardingParts(eventsQueue);
+
 export const definition = defineWorker({
   service: 'tenancy',
   dbSchema: 'tenancy',
-  jobs: [applyChangeJob, ...provisioningJobs],
-  consumers: [breakGlassAudit, approvedChanges, phiReadAudit, placementAudit, ...provisioningConsumers(eventsQueue)],
+  jobs: [applyChangeJob, ...provisioningJobs, ...offboarding.jobs],
+  consumers: [breakGlassAudit, approvedChanges, phiReadAudit, placementAudit, ...provisioningConsumers(eventsQueue), ...offboarding.consumers],
   relay: true,
 });
 
