@@ -115,7 +115,8 @@ beforeAll(async () => {
     [SUBGRAPH_SCHEMAS],
   );
   tenantTables = rows;
-  const tenants = await admin.query<{ id: string }>('SELECT id FROM tenancy.tenants ORDER BY slug LIMIT 2');
+  // Pooled tenants: an isolated tenant's clinical rows are in its own database, not these tables.
+  const tenants = await admin.query<{ id: string }>("SELECT id FROM tenancy.tenants WHERE placement = 'pooled' ORDER BY slug LIMIT 2");
   [tenantA, tenantB] = tenants.rows.map((row) => row.id) as [string, string];
 });
 afterAll(async () => {

@@ -51,7 +51,11 @@ const definition = defineWorker({
         const concurrent = (running.get(tenant) ?? 0) + 1;
         running.set(tenant, concurrent);
         const start = Date.now();
-        await new Promise((resolve) => setTimeout(resolve, 300));
+        // Unequal run times: two jobs ending at the same instant would have the worker's two
+        // fetchers poll at the same instant, each passing the per-tenant check before the other's
+        // job is active, round after round (see the limit of 2 below).
+        const n = (job.data as { n: number | string }).n;
+        await new Promise((resolve) => setTimeout(resolve, typeof n === 'number' ? 200 + 60 * n : 250));
         running.set(tenant, (running.get(tenant) ?? 1) - 1);
         fairness.push({ tenant, start, end: Date.now(), concurrent });
       },
