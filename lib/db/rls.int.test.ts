@@ -26,6 +26,7 @@ const PLATFORM_OWNED_TABLES: Record<string, string> = {
   'tenancy.governed_settings': 'which tenant settings are protected and release-gated: policy data, the same for every tenant',
   'tenancy.release_windows': 'the weekly release window of each tier: policy data, the same for every tenant',
   'tenancy.regions': 'the data-residency regions the platform serves: policy data, the same for every tenant',
+  'tenancy.escalation_rules': 'the escalation rules of each tier: policy data, the same for every tenant',
   'tenancy.segment_templates': 'the provisioning defaults of each care segment: policy data, the same for every tenant',
   'observability.slo_class_objectives': 'the objectives of each SLO class: policy data, the same for every tenant',
   'gateway.rate_limit_counters':

@@ -56,6 +56,23 @@ export const PROVISIONING_STEP_NAMES = [
   'activation',
 ] as const;
 
+/** What the control plane's escalation policy watches (subgraphs/tenancy/escalation.ts says what each measures). */
+export const ESCALATION_SIGNALS = ['error_budget_burn', 'incident_size', 'integration_backlog'] as const;
+export type EscalationSignal = (typeof ESCALATION_SIGNALS)[number];
+/** Who a signal escalates to: roles, never addresses (where each is reached is the alerting side's configuration). */
+export const ESCALATION_RECEIVERS = ['tenant_admins', 'partner_support', 'customer_success', 'platform_oncall', 'incident_commander'] as const;
+
+/** One signal of a tenant's effective escalation policy. */
+export const escalationRuleSchema = z
+  .object({
+    signal: z.enum(ESCALATION_SIGNALS).describe('what is watched'),
+    threshold: z.number().positive().max(1_000_000).describe('the figure at or above which it escalates'),
+    escalateTo: z.array(z.enum(ESCALATION_RECEIVERS)).min(1).max(5).describe('who it escalates to'),
+    source: z.enum(['tier', 'tenant']).describe('the tier’s rule, or the tenant’s own (a governed override)'),
+  })
+  .strict();
+export type EscalationRule = z.infer<typeof escalationRuleSchema>;
+
 /** What an owner of a provisioning step reports when the step is over. */
 const stepFinished = z
   .object({
@@ -117,6 +134,19 @@ export const EVENT_CATALOG = Object.freeze({
         from: z.enum(TENANT_STATUSES).describe('the status before'),
         to: z.enum(TENANT_STATUSES).describe('the status after'),
         reason: z.enum(LIFECYCLE_REASONS).describe('why, as one of the lifecycle reasons (never free text)'),
+      })
+      .strict(),
+  }),
+  'tenancy.escalation-policy.changed': define({
+    version: 1,
+    producer: 'tenancy',
+    summary:
+      'A tenant’s effective escalation policy changed (its tier’s rules, its tier, or a governed override), or was published for the first time; observability keeps the copy of the highest revision. The actor is who applied the change, or tenancy’s worker.',
+    payload: z
+      .object({
+        revision: z.number().int().min(1).describe('counts the tenant’s published policies: a copy older than the one held is ignored'),
+        tier: z.enum(['standard', 'enhanced', 'critical']).describe('the tenant’s tier the rules were drawn from'),
+        rules: z.array(escalationRuleSchema).max(ESCALATION_SIGNALS.length).describe('one rule per signal'),
       })
       .strict(),
   }),

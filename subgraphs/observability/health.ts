@@ -1,7 +1,7 @@
 /**
- * Tenant.health: availability, error rate and p95 latency per tenant. Every (tenant, window)
- * pair a request asks for — across tenants and across aliased windows — is read in one
- * statement.
+ * Tenant.health: availability, error rate and p95 latency per tenant, and where the tenant stands
+ * against its escalation policy (escalation.ts). Every (tenant, window) pair a request asks for —
+ * across tenants and across aliased windows — is read in one statement.
  */
 import type { Database } from '../../lib/db/index.js';
 import { BadUserInputError } from '../../lib/errors.js';
@@ -9,6 +9,7 @@ import { isUuid } from '../../lib/ids.js';
 import { rowLoader } from '../../lib/loaders.js';
 import type { SubgraphContext } from '../../lib/subgraph/index.js';
 import { mayActOnTenant, type TenantContext } from '../../lib/tenant-context.js';
+import { createEscalationLoader, escalationsOf, type HealthFigures } from './escalation.js';
 
 interface HealthRow {
   tenant_id: string;
@@ -52,7 +53,10 @@ export function createObservabilityLoaders(db: Database, tenant: TenantContext) 
     },
     (row) => keyOf(row.tenant_id, row.window_minutes),
   );
+  const escalation = createEscalationLoader(db, tenant);
   return {
+    /** The tenant's escalation policy (observability's copy) and availability objective. */
+    escalation: (tenantId: string) => escalation.load(tenantId.toLowerCase()),
     /** The tenant's figures over the window; zero requests when it has no telemetry (or RLS hides it). */
     async health(tenantId: string, windowMinutes: number): Promise<HealthRow> {
       // Keyed by the id as the database spells it (lower case), so the row is found whatever the caller's case.
@@ -80,7 +84,12 @@ export const healthResolvers = {
         p95LatencyMs: row.p95,
         requestCount: row.request_count,
         windowMinutes,
+        figures: { tenantId: tenant.id, errorRate } satisfies HealthFigures,
       };
     },
+  },
+  TenantHealth: {
+    escalations: async (health: { figures: HealthFigures }, _args: unknown, ctx: ObservabilityContext) =>
+      escalationsOf(await ctx.loaders.escalation(health.figures.tenantId), health.figures),
   },
 };

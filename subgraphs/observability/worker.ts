@@ -1,16 +1,18 @@
 /**
  * Observability's worker process: relays observability's outbox and runs its part of the control
  * plane's workflows (provisioning: the tenant's SLOs by tier; offboarding: the tenant's archive,
- * and its purge once its retention has passed) as jobs.
+ * and its purge once its retention has passed) as jobs, and keeps its copy of tenants' escalation
+ * policies (escalation.ts).
  */
 import type { Config } from '../../lib/config.js';
 import { eventsQueueOf } from '../../lib/events/consumer.js';
 import { defineWorker, startWorker, type WorkerOptions } from '../../lib/jobs/worker.js';
 import type { RunningWorker } from '../../lib/services.js';
 import { offboardingWorkerParts } from '../../lib/workflows/offboarding.js';
+import { escalationPolicyCopy } from './escalation.js';
 import { observabilityProvisioningJob } from './slo-registration.js';
 
-/** Events from other domains: the tenant lifecycle's. */
+/** Events from other domains: the tenant lifecycle's, and the control plane's escalation policy. */
 export const eventsQueue = eventsQueueOf('observability');
 
 const offboarding = offboardingWorkerParts({ domain: 'observability', events: eventsQueue });
@@ -19,7 +21,7 @@ export const definition = defineWorker({
   service: 'observability',
   dbSchema: 'observability',
   jobs: [observabilityProvisioningJob, ...offboarding.jobs],
-  consumers: offboarding.consumers,
+  consumers: [...offboarding.consumers, escalationPolicyCopy(eventsQueue)],
   relay: true,
 });
 

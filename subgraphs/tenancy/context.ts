@@ -3,6 +3,7 @@ import { InsufficientScopeError } from '../../lib/errors.js';
 import { rowLoader } from '../../lib/loaders.js';
 import type { SubgraphContext } from '../../lib/subgraph/index.js';
 import type { TenantContext } from '../../lib/tenant-context.js';
+import { fetchEscalationByTenants } from './escalation.js';
 import { fetchOffboardingByTenants } from './offboarding-view.js';
 import { fetchPartnersByIds } from './partners.js';
 import { fetchChecklistsByTenants, fetchProvisioningByTenants } from './provisioning.js';
@@ -18,6 +19,7 @@ export function createTenancyLoaders(db: Database, tenant: TenantContext) {
     provisioningByTenant: rowLoader(db, tenant, fetchProvisioningByTenants, (row) => row.tenantId),
     checklistByTenant: rowLoader(db, tenant, fetchChecklistsByTenants, (row) => row.tenant_id),
     offboardingByTenant: rowLoader(db, tenant, fetchOffboardingByTenants, (row) => row.tenant_id),
+    escalationByTenant: rowLoader(db, tenant, fetchEscalationByTenants, (row) => row.tenantId),
   };
 }
 

@@ -21,6 +21,7 @@ import { isUuid, requireUuid } from '../../lib/ids.js';
 import type { TenantContext } from '../../lib/tenant-context.js';
 import { appendAudit } from './audit.js';
 import { actingOn, atPlatform, requirePlatformAdmin, type TenancyContext } from './context.js';
+import { escalationSetting, publishEscalationPolicies } from './escalation.js';
 
 export interface ChangeRequestRow {
   id: string;
@@ -42,7 +43,7 @@ export interface ChangeRequestRow {
 }
 
 /** How each governed setting's value is checked and written. */
-interface SettingRule {
+export interface SettingRule {
   /** The value, checked and normalised; BAD_USER_INPUT when it is not one. */
   parse(value: unknown): unknown;
   /** The current value, for the record of what the change replaced. */
@@ -104,6 +105,7 @@ export const SETTING_RULES: Readonly<Record<string, SettingRule>> = Object.freez
       if (!partner) throw new BadUserInputError('No such partner', { argument: 'input.value' });
     },
   },
+  escalation: escalationSetting,
   feature_override: {
     parse(value: unknown) {
       const { feature, state } = (value ?? {}) as { feature?: unknown; state?: unknown };
@@ -309,6 +311,8 @@ export async function applyChange(
     target: `change_request:${id}`,
     detail: { setting: request.setting, value: request.value as Record<string, unknown>, previous: previous as Record<string, unknown> },
   });
+  // A new tier or a tenant's own rule changes its escalation policy: observability's copy follows.
+  await publishEscalationPolicies(tx, context, [request.tenant_id]);
   return { outcome: 'applied' };
 }
 
@@ -353,6 +357,21 @@ export const governanceResolvers = {
   Mutation: {
     async requestChange(_: unknown, args: { input: RequestInput }, ctx: TenancyContext) {
       return toChangeRequest(await requestChange(ctx, args.input));
+    },
+    /** requestChange for `placement`, refused when the tenant is placed so already. */
+    async changePlacement(
+      _: unknown,
+      args: { tenantId: string; placement: 'POOLED' | 'ISOLATED'; justification: string; expiresInHours?: number | null },
+      ctx: TenancyContext,
+    ) {
+      assertPlatformAdmin(ctx.tenant);
+      const tenantId = requireUuid(args.tenantId, 'tenantId');
+      const placement = args.placement.toLowerCase();
+      const [tenant] = await ctx.db.withTenant(atPlatform(ctx.tenant), (tx) => tx.query<{ placement: string }>('SELECT placement FROM tenants WHERE id = $1', [tenantId]));
+      if (!tenant) throw new NotFoundError('No such tenant');
+      if (tenant.placement === placement) throw new BadUserInputError(`The tenant is ${placement} already`, { argument: 'placement' });
+      const input = { tenantId, setting: 'placement', value: JSON.stringify(placement), justification: args.justification, expiresInHours: args.expiresInHours };
+      return toChangeRequest(await requestChange(ctx, input));
     },
     async approveChange(_: unknown, args: { id: string; note?: string | null }, ctx: TenancyContext) {
       return toChangeRequest(await decide(ctx, requireUuid(args.id, 'id'), true, text(args.note, 'note', false)));

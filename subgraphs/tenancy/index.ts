@@ -9,6 +9,7 @@ import { defineSubgraph, startSubgraph, type StartOptions } from '../../lib/subg
 import { apiKeyResolvers } from './api-keys.js';
 import { auditResolvers } from './audit.js';
 import { createTenancyLoaders } from './context.js';
+import { escalationResolvers } from './escalation.js';
 import { tenancyInternalRoutes } from './internal.js';
 import { flagResolvers } from './flags.js';
 import { governanceResolvers } from './governance.js';
@@ -22,7 +23,7 @@ import { tenantResolvers } from './tenants.js';
 
 export const name = 'tenancy';
 export const typeDefs = loadTypeDefs(import.meta.url);
-export const resolvers = mergeResolvers(tenantResolvers, partnerResolvers, tenantAccessResolvers, apiKeyResolvers, lifecycleResolvers, auditResolvers, governanceResolvers, flagResolvers, memberResolvers, provisioningResolvers, offboardingResolvers);
+export const resolvers = mergeResolvers(tenantResolvers, partnerResolvers, tenantAccessResolvers, apiKeyResolvers, lifecycleResolvers, auditResolvers, governanceResolvers, flagResolvers, memberResolvers, provisioningResolvers, offboardingResolvers, escalationResolvers);
 
 export const definition = defineSubgraph(name, {
   typeDefs,

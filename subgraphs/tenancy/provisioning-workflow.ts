@@ -20,6 +20,7 @@ import type { JobDefinition, JobRun } from '../../lib/jobs/worker.js';
 import type { TenantContext } from '../../lib/tenant-context.js';
 import { attempt, PROVISIONING_STEPS, provisioningQueue, type StepJob, type StepOwner } from '../../lib/workflows/provisioning.js';
 import { appendAudit } from './audit.js';
+import { publishEscalationPolicies } from './escalation.js';
 import { applyMove } from './lifecycle.js';
 import { RUN_COLUMNS, STEP_COLUMNS, type RunRow, type StepRow } from './provisioning.js';
 
@@ -77,6 +78,8 @@ const LOCAL_STEPS: Record<string, (locals: Locals) => Promise<void>> = {
     const [tenant] = await tx.query<{ status: string }>('SELECT status FROM tenants WHERE id = $1', [run.tenant_id]);
     // Activated by hand meanwhile: nothing left to move.
     if (tenant?.status === 'provisioning') await applyMove(tx, auditKey, context, 'activateTenant', 'provisioned');
+    // Active with its escalation policy published: observability escalates by it from now on.
+    await publishEscalationPolicies(tx, context, [run.tenant_id]);
   },
 };
 

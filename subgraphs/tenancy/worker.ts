@@ -4,7 +4,8 @@
  * events platform admins review, one row per declaration however often the event is delivered,
  * applies approved changes to tenants' protected settings (governance.ts), orchestrates
  * tenants' provisioning (provisioning-workflow.ts) and offboarding (offboarding.ts: each domain's
- * export, OFFBOARDED, the retention sweep and the purge), and exports and purges its own part.
+ * export, OFFBOARDED, the retention sweep and the purge), exports and purges its own part, and
+ * publishes tenants' escalation policies for observability (escalation.ts).
  */
 import type { Config } from '../../lib/config.js';
 import { defineConsumer, eventsQueueOf } from '../../lib/events/consumer.js';
@@ -12,6 +13,7 @@ import { defineQueue } from '../../lib/jobs/queues.js';
 import { defineWorker, startWorker, type JobDefinition, type JobRun, type WorkerOptions } from '../../lib/jobs/worker.js';
 import type { RunningWorker } from '../../lib/services.js';
 import { appendAudit } from './audit.js';
+import { escalationSyncJob } from './escalation.js';
 import { applyChange } from './governance.js';
 import { offboardingParts } from './offboarding.js';
 import { provisioningConsumers, provisioningJobs } from './provisioning-workflow.js';
@@ -131,7 +133,7 @@ const offboarding = offboardingParts(eventsQueue);
 export const definition = defineWorker({
   service: 'tenancy',
   dbSchema: 'tenancy',
-  jobs: [applyChangeJob, ...provisioningJobs, ...offboarding.jobs],
+  jobs: [applyChangeJob, escalationSyncJob, ...provisioningJobs, ...offboarding.jobs],
   consumers: [breakGlassAudit, approvedChanges, phiReadAudit, placementAudit, ...provisioningConsumers(eventsQueue), ...offboarding.consumers],
   relay: true,
 });

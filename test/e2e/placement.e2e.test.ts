@@ -108,13 +108,18 @@ describe('placement and residency', () => {
     const before = await patientIds(tenantId);
     expect(before).toEqual([...patients].sort());
 
-    const requested = await graphql<{ requestChange: { id: string } }>(
-      platform.gateway.url,
-      'mutation R($input: RequestChangeInput!) { requestChange(input: $input) { id } }',
-      { variables: { input: { tenantId, setting: 'placement', value: '"isolated"', justification: 'residency contract' } }, headers: await alice() },
-    );
+    const changePlacement = async (placement: string) =>
+      graphql<{ changePlacement: { id: string; setting: string; value: string; status: string } }>(
+        platform.gateway.url,
+        'mutation C($tenantId: ID!, $placement: Placement!) { changePlacement(tenantId: $tenantId, placement: $placement, justification: "residency contract") { id setting value status } }',
+        { variables: { tenantId, placement }, headers: await alice() },
+      );
+    const already = await changePlacement('POOLED');
+    expect(already.body.errors?.[0]).toMatchObject({ message: 'The tenant is pooled already', extensions: { code: 'BAD_USER_INPUT' } });
+    const requested = await changePlacement('ISOLATED');
     expect(requested.body.errors).toBeUndefined();
-    const id = requested.body.data!.requestChange.id;
+    expect(requested.body.data!.changePlacement).toMatchObject({ setting: 'placement', value: '"isolated"', status: 'PENDING' });
+    const id = requested.body.data!.changePlacement.id;
     const self = await graphql(platform.gateway.url, 'mutation A($id: ID!) { approveChange(id: $id) { id } }', { variables: { id }, headers: await alice() });
     expect(self.body.errors?.[0]?.extensions?.code).toBe('SELF_APPROVAL_FORBIDDEN');
 

@@ -158,6 +158,14 @@ describe('provisionTenant', () => {
     expect(await count('tenancy.onboarding_checklist', tenantId)).toBe(5);
     const actions = await adminQuery<{ action: string }>('SELECT action FROM tenancy.audit_log WHERE tenant_id = $1 ORDER BY seq', [tenantId]);
     expect(actions.map((row) => row.action)).toEqual(['tenant.provisioning-started', 'member.invited', 'tenant.activated']);
+    // Activated with its escalation policy published for observability: its tier's three rules.
+    const events = await adminQuery<{ payload: { revision: number; rules: { signal: string; source: string }[] } }>(
+      "SELECT payload FROM tenancy.outbox WHERE tenant_id = $1 AND type = 'tenancy.escalation-policy.changed'",
+      [tenantId],
+    );
+    expect(events.map(({ payload }) => [payload.revision, payload.rules.map((rule) => `${rule.signal}:${rule.source}`)])).toEqual([
+      [1, ['error_budget_burn:tier', 'incident_size:tier', 'integration_backlog:tier']],
+    ]);
   });
 
   it('answers the same tenant for the same key, and refuses the key for another request', async () => {
