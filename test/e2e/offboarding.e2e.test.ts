@@ -169,6 +169,11 @@ describe('offboarding a tenant', () => {
     scratch.push(tenantId);
     expect((await mutate('activateTenant', tenantId)).body.data?.activateTenant?.status).toBe('ACTIVE');
     await seedRows(tenantId);
+    // The platform's own rows for a new tenant settle first: tenancy's escalation sync publishes
+    // its policy and observability copies it (seconds), so the counts below stay still.
+    await waitFor('the tenant’s escalation policy copied', async () =>
+      (await adminQuery('SELECT 1 FROM observability.escalation_policies WHERE tenant_id = $1', [tenantId])).length > 0 ? true : undefined,
+    );
     const before = await rowsOf(tenantId);
     expect(before['clinical-ops']).toMatchObject({ patients: 2, appointments: 3, workspace_workflows: 1 });
 
