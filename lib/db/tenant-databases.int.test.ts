@@ -51,7 +51,7 @@ const pooledCount = async (table: string, tenantId: string) =>
   (await adminQuery<{ n: number }>(`SELECT count(*)::int AS n FROM clinical_ops.${table} WHERE tenant_id = $1`, [tenantId]))[0]!.n;
 
 async function ownCount(region: string, tenantId: string, table: string): Promise<number> {
-  const url = regionDatabaseUrl(adminUrl(), {}, region, tenantDatabaseName(region, tenantId));
+  const url = regionDatabaseUrl(adminUrl(), {}, region, tenantDatabaseName(adminUrl(), region, tenantId));
   const pg = (await import('pg')).default;
   const client = new pg.Client({ connectionString: url });
   await client.connect();
@@ -79,14 +79,14 @@ afterAll(async () => {
     await adminQuery(`DELETE FROM clinical_ops.appointments WHERE tenant_id = $1`, [id]);
     await adminQuery(`DELETE FROM clinical_ops.patients WHERE tenant_id = $1`, [id]);
     await adminQuery(`DELETE FROM clinical_ops.workspaces WHERE tenant_id = $1`, [id]);
-    for (const region of ['eu-west', 'us-east']) await adminQuery(`DROP DATABASE IF EXISTS ${tenantDatabaseName(region, id)} WITH (FORCE)`);
+    for (const region of ['eu-west', 'us-east']) await adminQuery(`DROP DATABASE IF EXISTS ${tenantDatabaseName(adminUrl(), region, id)} WITH (FORCE)`);
   }
 });
 
 describe('tenant databases', () => {
   it('creates, as the placement role, a migrated database of its own for a tenant, idempotently', async () => {
     const name = await ensureTenantDatabase(servers, CLINICAL, 'us-east', tenantC);
-    expect(name).toBe(tenantDatabaseName('us-east', tenantC));
+    expect(name).toBe(tenantDatabaseName(adminUrl(), 'us-east', tenantC));
     expect(await ensureTenantDatabase(servers, CLINICAL, 'us-east', tenantC)).toBe(name);
     expect(await ownCount('us-east', tenantC, 'patients')).toBe(0);
     const [privilege] = await adminQuery<{ connect: boolean }>(`SELECT has_database_privilege('caregraph_gateway', $1, 'CONNECT') AS connect`, [name]);
@@ -111,7 +111,7 @@ describe('tenant databases', () => {
     expect((await count(tenantA))[0]!.n).toBe(patientsPerTenant);
     expect((await count(tenantB))[0]!.n).toBe(patientsPerTenant);
     // In A's own database a transaction bound to B sees nothing of A.
-    const ownDb = routed.isolatedDatabases().get(tenantDatabaseName('eu-west', tenantA))!;
+    const ownDb = routed.isolatedDatabases().get(tenantDatabaseName(adminUrl(), 'eu-west', tenantA))!;
     expect((await ownDb.withTenant(context(tenantB), (tx) => tx.query<{ n: number }>('SELECT count(*)::int AS n FROM patients')))[0]!.n).toBe(0);
     const everywhere = await routed.acrossPlacements(context(null), (tx) =>
       tx.query<{ tenant_id: string }>('SELECT DISTINCT tenant_id FROM patients WHERE tenant_id = ANY($1::uuid[])', [[tenantA, tenantB]]),

@@ -2,7 +2,8 @@
  * Placement: where a tenant's data lives. A POOLED tenant's rows are in the shared database's
  * tables under row-level security; an ISOLATED tenant's are in a database of its own, on the
  * server of its region (DATABASE_REGION_SERVERS; by default the shared database's server), named
- * after the region and the tenant: `caregraph_<region>_<tenant id without dashes>`. That database
+ * after the shared database, the region and the tenant: `cg<8 hex of the shared database's name's
+ * SHA-256>_<region>_<tenant id without dashes>`. That database
  * holds the service's whole schema, migrated like the shared one, with the same binding key and
  * the same policies, so the same resolvers run against it unchanged.
  *
@@ -16,6 +17,7 @@
  * Both run as `caregraph_placement` (roles.ts): the services log in as it with the password derived
  * from the binding key; `npm run seed` uses the admin connection instead.
  */
+import { createHash } from 'node:crypto';
 import pg from 'pg';
 import type { Config } from '../config.js';
 import { ServiceUnavailableError } from '../errors.js';
@@ -51,10 +53,14 @@ export interface TenantRoute {
 const POOLED: TenantRoute = Object.freeze({ placement: 'pooled', state: 'ready', region: '', databaseName: null });
 
 /** The name of a tenant's own database: region and tenant, 63 characters at most. */
-export function tenantDatabaseName(region: string, tenantId: string): string {
-  if (!/^[a-z][a-z0-9-]{1,30}$/.test(region)) throw new Error(`tenantDatabaseName: ${JSON.stringify(region)} is not a region`);
+export function tenantDatabaseName(sharedUrl: string, region: string, tenantId: string): string {
+  if (!/^[a-z][a-z0-9-]{1,17}$/.test(region)) throw new Error(`tenantDatabaseName: ${JSON.stringify(region)} is not a region (2–18 characters)`);
   if (!isUuid(tenantId)) throw new Error('tenantDatabaseName: not a tenant id');
-  return `caregraph_${region.replace(/-/g, '_')}_${tenantId.replace(/-/g, '').toLowerCase()}`;
+  // The shared database's name, hashed, keeps two platforms on one server (a test run and a
+  // benchmark, each with its own binding key) from sharing a tenant's database. 63 bytes at most.
+  const shared = decodeURIComponent(new URL(sharedUrl).pathname.slice(1)) || 'postgres';
+  const platform = createHash('sha256').update(shared).digest('hex').slice(0, 8);
+  return `cg${platform}_${region.replace(/-/g, '_')}_${tenantId.replace(/-/g, '').toLowerCase()}`;
 }
 
 /**
@@ -282,7 +288,7 @@ export function placementUrl(appUrl: string, bindingKey: string): string {
  * database the application role may connect to and nobody else. Safe to run again; returns its name.
  */
 export async function ensureTenantDatabase(servers: PlacementServers, set: MigrationSet, region: string, tenantId: string): Promise<string> {
-  const name = tenantDatabaseName(region, tenantId);
+  const name = tenantDatabaseName(servers.sharedUrl, region, tenantId);
   const pads = await withClient(servers.sharedUrl, async (client) => {
     const { rows } = await ownerQuery<{ inner_pad: Buffer; outer_pad: Buffer }>(client, SHARED_SCHEMA, `SELECT inner_pad, outer_pad FROM binding_key`, []);
     if (!rows[0]) throw new Error('the shared database has no binding key: run npm run migrate');
@@ -364,7 +370,7 @@ async function moveLocked(
   region: string,
   options: MoveOptions,
 ): Promise<{ moved: boolean; rows: MovedRows; databaseName: string | null }> {
-  const name = tenantDatabaseName(region, tenantId);
+  const name = tenantDatabaseName(servers.sharedUrl, region, tenantId);
   const current = await withClient(servers.sharedUrl, async (client) => {
     const { rows } = await ownerQuery<{ placement: Placement; state: string; database_name: string | null; region: string }>(
       client,

@@ -94,7 +94,7 @@ describe('tenant dashboard across four subgraphs', () => {
     });
 
     // A critical tenant is ISOLATED: its clinical rows are in its own database.
-    const own = new pg.Client({ connectionString: regionDatabaseUrl(adminUrl(), {}, tenant.region, tenantDatabaseName(tenant.region, tenant.id)) });
+    const own = new pg.Client({ connectionString: regionDatabaseUrl(adminUrl(), {}, tenant.region, tenantDatabaseName(adminUrl(), tenant.region, tenant.id)) });
     await own.connect();
     const { rows: [clinical] } = await own.query<{ patients: number; upcoming: number }>(
       `SELECT (SELECT count(*)::int FROM clinical_ops.patients WHERE tenant_id = $1) AS patients,

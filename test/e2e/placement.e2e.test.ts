@@ -44,7 +44,7 @@ const pooledDemo = fleet.find((tenant) => tenant.placement === 'pooled' && tenan
 
 /** Counts in a tenant's own database, as the admin; null when the database does not exist. */
 async function ownCount(region: string, tenantId: string, table: string): Promise<number | null> {
-  const name = tenantDatabaseName(region, tenantId);
+  const name = tenantDatabaseName(adminUrl(), region, tenantId);
   const [exists] = await adminQuery('SELECT 1 AS one FROM pg_database WHERE datname = $1', [name]);
   if (!exists) return null;
   const client = new pg.Client({ connectionString: regionDatabaseUrl(adminUrl(), {}, region, name) });
@@ -148,7 +148,7 @@ describe('placement and residency', () => {
     stop = true;
     await neighbour;
     expect(served).toBeGreaterThan(0);
-    expect(audit!.detail).toMatchObject({ from: 'pooled', to: 'isolated', database: tenantDatabaseName('eu-west', tenantId), rows: { patients: 6, appointments: 6 } });
+    expect(audit!.detail).toMatchObject({ from: 'pooled', to: 'isolated', database: tenantDatabaseName(adminUrl(), 'eu-west', tenantId), rows: { patients: 6, appointments: 6 } });
 
     expect(await pooledCount('patients', tenantId)).toBe(0);
     expect(await pooledCount('appointments', tenantId)).toBe(0);
@@ -201,7 +201,7 @@ describe('placement and residency', () => {
       'SELECT placement, state, database_name FROM clinical_ops.workspaces WHERE tenant_id = $1',
       [tenantId],
     );
-    expect(route).toEqual({ placement: 'isolated', state: 'ready', database_name: tenantDatabaseName('eu-west', tenantId) });
+    expect(route).toEqual({ placement: 'isolated', state: 'ready', database_name: tenantDatabaseName(adminUrl(), 'eu-west', tenantId) });
   });
 
   it("audits PHI read in an isolated tenant's own database (its outbox is relayed too)", async () => {

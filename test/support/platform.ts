@@ -121,10 +121,10 @@ export async function dropScratchTenants(ids: readonly string[]): Promise<void> 
     await admin.query('DELETE FROM caregraph.job_holds WHERE tenant_id = ANY ($1::uuid[])', [ids]);
     await admin.query('DELETE FROM tenancy.tenants WHERE id = ANY ($1::uuid[])', [ids]);
     await admin.query('COMMIT');
-    // Isolated scratch tenants' own databases (lib/db/tenant-databases.ts names them by region and tenant).
+    // Isolated scratch tenants' own databases (lib/db/tenant-databases.ts names them by platform, region and tenant).
     const { rows: databases } = await admin.query<{ datname: string }>(
       `SELECT datname FROM pg_database WHERE datname LIKE ANY ($1::text[])`,
-      [ids.map((id) => `caregraph\\_%\\_${id.replace(/-/g, '').toLowerCase()}`)],
+      [ids.map((id) => `cg%\\_${id.replace(/-/g, '').toLowerCase()}`)],
     );
     for (const { datname } of databases) await admin.query(`DROP DATABASE IF EXISTS ${admin.escapeIdentifier(datname)} WITH (FORCE)`);
   } catch (error) {
