@@ -20,6 +20,7 @@ export enum ErrorCode {
   TenantOffboarded = 'TENANT_OFFBOARDED',
   InvalidTransition = 'INVALID_TRANSITION',
   SelfApprovalForbidden = 'SELF_APPROVAL_FORBIDDEN',
+  PlanLimitExceeded = 'PLAN_LIMIT_EXCEEDED',
   IdempotencyKeyReused = 'IDEMPOTENCY_KEY_REUSED',
   RateLimited = 'RATE_LIMITED',
   OperationTooLarge = 'OPERATION_TOO_LARGE',
@@ -55,6 +56,7 @@ export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = Object.freeze({
   [ErrorCode.TenantOffboarded]: 403,
   [ErrorCode.InvalidTransition]: 409,
   [ErrorCode.SelfApprovalForbidden]: 403,
+  [ErrorCode.PlanLimitExceeded]: 409,
   [ErrorCode.IdempotencyKeyReused]: 409,
   [ErrorCode.RateLimited]: 429,
   [ErrorCode.OperationTooLarge]: 400,
@@ -115,6 +117,13 @@ export class UnauthenticatedError extends CareGraphError {
     super(ErrorCode.Unauthenticated, message, { extensions });
   }
 }
+/** A plan change the tenant's current use does not fit in (a downgrade below what it uses). */
+export class PlanLimitExceededError extends CareGraphError {
+  constructor(message: string, extensions?: Extra) {
+    super(ErrorCode.PlanLimitExceeded, message, { extensions });
+  }
+}
+
 /** A lifecycle move its record's current state does not allow (`OFFBOARDED → ACTIVE`); nothing was changed. */
 export class InvalidTransitionError extends CareGraphError {
   constructor(message: string, extensions?: Extra) {

@@ -14,7 +14,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import path from 'node:path';
 import { z } from 'zod';
 import type { Config } from './config.js';
-import { ContextInvalidError } from './errors.js';
+import { ContextInvalidError, InsufficientScopeError } from './errors.js';
 
 export const CONTEXT_HEADER = 'x-caregraph-context';
 /** The header carrying the request id a forwarded context is bound to (the gateway sets both). */
@@ -263,3 +263,17 @@ export function serviceContext(service: string, requestId: string, correlationId
 export function mayActOnTenant(context: Pick<TenantContext, 'access' | 'tenantId'>, tenantId: string): boolean {
   return context.access === 'platform' || (context.access === 'tenant' && context.tenantId === tenantId);
 }
+
+/** Refuses anyone but a platform admin; `only` finishes the sentence "Only platform admins …". */
+export function requirePlatformAdmin(tenant: TenantContext, only: string): void {
+  if (!tenant.roles.includes('platform_admin')) throw new InsufficientScopeError(`Only platform admins ${only}`);
+}
+
+/**
+ * The context at platform level, whatever level the caller came at: for the platform's own
+ * writes (change requests, flags, overrides), which the policies allow there only.
+ */
+export const atPlatform = (tenant: TenantContext): TenantContext => ({ ...tenant, access: 'platform', tenantId: null });
+
+/** The context bound to one tenant: for work on that tenant (its row, its outbox, its audit chain). */
+export const actingOn = (tenant: TenantContext, tenantId: string): TenantContext => ({ ...tenant, access: 'tenant', tenantId });

@@ -33,8 +33,8 @@ const CONFIG = {
   // generated modules hold no runtime code but the document nodes.
   useTypeImports: true,
   enumsAsTypes: true,
-  // DateTime is an ISO-8601 string on the wire; nothing else would be honest.
-  scalars: { DateTime: 'string' },
+  // DateTime and Date are ISO-8601 strings on the wire; nothing else would be honest.
+  scalars: { DateTime: 'string', Date: 'string' },
   strictScalars: true,
   // A missing field in a result is a bug, not an option: nullable fields are `T | null`.
   avoidOptionals: { field: true, inputValue: false, object: false, defaultValue: false },

@@ -23,6 +23,15 @@ const SUBGRAPH_SCHEMAS = SERVICE_LIST.flatMap((service) => (service.database ? [
  */
 const PLATFORM_OWNED_TABLES: Record<string, string> = {
   'erp.plans': 'the plan catalog: reference data, the same for every tenant',
+  'erp.currencies': 'the currencies billed in and their issuers: reference data, the same for every tenant',
+  'erp.catalog_versions': 'the versions of the commercial catalog: reference data, the same for every tenant',
+  'erp.plan_prices': 'plan prices per catalog version and currency: reference data, the same for every tenant',
+  'erp.addons': 'the add-on catalog: reference data, the same for every tenant',
+  'erp.addon_prices': 'add-on prices per catalog version and currency: reference data, the same for every tenant',
+  'erp.meters': 'what usage is metered: reference data, the same for every tenant',
+  'erp.plan_meter_prices': 'included usage and overage prices per plan: reference data, the same for every tenant',
+  'erp.dunning_policy': 'when an unpaid invoice moves a subscription to past due and a tenant to suspension: policy data, the same for every tenant',
+  'erp.document_sequences': 'the next invoice and credit-note number per issuer, no tenant data; the application role takes numbers only through erp.next_document_number',
   'tenancy.governed_settings': 'which tenant settings are protected and release-gated: policy data, the same for every tenant',
   'tenancy.release_windows': 'the weekly release window of each tier: policy data, the same for every tenant',
   'tenancy.regions': 'the data-residency regions the platform serves: policy data, the same for every tenant',

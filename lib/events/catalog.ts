@@ -210,6 +210,65 @@ export const EVENT_CATALOG = Object.freeze({
     summary: 'Observability deleted a tenant’s rows and export archive past retention.',
     payload: purgeCompleted,
   }),
+  'erp.subscription.changed': define({
+    version: 1,
+    producer: 'erp',
+    summary:
+      'A tenant’s subscription changed (started, upgraded, a downgrade or cancellation scheduled or applied, an add-on added or removed, renewed, expired, a trial ended, past due or recovered), as the whole state it leaves from its effective date; tenancy records it in the tenant’s audit chain. The actor is the billing user, or erp’s billing run.',
+    payload: z
+      .object({
+        change: z.string().regex(/^[a-z][a-z_]{1,40}$/).describe('what changed (a subscription history change, see docs/billing.md)'),
+        effectiveOn: z.iso.date().describe('the day it takes effect (UTC)'),
+        planCode: z.string().regex(/^[a-z][a-z0-9_]*$/).describe('the plan from then on'),
+        addons: z.array(z.string().regex(/^[a-z][a-z0-9_]*$/)).max(20).describe('the add-ons held from then on'),
+        status: z.enum(['trialing', 'active', 'past_due', 'canceled', 'expired']).describe('the subscription status from then on'),
+        pendingPlanCode: z.string().regex(/^[a-z][a-z0-9_]*$/).nullable().describe('a downgrade waiting for the period’s end'),
+        cancelAtPeriodEnd: z.boolean().describe('whether a cancellation waits for the period’s end'),
+      })
+      .strict(),
+  }),
+  'erp.invoice.overdue': define({
+    version: 1,
+    producer: 'erp',
+    summary:
+      'An invoice is still unpaid past a dunning stage (docs/billing.md): `past_due` moved the subscription to PAST_DUE; `suspend` asks the control plane to suspend the tenant for non-payment. Tenancy audits both and suspends on the second. The actor is erp’s billing run.',
+    payload: z
+      .object({
+        invoiceId: z.uuid().describe('the invoice (erp)'),
+        number: z.string().regex(/^[A-Z]{2}-[A-Z]{2}-INV-\d{6,}$/).describe('its number'),
+        stage: z.enum(['past_due', 'suspend']).describe('the dunning stage reached'),
+        dueOn: z.iso.date().describe('when it was due'),
+        amountDueMinor: z.number().int().min(1).describe('what is still owed, in minor units'),
+        currency: z.string().regex(/^[A-Z]{3}$/).describe('of the amount'),
+      })
+      .strict(),
+  }),
+  'erp.invoice.settled': define({
+    version: 1,
+    producer: 'erp',
+    summary:
+      'An invoice was paid in full or credited: when no overdue invoice is left and the tenant was suspended for non-payment, tenancy resumes it. The actor is who recorded the payment or credit note.',
+    payload: z
+      .object({
+        invoiceId: z.uuid().describe('the invoice (erp)'),
+        number: z.string().regex(/^[A-Z]{2}-[A-Z]{2}-INV-\d{6,}$/).describe('its number'),
+        overdueInvoicesLeft: z.number().int().min(0).describe('the tenant’s invoices still overdue past the suspension stage'),
+      })
+      .strict(),
+  }),
+  'clinical-ops.usage.recorded': define({
+    version: 1,
+    producer: 'clinical-ops',
+    summary:
+      'Metered work was done for a tenant (eligibility checks, claims, reminders, documents, API calls); erp counts it once per event id toward the month’s usage and its overage. Counts only.',
+    payload: z
+      .object({
+        meter: z.enum(['eligibility_checks', 'claims_submitted', 'reminders_sent', 'documents_generated', 'api_calls']).describe('the meter (erp’s catalog)'),
+        quantity: z.number().int().min(1).max(1_000_000).describe('units done'),
+        occurredAt: z.iso.datetime().describe('when (its UTC month is the usage period)'),
+      })
+      .strict(),
+  }),
   'erp.provisioning-step.finished': define({
     version: 1,
     producer: 'erp',

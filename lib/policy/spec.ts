@@ -45,16 +45,18 @@ export const SCOPES = [
   'audit:read',
   /** The control plane's writes: tenant lifecycle, governance. Platform admins. */
   'tenants:manage',
+  /** Subscription changes and payments (erp): platform admins, and a tenant's admins and billers for their own tenant. */
+  'billing:manage',
 ] as const;
 
 /** Scopes a token gets by default for each role (the development issuer uses them). */
 export const DEFAULT_ROLE_SCOPES: Readonly<Record<Role, readonly string[]>> = {
-  platform_admin: ['tenant:read', 'billing:read', 'clinical:read', 'telemetry:read', 'keys:manage', 'audit:read', 'tenants:manage'],
+  platform_admin: ['tenant:read', 'billing:read', 'clinical:read', 'telemetry:read', 'keys:manage', 'audit:read', 'tenants:manage', 'billing:manage'],
   support: ['tenant:read', 'clinical:read', 'telemetry:read'],
   analyst: ['tenant:read', 'billing:read', 'clinical:read', 'telemetry:read'],
-  tenant_admin: ['tenant:read', 'billing:read', 'clinical:read', 'telemetry:read'],
+  tenant_admin: ['tenant:read', 'billing:read', 'clinical:read', 'telemetry:read', 'billing:manage'],
   clinician: ['tenant:read', 'clinical:read', PHI_SCOPE],
-  biller: ['tenant:read', 'billing:read'],
+  biller: ['tenant:read', 'billing:read', 'billing:manage'],
   partner_admin: ['tenant:read', 'billing:read', 'telemetry:read', 'keys:manage'],
 };
 

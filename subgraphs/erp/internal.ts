@@ -7,8 +7,8 @@ import { ENTITLING_STATUSES, fetchSubscriptionsByTenant } from './subscriptions.
 
 export const erpInternalRoutes: Record<string, InternalRoute> = {
   /**
-   * `GET /internal/entitlements?tenantId=…` → the plan, the features it entitles the tenant
-   * to (none when the subscription is canceled or missing) and the plan's limits (the
+   * `GET /internal/entitlements?tenantId=…` → the plan, the features it and the add-ons held
+   * entitle the tenant to (none when the subscription is canceled or missing) and the plan's limits (the
    * gateway's operation budget and rate limits read them; none without a subscription).
    */
   entitlements: async (params, db, caller) => {
@@ -19,7 +19,7 @@ export const erpInternalRoutes: Record<string, InternalRoute> = {
     return {
       planCode: subscription.plan.code,
       status: subscription.status,
-      features: ENTITLING_STATUSES.has(subscription.status) ? subscription.plan.features : [],
+      features: ENTITLING_STATUSES.has(subscription.status) ? subscription.features : [],
       limits: subscription.plan.limits,
     };
   },

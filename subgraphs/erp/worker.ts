@@ -2,14 +2,17 @@
  * Erp's worker process: relays erp's outbox to the queues of the domains that consume its
  * events, and runs erp's part of the control plane's workflows (provisioning: contract,
  * subscription, invoice schedule, partner attribution; offboarding: the tenant's archive, and its
- * purge once its retention has passed) as jobs.
+ * purge once its retention has passed) as jobs; counts clinical-ops' usage events; and runs the
+ * billing: an hourly sweep hands each tenant with something due a billing job (invoices.ts).
  */
 import type { Config } from '../../lib/config.js';
 import { eventsQueueOf } from '../../lib/events/consumer.js';
 import { defineWorker, startWorker, type WorkerOptions } from '../../lib/jobs/worker.js';
 import type { RunningWorker } from '../../lib/services.js';
 import { offboardingWorkerParts } from '../../lib/workflows/offboarding.js';
+import { billingRunJob, billingSweepJob } from './invoices.js';
 import { erpProvisioningJob } from './provisioning.js';
+import { usageConsumer } from './usage.js';
 
 /** Events from other domains: the tenant lifecycle's. */
 export const eventsQueue = eventsQueueOf('erp');
@@ -19,8 +22,8 @@ const offboarding = offboardingWorkerParts({ domain: 'erp', events: eventsQueue 
 export const definition = defineWorker({
   service: 'erp',
   dbSchema: 'erp',
-  jobs: [erpProvisioningJob, ...offboarding.jobs],
-  consumers: offboarding.consumers,
+  jobs: [erpProvisioningJob, billingSweepJob, billingRunJob, ...offboarding.jobs],
+  consumers: [...offboarding.consumers, usageConsumer(eventsQueue)],
   relay: true,
 });
 

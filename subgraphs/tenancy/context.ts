@@ -1,5 +1,4 @@
 import type { Database } from '../../lib/db/index.js';
-import { InsufficientScopeError } from '../../lib/errors.js';
 import { rowLoader } from '../../lib/loaders.js';
 import type { SubgraphContext } from '../../lib/subgraph/index.js';
 import type { TenantContext } from '../../lib/tenant-context.js';
@@ -25,16 +24,5 @@ export function createTenancyLoaders(db: Database, tenant: TenantContext) {
 
 export type TenancyContext = SubgraphContext<ReturnType<typeof createTenancyLoaders>>;
 
-/** Refuses anyone but a platform admin; `only` finishes the sentence "Only platform admins …". */
-export function requirePlatformAdmin(tenant: TenantContext, only: string): void {
-  if (!tenant.roles.includes('platform_admin')) throw new InsufficientScopeError(`Only platform admins ${only}`);
-}
-
-/**
- * The context at platform level, whatever level the caller came at: for the platform's own
- * writes (change requests, flags, overrides), which the policies allow there only.
- */
-export const atPlatform = (tenant: TenantContext): TenantContext => ({ ...tenant, access: 'platform', tenantId: null });
-
-/** The context bound to one tenant: for work on that tenant (its row, its outbox, its audit chain). */
-export const actingOn = (tenant: TenantContext, tenantId: string): TenantContext => ({ ...tenant, access: 'tenant', tenantId });
+// Shared with the other subgraphs (lib/tenant-context.ts).
+export { actingOn, atPlatform, requirePlatformAdmin } from '../../lib/tenant-context.js';

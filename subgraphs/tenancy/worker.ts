@@ -5,7 +5,8 @@
  * applies approved changes to tenants' protected settings (governance.ts), orchestrates
  * tenants' provisioning (provisioning-workflow.ts) and offboarding (offboarding.ts: each domain's
  * export, OFFBOARDED, the retention sweep and the purge), exports and purges its own part, and
- * publishes tenants' escalation policies for observability (escalation.ts).
+ * publishes tenants' escalation policies for observability (escalation.ts), and acts on erp's
+ * billing: subscription changes audited, suspension for non-payment and the resume (billing-events.ts).
  */
 import type { Config } from '../../lib/config.js';
 import { defineConsumer, eventsQueueOf } from '../../lib/events/consumer.js';
@@ -13,6 +14,7 @@ import { defineQueue } from '../../lib/jobs/queues.js';
 import { defineWorker, startWorker, type JobDefinition, type JobRun, type WorkerOptions } from '../../lib/jobs/worker.js';
 import type { RunningWorker } from '../../lib/services.js';
 import { appendAudit } from './audit.js';
+import { billingConsumers } from './billing-events.js';
 import { escalationSyncJob } from './escalation.js';
 import { applyChange } from './governance.js';
 import { offboardingParts } from './offboarding.js';
@@ -134,7 +136,7 @@ export const definition = defineWorker({
   service: 'tenancy',
   dbSchema: 'tenancy',
   jobs: [applyChangeJob, escalationSyncJob, ...provisioningJobs, ...offboarding.jobs],
-  consumers: [breakGlassAudit, approvedChanges, phiReadAudit, placementAudit, ...provisioningConsumers(eventsQueue), ...offboarding.consumers],
+  consumers: [breakGlassAudit, approvedChanges, phiReadAudit, placementAudit, ...provisioningConsumers(eventsQueue), ...offboarding.consumers, ...billingConsumers(eventsQueue)],
   relay: true,
 });
 

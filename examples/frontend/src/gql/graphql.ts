@@ -27,7 +27,8 @@ export type SubscriptionStatus =
   | 'TRIALING'
   | 'ACTIVE'
   | 'PAST_DUE'
-  | 'CANCELED';
+  | 'CANCELED'
+  | 'EXPIRED';
 
 export type TenantStatus =
   | 'PROVISIONING'
