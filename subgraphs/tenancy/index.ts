@@ -11,6 +11,7 @@ import { auditResolvers } from './audit.js';
 import { createTenancyLoaders } from './context.js';
 import { escalationResolvers } from './escalation.js';
 import { tenancyInternalRoutes } from './internal.js';
+import { fleetGroupResolvers } from './fleet-groups.js';
 import { flagResolvers } from './flags.js';
 import { governanceResolvers } from './governance.js';
 import { lifecycleResolvers } from './lifecycle.js';
@@ -23,7 +24,7 @@ import { tenantResolvers } from './tenants.js';
 
 export const name = 'tenancy';
 export const typeDefs = loadTypeDefs(import.meta.url);
-export const resolvers = mergeResolvers(tenantResolvers, partnerResolvers, tenantAccessResolvers, apiKeyResolvers, lifecycleResolvers, auditResolvers, governanceResolvers, flagResolvers, memberResolvers, provisioningResolvers, offboardingResolvers, escalationResolvers);
+export const resolvers = mergeResolvers(tenantResolvers, partnerResolvers, tenantAccessResolvers, apiKeyResolvers, lifecycleResolvers, auditResolvers, governanceResolvers, flagResolvers, memberResolvers, provisioningResolvers, offboardingResolvers, escalationResolvers, fleetGroupResolvers);
 
 export const definition = defineSubgraph(name, {
   typeDefs,
