@@ -1,9 +1,17 @@
-/** Writes the demo tenants' synthetic patients and their appointments (idempotent). */
+/**
+ * Writes the demo tenants' synthetic patients and their appointments (idempotent). A tenant
+ * placed in a database of its own already is left alone: its rows live there now, and writing
+ * them again here would put a copy back in the shared tables.
+ */
 import type pg from 'pg';
 import { demoAppointments, demoPatients, type DemoFleet } from '../../lib/demo/fleet.js';
 
 export async function seedClinicalOps(client: pg.ClientBase, fleet: DemoFleet, anchor: Date): Promise<void> {
+  const placed = new Set(
+    (await client.query<{ tenant_id: string }>(`SELECT tenant_id FROM clinical_ops.workspaces WHERE placement = 'isolated'`)).rows.map((row) => row.tenant_id),
+  );
   for (const tenant of fleet.tenants) {
+    if (placed.has(tenant.id)) continue;
     const patients = demoPatients(tenant);
     const appointments = demoAppointments(tenant, patients);
     await client.query(

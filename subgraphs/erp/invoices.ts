@@ -37,7 +37,7 @@ export interface InvoiceRow {
   paid_at: Date | null;
 }
 
-const INVOICE_COLUMNS = `id, tenant_id, number, issuer, currency, period_start::text, period_end::text, catalog_version, issued_on::text, due_on::text,
+export const INVOICE_COLUMNS = `id, tenant_id, number, issuer, currency, period_start::text, period_end::text, catalog_version, issued_on::text, due_on::text,
   status, subtotal_minor, tax_minor, total_minor, paid_minor, credited_minor, usage_cutoff_at, paid_at`;
 
 export const outstandingOf = (invoice: Pick<InvoiceRow, 'total_minor' | 'paid_minor' | 'credited_minor'>) =>
@@ -115,6 +115,44 @@ interface PaymentInput {
   reference: string;
 }
 
+/**
+ * Records a payment of an open, locked invoice (the caller has checked its input and reference):
+ * the payment row, the invoice paid in part or in full, and on full payment the partner's
+ * commission and the settlement (afterSettlement). In the caller's transaction, bound to the tenant.
+ */
+export async function applyPayment(tx: Tx, acting: TenantContext, invoice: InvoiceRow, payment: { amount: number; receivedOn: IsoDate; reference: string }): Promise<InvoiceRow> {
+  const { amount, receivedOn } = payment;
+  const tenantId = invoice.tenant_id;
+  const invoiceId = invoice.id;
+  if (invoice.status !== 'open') throw new InvalidTransitionError(`Invoice ${invoice.number} is ${invoice.status}; only open invoices take payments`, { status: invoice.status.toUpperCase() });
+  const outstanding = outstandingOf(invoice);
+  if (amount > outstanding) throw new BadUserInputError(`amountMinor is more than the ${outstanding} still owed on ${invoice.number}`, { argument: 'amountMinor' });
+  const paymentId = randomUUID();
+  await tx.query(
+    `INSERT INTO payments (id, tenant_id, invoice_id, amount_minor, received_on, method, reference, recorded_by) VALUES ($1, $2, $3, $4, $5, 'simulated', $6, $7)`,
+    [paymentId, tenantId, invoiceId, amount, receivedOn, payment.reference, acting.principal.id],
+  );
+  const settled = amount === outstanding;
+  const [updated] = await tx.query<InvoiceRow>(
+    `UPDATE invoices SET paid_minor = paid_minor + $2, status = CASE WHEN $3 THEN 'paid' ELSE status END, paid_at = CASE WHEN $3 THEN now() ELSE paid_at END
+      WHERE id = $1 RETURNING ${INVOICE_COLUMNS}`,
+    [invoiceId, amount, settled],
+  );
+  if (settled) {
+    const earner = await commissionRate(tx, tenantId, invoiceId);
+    const base = Number(updated!.total_minor) - Number(updated!.credited_minor);
+    if (earner && base > 0) {
+      await tx.query(
+        `INSERT INTO commission_entries (partner_id, tenant_id, invoice_id, payment_id, period_start, base_minor, rate_basis_points, amount_minor, currency)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+        [earner.partnerId, tenantId, invoiceId, paymentId, monthStart(receivedOn), base, earner.rate, commissionOf(base, earner.rate), invoice.currency],
+      );
+    }
+    await afterSettlement(tx, acting, updated!, receivedOn);
+  }
+  return updated!;
+}
+
 async function recordPayment(ctx: ErpContext, input: PaymentInput) {
   const invoiceId = requireUuid(input.invoiceId, 'invoiceId');
   const amount = requireAmount(input.amountMinor, 'amountMinor');
@@ -134,33 +172,7 @@ async function recordPayment(ctx: ErpContext, input: PaymentInput) {
       if (previous.invoice_id !== invoiceId || Number(previous.amount_minor) !== amount) throw new IdempotencyKeyReusedError('A payment with this reference was recorded for another invoice or amount');
       return invoice;
     }
-    if (invoice.status !== 'open') throw new InvalidTransitionError(`Invoice ${invoice.number} is ${invoice.status}; only open invoices take payments`, { status: invoice.status.toUpperCase() });
-    const outstanding = outstandingOf(invoice);
-    if (amount > outstanding) throw new BadUserInputError(`amountMinor is more than the ${outstanding} still owed on ${invoice.number}`, { argument: 'amountMinor' });
-    const paymentId = randomUUID();
-    await tx.query(
-      `INSERT INTO payments (id, tenant_id, invoice_id, amount_minor, received_on, method, reference, recorded_by) VALUES ($1, $2, $3, $4, $5, 'simulated', $6, $7)`,
-      [paymentId, tenantId, invoiceId, amount, receivedOn, input.reference, ctx.tenant.principal.id],
-    );
-    const settled = amount === outstanding;
-    const [updated] = await tx.query<InvoiceRow>(
-      `UPDATE invoices SET paid_minor = paid_minor + $2, status = CASE WHEN $3 THEN 'paid' ELSE status END, paid_at = CASE WHEN $3 THEN now() ELSE paid_at END
-        WHERE id = $1 RETURNING ${INVOICE_COLUMNS}`,
-      [invoiceId, amount, settled],
-    );
-    if (settled) {
-      const earner = await commissionRate(tx, tenantId, invoiceId);
-      const base = Number(updated!.total_minor) - Number(updated!.credited_minor);
-      if (earner && base > 0) {
-        await tx.query(
-          `INSERT INTO commission_entries (partner_id, tenant_id, invoice_id, payment_id, period_start, base_minor, rate_basis_points, amount_minor, currency)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-          [earner.partnerId, tenantId, invoiceId, paymentId, monthStart(receivedOn), base, earner.rate, commissionOf(base, earner.rate), invoice.currency],
-        );
-      }
-      await afterSettlement(tx, acting, updated!, receivedOn);
-    }
-    return updated!;
+    return applyPayment(tx, acting, invoice, { amount, receivedOn, reference: input.reference });
   });
 }
 
@@ -301,7 +313,8 @@ export async function runTenantBilling(tx: Tx, context: TenantContext, tenantId:
   return { ...advanced, dunning };
 }
 
-export const billingRunQueue = defineQueue({ name: 'erp.billing-run', retryLimit: 8, retryDelaySeconds: 5, retryDelayMaxSeconds: 600, expireInSeconds: 300 });
+/** A tenant's run is one transaction of seconds: a run lost with its worker is retried within a minute. */
+export const billingRunQueue = defineQueue({ name: 'erp.billing-run', retryLimit: 8, retryDelaySeconds: 5, retryDelayMaxSeconds: 600, expireInSeconds: 60 });
 export const billingSweepQueue = defineQueue({ name: 'erp.billing-sweep', retryLimit: 3, retryDelaySeconds: 30, retryDelayMaxSeconds: 600, expireInSeconds: 300 });
 
 /** How often the sweep looks for tenants with billing due. */

@@ -302,5 +302,5 @@ describe('offboarding a tenant', () => {
     expect(codesOf(await mutate('purgeTenantNow', tenantId))).toEqual([]);
     expect((await auditOf(tenantId)).filter((audit) => audit.action === 'tenant.purge-requested')).toHaveLength(1);
     expect(codesOf(await mutate('activateTenant', tenantId))).toEqual(['INVALID_TRANSITION']);
-  });
+  }, 120_000); // four domains export, report and purge in turn, through their workers
 });
