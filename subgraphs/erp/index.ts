@@ -8,13 +8,15 @@ import { defineSubgraph, startSubgraph, type StartOptions } from '../../lib/subg
 import { erpInternalRoutes } from './internal.js';
 import { invoiceResolvers } from './invoices.js';
 import { mergeResolvers } from '../../lib/resolvers.js';
+import { periodCloseResolvers } from './period-close.js';
+import { reconcileResolvers } from './reconcile.js';
 import { subscriptionChangeResolvers } from './subscription-changes.js';
 import { createErpLoaders, subscriptionResolvers } from './subscriptions.js';
 import { usageResolvers } from './usage.js';
 
 export const name = 'erp';
 export const typeDefs = loadTypeDefs(import.meta.url);
-export const resolvers = mergeResolvers(subscriptionResolvers, subscriptionChangeResolvers, usageResolvers, invoiceResolvers);
+export const resolvers = mergeResolvers(subscriptionResolvers, subscriptionChangeResolvers, usageResolvers, invoiceResolvers, reconcileResolvers, periodCloseResolvers);
 
 export const definition = defineSubgraph(name, {
   typeDefs,
