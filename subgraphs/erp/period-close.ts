@@ -28,30 +28,29 @@ interface LoadedNote {
 /** Everything issued through `through`: non-void invoices with their lines, credit notes, ledger movements (void invoices' left out). */
 async function loadIssued(tx: Tx, through: IsoDate, filter: { currency: string | null; tenantId: string | null }) {
   const args = [through, filter.currency, filter.tenantId];
-  const [invoices, lines, notes, movements] = await Promise.all([
-    tx.query<{ id: string; tenant_id: string; currency: string; issued_on: string; period_start: string; total_minor: string }>(
-      `SELECT id, tenant_id, currency, issued_on::text, period_start::text, total_minor FROM invoices
-        WHERE issued_on <= $1 AND status NOT IN ('draft', 'void') AND ($2::text IS NULL OR currency = $2) AND ($3::uuid IS NULL OR tenant_id = $3)`,
-      args,
-    ),
-    tx.query<{ invoice_id: string; kind: string; amount_minor: string; covers_from: string; covers_to: string }>(
-      `SELECT l.invoice_id, l.kind, l.amount_minor, l.covers_from::text, l.covers_to::text FROM invoice_lines l JOIN invoices i ON i.id = l.invoice_id
-        WHERE i.issued_on <= $1 AND i.status NOT IN ('draft', 'void') AND ($2::text IS NULL OR i.currency = $2) AND ($3::uuid IS NULL OR i.tenant_id = $3)
-        ORDER BY l.invoice_id, l.line_no`,
-      args,
-    ),
-    tx.query<{ tenant_id: string; currency: string; issued_on: string; amount_minor: string; applied_to_invoice_minor: string }>(
-      `SELECT n.tenant_id, i.currency, n.issued_on::text, n.amount_minor, n.applied_to_invoice_minor FROM credit_notes n JOIN invoices i ON i.id = n.invoice_id
-        WHERE n.issued_on <= $1 AND ($2::text IS NULL OR i.currency = $2) AND ($3::uuid IS NULL OR n.tenant_id = $3)`,
-      args,
-    ),
-    tx.query<{ tenant_id: string; currency: string; created_on: string; amount_minor: string }>(
-      `SELECT e.tenant_id, e.currency, e.created_on::text, e.amount_minor FROM credit_balance_entries e
-        WHERE e.created_on <= $1 AND ($2::text IS NULL OR e.currency = $2) AND ($3::uuid IS NULL OR e.tenant_id = $3)
-          AND NOT EXISTS (SELECT 1 FROM invoices v WHERE v.id = e.invoice_id AND v.status = 'void')`,
-      args,
-    ),
-  ]);
+  // One statement at a time: a transaction's client runs its queries in turn anyway.
+  const invoices = await tx.query<{ id: string; tenant_id: string; currency: string; issued_on: string; period_start: string; total_minor: string }>(
+    `SELECT id, tenant_id, currency, issued_on::text, period_start::text, total_minor FROM invoices
+      WHERE issued_on <= $1 AND status NOT IN ('draft', 'void') AND ($2::text IS NULL OR currency = $2) AND ($3::uuid IS NULL OR tenant_id = $3)`,
+    args,
+  );
+  const lines = await tx.query<{ invoice_id: string; kind: string; amount_minor: string; covers_from: string; covers_to: string }>(
+    `SELECT l.invoice_id, l.kind, l.amount_minor, l.covers_from::text, l.covers_to::text FROM invoice_lines l JOIN invoices i ON i.id = l.invoice_id
+      WHERE i.issued_on <= $1 AND i.status NOT IN ('draft', 'void') AND ($2::text IS NULL OR i.currency = $2) AND ($3::uuid IS NULL OR i.tenant_id = $3)
+      ORDER BY l.invoice_id, l.line_no`,
+    args,
+  );
+  const notes = await tx.query<{ tenant_id: string; currency: string; issued_on: string; amount_minor: string; applied_to_invoice_minor: string }>(
+    `SELECT n.tenant_id, i.currency, n.issued_on::text, n.amount_minor, n.applied_to_invoice_minor FROM credit_notes n JOIN invoices i ON i.id = n.invoice_id
+      WHERE n.issued_on <= $1 AND ($2::text IS NULL OR i.currency = $2) AND ($3::uuid IS NULL OR n.tenant_id = $3)`,
+    args,
+  );
+  const movements = await tx.query<{ tenant_id: string; currency: string; created_on: string; amount_minor: string }>(
+    `SELECT e.tenant_id, e.currency, e.created_on::text, e.amount_minor FROM credit_balance_entries e
+      WHERE e.created_on <= $1 AND ($2::text IS NULL OR e.currency = $2) AND ($3::uuid IS NULL OR e.tenant_id = $3)
+        AND NOT EXISTS (SELECT 1 FROM invoices v WHERE v.id = e.invoice_id AND v.status = 'void')`,
+    args,
+  );
   const linesOf = new Map<string, IssuedInvoiceLines['lines'][number][]>();
   for (const line of lines) {
     const list = linesOf.get(line.invoice_id) ?? [];
@@ -109,17 +108,15 @@ export async function periodClose(tx: Tx, month: IsoDate, currency: string | nul
   const end = addDays(nextMonthStart(from), -1);
   const opening = addDays(from, -1);
   const issued = await loadIssued(tx, end, { currency, tenantId: null });
-  const [payments, commissions] = await Promise.all([
-    tx.query<{ currency: string; amount: string }>(
-      `SELECT i.currency, sum(p.amount_minor) AS amount FROM payments p JOIN invoices i ON i.id = p.invoice_id
-        WHERE p.received_on >= $1 AND p.received_on <= $2 AND p.method <> 'credit_balance' AND ($3::text IS NULL OR i.currency = $3) GROUP BY 1`,
-      [from, end, currency],
-    ),
-    tx.query<{ currency: string; amount: string }>(
-      `SELECT currency, sum(amount_minor) AS amount FROM commission_entries WHERE period_start = $1 AND ($2::text IS NULL OR currency = $2) GROUP BY 1`,
-      [from, currency],
-    ),
-  ]);
+  const payments = await tx.query<{ currency: string; amount: string }>(
+    `SELECT i.currency, sum(p.amount_minor) AS amount FROM payments p JOIN invoices i ON i.id = p.invoice_id
+      WHERE p.received_on >= $1 AND p.received_on <= $2 AND p.method <> 'credit_balance' AND ($3::text IS NULL OR i.currency = $3) GROUP BY 1`,
+    [from, end, currency],
+  );
+  const commissions = await tx.query<{ currency: string; amount: string }>(
+    `SELECT currency, sum(amount_minor) AS amount FROM commission_entries WHERE period_start = $1 AND ($2::text IS NULL OR currency = $2) GROUP BY 1`,
+    [from, currency],
+  );
   const collected = new Map(payments.map((row) => [row.currency, Number(row.amount)]));
   const owed = new Map(commissions.map((row) => [row.currency, Number(row.amount)]));
   const currencies = currency

@@ -79,21 +79,20 @@ interface InvoiceToCheck {
 
 /** The usage an invoice saw: events received by its cutoff, less what earlier invoices (not void then) charged. */
 async function usageAtIssue(tx: Tx, invoice: InvoiceToCheck): Promise<UsageMonth[]> {
-  const [totals, billed] = await Promise.all([
-    tx.query<{ meter: string; month: string; total: string }>(
-      `SELECT meter, date_trunc('month', occurred_at AT TIME ZONE 'UTC')::date::text AS month, sum(quantity) AS total
-         FROM usage_events WHERE tenant_id = $1 AND received_at <= $2 AND date_trunc('month', occurred_at AT TIME ZONE 'UTC')::date < $3::date
-        GROUP BY 1, 2`,
-      [invoice.tenant_id, invoice.usage_cutoff_at, invoice.period_start],
-    ),
-    tx.query<{ item: string; month: string; quantity: string }>(
-      `SELECT l.item, l.covers_from::text AS month, sum(l.quantity) AS quantity
-         FROM invoice_lines l JOIN invoices i ON i.id = l.invoice_id
-        WHERE i.tenant_id = $1 AND i.period_start < $2 AND i.status <> 'draft' AND (i.status <> 'void' OR i.voided_at > $3) AND l.kind = 'usage'
-        GROUP BY 1, 2`,
-      [invoice.tenant_id, invoice.period_start, invoice.usage_cutoff_at],
-    ),
-  ]);
+  // One statement at a time: a transaction's client runs its queries in turn anyway.
+  const totals = await tx.query<{ meter: string; month: string; total: string }>(
+    `SELECT meter, date_trunc('month', occurred_at AT TIME ZONE 'UTC')::date::text AS month, sum(quantity) AS total
+       FROM usage_events WHERE tenant_id = $1 AND received_at <= $2 AND date_trunc('month', occurred_at AT TIME ZONE 'UTC')::date < $3::date
+      GROUP BY 1, 2`,
+    [invoice.tenant_id, invoice.usage_cutoff_at, invoice.period_start],
+  );
+  const billed = await tx.query<{ item: string; month: string; quantity: string }>(
+    `SELECT l.item, l.covers_from::text AS month, sum(l.quantity) AS quantity
+       FROM invoice_lines l JOIN invoices i ON i.id = l.invoice_id
+      WHERE i.tenant_id = $1 AND i.period_start < $2 AND i.status <> 'draft' AND (i.status <> 'void' OR i.voided_at > $3) AND l.kind = 'usage'
+      GROUP BY 1, 2`,
+    [invoice.tenant_id, invoice.period_start, invoice.usage_cutoff_at],
+  );
   const before = new Map(billed.map((row) => [`${row.item}|${row.month}`, Number(row.quantity)]));
   return totals.map((row) => ({ meter: row.meter, month: row.month, total: Number(row.total), billedBefore: before.get(`${row.meter}|${row.month}`) ?? 0 }));
 }
