@@ -9,6 +9,8 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { InProcessPlatform } from '../../scripts/platform.js';
+import type { PeriodClose as Close } from '../../subgraphs/erp/period-close.js';
+import type { InvoiceReconciliation as Reconciliation } from '../../subgraphs/erp/reconcile.js';
 import { adminClient, adminQuery, bearer, dropScratchTenants, graphql, scratchTenant, startTestPlatform } from '../support/platform.js';
 
 let platform: InProcessPlatform;
@@ -50,27 +52,6 @@ const CLOSE = `query C($m: Date!, $c: String) { periodClose(month: $m, currency:
 } }`;
 const DEFERRED = `query D($id: ID!, $asOf: Date) { tenant(id: $id) { deferredRevenueMinor(asOf: $asOf) } }`;
 
-interface Reconciliation {
-  period: string;
-  invoicesChecked: number;
-  invoicesMatching: number;
-  accuracy: number;
-  differences: { invoice: { id: string; number: string }; tenantId: string; kind: string; item: string | null; expectedMinor: number | null; actualMinor: number | null; note: string }[];
-}
-interface Close {
-  month: string;
-  currency: string;
-  billedMinor: number;
-  recognisedMinor: number;
-  creditedMinor: number;
-  openingDeferredMinor: number;
-  deferredBalanceMinor: number;
-  collectedMinor: number;
-  commissionsOwedMinor: number;
-  invoiceCount: number;
-  reconciles: boolean;
-  deferredByTenant: { tenantId: string; deferredBalanceMinor: number }[];
-}
 
 const reconcile = async (period: string, tenantId?: string) => (await ok<{ reconcileInvoices: Reconciliation }>(RECONCILE, { p: period, t: tenantId })).reconcileInvoices;
 const close = async (month: string) => {
