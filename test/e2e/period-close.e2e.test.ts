@@ -229,7 +229,7 @@ describe('billing accuracy and the period close', () => {
     expect(closed.deferredByTenant).toEqual(expect.arrayContaining([{ tenantId, deferredBalanceMinor: -10000 }]));
   });
 
-  it('is for platform staff: an analyst reads it, a tenant’s admin is refused', async () => {
+  it('is for platform staff: an analyst reads it, a tenant’s admin and a partner’s are refused', async () => {
     const analyst = await bearer(['analyst'], { subject: 'close-analyst' });
     expect((await ok<{ periodClose: Close[] }>(CLOSE, { m: '2025-02-01', c: 'EUR' }, analyst)).periodClose[0]!.billedMinor).toBe(185900);
     await adminQuery(`UPDATE tenancy.tenants SET status = 'active' WHERE id = $1`, [tenantId]);
@@ -242,6 +242,9 @@ describe('billing accuracy and the period close', () => {
       expect(body.data).toBeNull();
       expect(body.errors?.[0]?.extensions?.code).toBe('INSUFFICIENT_SCOPE');
     }
+    // A partner's admin holds billing:read too, for its own records: not for the fleet's books.
+    const partnerAdmin = await bearer(['partner_admin'], { subject: 'close-partner-admin', partnerId });
+    expect((await call(CLOSE, { m: '2025-02-01', c: 'EUR' }, partnerAdmin)).errors?.[0]?.extensions?.code).toBe('INSUFFICIENT_SCOPE');
     // Its own deferred revenue it may read.
     expect((await ok<{ tenant: { deferredRevenueMinor: number } }>(DEFERRED, { id: tenantId, asOf: '2025-06-30' }, tenantAdmin)).tenant.deferredRevenueMinor).toBe(0);
   });
