@@ -176,8 +176,8 @@ async function issueInvoice(
   const [cutoff] = await tx.query<{ at: Date }>('SELECT clock_timestamp() AS at');
   await tx.query(
     `INSERT INTO invoices (id, tenant_id, issuer, currency, period_start, period_end, catalog_version, issued_on, due_on, status,
-                           subtotal_minor, tax_minor, total_minor, usage_cutoff_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $5, $8, 'draft', $9, 0, $9, $10)`,
+                           subtotal_minor, tax_minor, total_minor, usage_cutoff_at, history_seq)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $5, $8, 'draft', $9, 0, $9, $10, (SELECT max(seq) FROM subscription_history WHERE tenant_id = $2))`,
     [id, tenantId, issuer, state.currency, period.start, period.end, catalog.versionOn(period.start), addDays(period.start, await paymentTermsDays(tx)), total, cutoff!.at],
   );
   await tx.query(

@@ -8,6 +8,8 @@ import { defineSubgraph, startSubgraph, type StartOptions } from '../../lib/subg
 import { erpInternalRoutes } from './internal.js';
 import { invoiceResolvers } from './invoices.js';
 import { mergeResolvers } from '../../lib/resolvers.js';
+import { periodCloseResolvers } from './period-close.js';
+import { reconcileResolvers } from './reconcile.js';
 import { revenueMetricResolvers } from './revenue-metrics.js';
 import { subscriptionChangeResolvers } from './subscription-changes.js';
 import { createErpLoaders, subscriptionResolvers } from './subscriptions.js';
@@ -15,7 +17,7 @@ import { usageResolvers } from './usage.js';
 
 export const name = 'erp';
 export const typeDefs = loadTypeDefs(import.meta.url);
-export const resolvers = mergeResolvers(subscriptionResolvers, subscriptionChangeResolvers, usageResolvers, invoiceResolvers, revenueMetricResolvers);
+export const resolvers = mergeResolvers(subscriptionResolvers, subscriptionChangeResolvers, usageResolvers, invoiceResolvers, revenueMetricResolvers, reconcileResolvers, periodCloseResolvers);
 
 export const definition = defineSubgraph(name, {
   typeDefs,
