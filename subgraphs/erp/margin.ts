@@ -35,12 +35,24 @@ export async function revenueByTenant(tx: Tx, from: IsoDate, to: IsoDate): Promi
   return rows.map((row) => ({ tenantId: row.tenant_id, currency: row.currency, revenueMinor: Number(row.revenue_minor) }));
 }
 
-/** Revenue, costs and margin per tenant (or per partner: a tenant without one is `partnerId` null) and currency. */
-export async function grossMargin(tx: Tx, from: IsoDate, to: IsoDate, groupBy: 'tenant' | 'partner'): Promise<MarginLine[]> {
-  const revenue = await revenueByTenant(tx, from, to);
-  const costs = await costsByTenant(tx, from, to);
-  const attributions = await tx.query<{ tenant_id: string; partner_id: string }>('SELECT tenant_id, partner_id FROM partner_attributions');
-  const partnerOf = new Map(attributions.map((row) => [row.tenant_id, row.partner_id]));
+/** Per tenant and currency: what `combineMargin` sums. */
+export interface TenantAmount {
+  tenantId: string;
+  currency: string;
+  amountMinor: number;
+}
+
+/**
+ * Revenue less costs per tenant (or per partner: the tenants `partnerOf` attributes to it, those
+ * without one on the `partnerId` null line) and currency; `marginShare` is margin over revenue,
+ * null without revenue. Sorted by tenant (or partner) and currency.
+ */
+export function combineMargin(
+  revenue: readonly TenantAmount[],
+  costs: readonly TenantAmount[],
+  partnerOf: ReadonlyMap<string, string>,
+  groupBy: 'tenant' | 'partner',
+): MarginLine[] {
   const lines = new Map<string, MarginLine>();
   const lineOf = (tenantId: string, currency: string): MarginLine => {
     const partnerId = partnerOf.get(tenantId) ?? null;
@@ -52,14 +64,27 @@ export async function grossMargin(tx: Tx, from: IsoDate, to: IsoDate, groupBy: '
     }
     return line;
   };
-  for (const row of revenue) lineOf(row.tenantId, row.currency).revenueMinor += row.revenueMinor;
-  for (const row of costs) lineOf(row.tenantId, row.currency).costMinor += row.costMinor;
+  for (const row of revenue) lineOf(row.tenantId, row.currency).revenueMinor += row.amountMinor;
+  for (const row of costs) lineOf(row.tenantId, row.currency).costMinor += row.amountMinor;
   return [...lines.values()]
     .map((line) => {
       const marginMinor = line.revenueMinor - line.costMinor;
       return { ...line, marginMinor, marginShare: line.revenueMinor > 0 ? marginMinor / line.revenueMinor : null };
     })
     .sort((a, b) => (a.tenantId ?? a.partnerId ?? '').localeCompare(b.tenantId ?? b.partnerId ?? '') || a.currency.localeCompare(b.currency));
+}
+
+/** Revenue, costs and margin per tenant or partner and currency over [from, to], as `tx` may see them. */
+export async function grossMargin(tx: Tx, from: IsoDate, to: IsoDate, groupBy: 'tenant' | 'partner'): Promise<MarginLine[]> {
+  const revenue = await revenueByTenant(tx, from, to);
+  const costs = await costsByTenant(tx, from, to);
+  const attributions = await tx.query<{ tenant_id: string; partner_id: string }>('SELECT tenant_id, partner_id FROM partner_attributions');
+  return combineMargin(
+    revenue.map((row) => ({ tenantId: row.tenantId, currency: row.currency, amountMinor: row.revenueMinor })),
+    costs.map((row) => ({ tenantId: row.tenantId, currency: row.currency, amountMinor: row.costMinor })),
+    new Map(attributions.map((row) => [row.tenant_id, row.partner_id])),
+    groupBy,
+  );
 }
 
 export const marginResolvers = {
