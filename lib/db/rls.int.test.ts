@@ -32,6 +32,8 @@ const PLATFORM_OWNED_TABLES: Record<string, string> = {
   'erp.plan_meter_prices': 'included usage and overage prices per plan: reference data, the same for every tenant',
   'erp.dunning_policy': 'when an unpaid invoice moves a subscription to past due and a tenant to suspension: policy data, the same for every tenant',
   'erp.document_sequences': 'the next invoice and credit-note number per issuer, no tenant data; the application role takes numbers only through erp.next_document_number',
+  'erp.procurement_thresholds': 'the amount per currency above which a purchase order needs four eyes: policy data, the same for every tenant',
+  'erp.purchase_order_sequences': 'the next purchase-order number per issuer, no tenant data; the application role takes numbers only through erp.next_purchase_order_number',
   'tenancy.governed_settings': 'which tenant settings are protected and release-gated: policy data, the same for every tenant',
   'tenancy.release_windows': 'the weekly release window of each tier: policy data, the same for every tenant',
   'tenancy.regions': 'the data-residency regions the platform serves: policy data, the same for every tenant',

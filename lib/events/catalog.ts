@@ -118,6 +118,17 @@ export const EVENT_CATALOG = Object.freeze({
       })
       .strict(),
   }),
+  'tenancy.change-request.rejected': define({
+    version: 1,
+    producer: 'tenancy',
+    summary: 'A second platform admin rejected a change request; nothing is applied. Erp moves a purchase order waiting for that request to REJECTED (docs/procurement.md). The actor is the one who rejected it.',
+    payload: z
+      .object({
+        changeRequestId: z.uuid().describe('the change request (tenancy)'),
+        setting: z.string().regex(/^[a-z][a-z_]{1,40}$/).describe('the protected setting it would have changed'),
+      })
+      .strict(),
+  }),
   'tenancy.provisioning.requested': define({
     version: 1,
     producer: 'tenancy',
@@ -253,6 +264,23 @@ export const EVENT_CATALOG = Object.freeze({
         invoiceId: z.uuid().describe('the invoice (erp)'),
         number: z.string().regex(/^[A-Z]{2}-[A-Z]{2}-INV-\d{6,}$/).describe('its number'),
         overdueInvoicesLeft: z.number().int().min(0).describe('the tenant’s invoices still overdue past the suspension stage'),
+      })
+      .strict(),
+  }),
+  'erp.purchase-order.changed': define({
+    version: 1,
+    producer: 'erp',
+    summary:
+      'A purchase order for a tenant’s implementation work was created or moved (docs/procurement.md): tenancy records each state in the tenant’s audit chain, and for PENDING_APPROVAL opens the four-eyes change request (setting `purchase_order`) erp named. The actor is the billing user, or the admin whose decision moved it.',
+    payload: z
+      .object({
+        purchaseOrderId: z.uuid().describe('the purchase order (erp)'),
+        number: z.string().regex(/^[A-Z]{2}-[A-Z]{2}-PO-\d{6,}$/).describe('its number'),
+        category: z.enum(['implementation_services', 'connector_licence']).describe('what kind of purchase'),
+        amountMinor: z.number().int().min(1).describe('its amount, in minor units'),
+        currency: z.string().regex(/^[A-Z]{3}$/).describe('of the amount'),
+        status: z.enum(['pending_approval', 'approved', 'received', 'billed', 'rejected', 'canceled']).describe('the state it moved to'),
+        changeRequestId: z.uuid().nullable().describe('the four-eyes change request (tenancy), for an order above the threshold'),
       })
       .strict(),
   }),

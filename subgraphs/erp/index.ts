@@ -1,23 +1,36 @@
 /**
  * The erp subgraph (embedded ERP): the catalog, subscriptions and their changes, usage,
- * invoices and what settles them (docs/billing.md).
+ * invoices and what settles them (docs/billing.md); purchase orders for implementation work, their
+ * costs and the gross margin per tenant and partner (docs/procurement.md).
  */
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
 import { loadTypeDefs } from '../../lib/schema-file.js';
 import { defineSubgraph, startSubgraph, type StartOptions } from '../../lib/subgraph/index.js';
 import { erpInternalRoutes } from './internal.js';
 import { invoiceResolvers } from './invoices.js';
+import { marginResolvers } from './margin.js';
 import { mergeResolvers } from '../../lib/resolvers.js';
 import { periodCloseResolvers } from './period-close.js';
 import { reconcileResolvers } from './reconcile.js';
 import { revenueMetricResolvers } from './revenue-metrics.js';
+import { procurementResolvers } from './procurement.js';
 import { subscriptionChangeResolvers } from './subscription-changes.js';
 import { createErpLoaders, subscriptionResolvers } from './subscriptions.js';
 import { usageResolvers } from './usage.js';
 
 export const name = 'erp';
 export const typeDefs = loadTypeDefs(import.meta.url);
-export const resolvers = mergeResolvers(subscriptionResolvers, subscriptionChangeResolvers, usageResolvers, invoiceResolvers, revenueMetricResolvers, reconcileResolvers, periodCloseResolvers);
+export const resolvers = mergeResolvers(
+  subscriptionResolvers,
+  subscriptionChangeResolvers,
+  usageResolvers,
+  invoiceResolvers,
+  revenueMetricResolvers,
+  reconcileResolvers,
+  periodCloseResolvers,
+  procurementResolvers,
+  marginResolvers,
+);
 
 export const definition = defineSubgraph(name, {
   typeDefs,

@@ -22,6 +22,7 @@ import type { TenantContext } from '../../lib/tenant-context.js';
 import { appendAudit } from './audit.js';
 import { actingOn, atPlatform, requirePlatformAdmin, type TenancyContext } from './context.js';
 import { escalationSetting, publishEscalationPolicies } from './escalation.js';
+import { purchaseOrderSetting } from './procurement-events.js';
 
 export interface ChangeRequestRow {
   id: string;
@@ -106,6 +107,7 @@ export const SETTING_RULES: Readonly<Record<string, SettingRule>> = Object.freez
     },
   },
   escalation: escalationSetting,
+  purchase_order: purchaseOrderSetting,
   feature_override: {
     parse(value: unknown) {
       const { feature, state } = (value ?? {}) as { feature?: unknown; state?: unknown };
@@ -232,9 +234,12 @@ async function decide(ctx: TenancyContext, id: string, approve: boolean, note: s
       target: `change_request:${id}`,
       detail: { setting: request.setting, requestedBy: request.requested_by },
     });
-    if (approve) {
-      await publishEvent(tx, 'tenancy.change-request.approved', { ...acting, tier: tenant?.tier }, { changeRequestId: id, setting: request.setting });
-    }
+    // Both decisions are events: an approval is applied by tenancy's worker; a rejection is
+    // news to a domain waiting on the request (erp's purchase orders).
+    await publishEvent(tx, approve ? 'tenancy.change-request.approved' : 'tenancy.change-request.rejected', { ...acting, tier: tenant?.tier }, {
+      changeRequestId: id,
+      setting: request.setting,
+    });
     return row!;
   });
 }

@@ -6,7 +6,8 @@
  * tenants' provisioning (provisioning-workflow.ts) and offboarding (offboarding.ts: each domain's
  * export, OFFBOARDED, the retention sweep and the purge), exports and purges its own part, and
  * publishes tenants' escalation policies for observability (escalation.ts), and acts on erp's
- * billing: subscription changes audited, suspension for non-payment and the resume (billing-events.ts).
+ * billing: subscription changes audited, suspension for non-payment and the resume (billing-events.ts);
+ * and audits erp's purchase orders, opening the four-eyes request of one above its threshold (procurement-events.ts).
  */
 import type { Config } from '../../lib/config.js';
 import { defineConsumer, eventsQueueOf } from '../../lib/events/consumer.js';
@@ -18,6 +19,7 @@ import { billingConsumers } from './billing-events.js';
 import { escalationSyncJob } from './escalation.js';
 import { applyChange } from './governance.js';
 import { offboardingParts } from './offboarding.js';
+import { openPurchaseOrderRequestJob, procurementConsumers } from './procurement-events.js';
 import { provisioningConsumers, provisioningJobs } from './provisioning-workflow.js';
 import { insertSecurityEvent } from './security-events.js';
 
@@ -135,8 +137,10 @@ const offboarding = offboardingParts(eventsQueue);
 export const definition = defineWorker({
   service: 'tenancy',
   dbSchema: 'tenancy',
-  jobs: [applyChangeJob, escalationSyncJob, ...provisioningJobs, ...offboarding.jobs],
-  consumers: [breakGlassAudit, approvedChanges, phiReadAudit, placementAudit, ...provisioningConsumers(eventsQueue), ...offboarding.consumers, ...billingConsumers(eventsQueue)],
+  jobs: [applyChangeJob, openPurchaseOrderRequestJob, escalationSyncJob, ...provisioningJobs, ...offboarding.jobs],
+  consumers: [breakGlassAudit, approvedChanges, phiReadAudit, placementAudit, ...provisioningConsumers(eventsQueue), ...offboarding.consumers, ...billingConsumers(eventsQueue),
+    ...procurementConsumers(eventsQueue),
+  ],
   relay: true,
 });
 

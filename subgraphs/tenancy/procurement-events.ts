@@ -1,0 +1,126 @@
+/**
+ * The control plane's side of procurement (docs/procurement.md): every state of erp's purchase
+ * orders enters the tenant's audit chain, and an order above its currency's threshold becomes a
+ * four-eyes change request of the governed setting `purchase_order` (governance.ts). A second,
+ * different platform admin approves or rejects it with approveChange / rejectChange; the
+ * decision's event (`tenancy.change-request.approved` / `.rejected`) moves the order in erp.
+ * Applying an approved `purchase_order` request writes nothing in tenancy: the order is erp's.
+ */
+import { z } from 'zod';
+import type { Tx } from '../../lib/db/index.js';
+import { BadUserInputError } from '../../lib/errors.js';
+import { defineConsumer } from '../../lib/events/consumer.js';
+import { defineQueue, type QueueDeclaration } from '../../lib/jobs/queues.js';
+import type { JobDefinition, JobRun } from '../../lib/jobs/worker.js';
+import { appendAudit } from './audit.js';
+import type { SettingRule } from './governance.js';
+
+/** How long a purchase order's request stays open for a decision (the longest a change request may). */
+const REQUEST_HOURS = 720;
+
+/** The request's value: which order, and what the approver is asked to approve. */
+const purchaseOrderValue = z
+  .object({
+    purchaseOrderId: z.uuid(),
+    number: z.string(),
+    category: z.enum(['implementation_services', 'connector_licence']),
+    amountMinor: z.number().int().min(1),
+    currency: z.string().regex(/^[A-Z]{3}$/),
+  })
+  .strict();
+
+/**
+ * The governed setting `purchase_order`: its requests are opened by erp's createPurchaseOrder
+ * (through the job below), never by requestChange, and applying one only marks it applied.
+ */
+export const purchaseOrderSetting: SettingRule = {
+  parse() {
+    throw new BadUserInputError('purchase_order requests are opened by createPurchaseOrder (erp), not requested directly', { argument: 'input.setting' });
+  },
+  read: async () => null,
+  write: async () => undefined,
+};
+
+interface OpenRequest {
+  changeRequestId: string;
+  tenantId: string;
+  requestedBy: { id: string; kind: 'user' | 'api_key' | 'anonymous' | 'service' };
+  requestId: string;
+  value: z.infer<typeof purchaseOrderValue>;
+}
+
+/** Opens the change request at platform level (change requests are written by the platform only). */
+export const openPurchaseOrderRequestQueue = defineQueue({
+  name: 'tenancy.open-purchase-order-request',
+  retryLimit: 10,
+  retryDelaySeconds: 2,
+  retryDelayMaxSeconds: 300,
+  expireInSeconds: 60,
+});
+
+/** The request with erp's id, once however often the job runs; `change.requested` in the tenant's chain, as the requester's act. */
+async function openRequest(tx: Tx, key: Buffer, data: OpenRequest): Promise<void> {
+  const value = purchaseOrderValue.parse(data.value);
+  const [tenant] = await tx.query<{ partner_id: string | null }>('SELECT partner_id FROM tenants WHERE id = $1', [data.tenantId]);
+  if (!tenant) return;
+  const justification = `Purchase order ${value.number}: ${value.category}, ${value.amountMinor} ${value.currency} minor units, above the four-eyes threshold`;
+  const [row] = await tx.query<{ expires_at: Date }>(
+    `INSERT INTO change_requests (id, tenant_id, setting, value, justification, status, requested_by, expires_at)
+     VALUES ($1, $2, 'purchase_order', $3, $4, 'pending', $5, now() + make_interval(hours => $6))
+     ON CONFLICT (id) DO NOTHING RETURNING expires_at`,
+    [data.changeRequestId, data.tenantId, JSON.stringify(value), justification, data.requestedBy.id, REQUEST_HOURS],
+  );
+  if (!row) return;
+  await appendAudit(
+    tx,
+    key,
+    { principal: data.requestedBy, roles: [], requestId: data.requestId },
+    {
+      owner: { tenantId: data.tenantId, partnerId: tenant.partner_id },
+      action: 'change.requested',
+      target: `change_request:${data.changeRequestId}`,
+      detail: { setting: 'purchase_order', value, expiresAt: row.expires_at.toISOString() },
+    },
+  );
+}
+
+export const openPurchaseOrderRequestJob: JobDefinition = {
+  queue: openPurchaseOrderRequestQueue,
+  handle: (job: JobRun<OpenRequest>, tx) => openRequest(tx, job.deriveKey('audit'), job.data),
+};
+
+/** The consumer, on tenancy's events queue. */
+export function procurementConsumers(queue: QueueDeclaration) {
+  const audit = defineConsumer({
+    name: 'purchase-order-audit',
+    queue,
+    type: 'erp.purchase-order.changed',
+    async handle(event, tx, tools) {
+      const { purchaseOrderId, number, category, amountMinor, currency, status, changeRequestId } = event.payload;
+      const [tenant] = await tx.query<{ partner_id: string | null }>('SELECT partner_id FROM tenants WHERE id = $1', [event.tenantId]);
+      const principal = { id: event.actor.principalId, kind: event.actor.principalKind };
+      await appendAudit(
+        tx,
+        tools.deriveKey('audit'),
+        { principal, roles: [], requestId: event.actor.requestId },
+        {
+          owner: { tenantId: event.tenantId, partnerId: tenant?.partner_id ?? null },
+          action: `purchase_order.${status}`,
+          target: `purchase_order:${purchaseOrderId}`,
+          detail: { number, category, amountMinor, currency, ...(changeRequestId ? { changeRequestId } : {}) },
+        },
+      );
+      if (status === 'pending_approval' && changeRequestId) {
+        const data: OpenRequest = {
+          changeRequestId,
+          tenantId: event.tenantId,
+          requestedBy: principal,
+          requestId: event.actor.requestId,
+          value: { purchaseOrderId, number, category, amountMinor, currency },
+        };
+        await tools.enqueue(openPurchaseOrderRequestQueue, data, { platform: true });
+      }
+    },
+  });
+  return [audit];
+}
