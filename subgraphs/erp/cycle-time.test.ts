@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DIRECT, groupCycles, mean, median } from './cycle-time.js';
+import { DIRECT, groupCycles, mean, median, UNKNOWN_TIER } from './cycle-time.js';
 
 describe('cycle-time figures', () => {
   it('takes the middle value, or the mean of the two middle values', () => {
@@ -11,16 +11,21 @@ describe('cycle-time figures', () => {
     expect(mean([])).toBeNaN();
   });
 
-  it('groups by tenant or by partner, direct tenants together, rounded to two decimals', () => {
+  it('groups by tenant, partner or tier, direct tenants and unknown tiers together, rounded to two decimals', () => {
     const cycles = [
-      { tenantId: 'b', partnerId: 'p1', days: 10 },
-      { tenantId: 'a', partnerId: 'p1', days: 20 },
-      { tenantId: 'c', partnerId: 'p1', days: 31 },
-      { tenantId: 'd', partnerId: null, days: 45 },
+      { tenantId: 'b', partnerId: 'p1', tier: 'standard', days: 10 },
+      { tenantId: 'a', partnerId: 'p1', tier: 'critical', days: 20 },
+      { tenantId: 'c', partnerId: 'p1', tier: 'standard', days: 31 },
+      { tenantId: 'd', partnerId: null, tier: null, days: 45 },
     ];
     expect(groupCycles(cycles, 'partner')).toEqual([
-      { key: DIRECT, tenantId: null, partnerId: null, count: 1, medianDays: 45, meanDays: 45 },
-      { key: 'p1', tenantId: null, partnerId: 'p1', count: 3, medianDays: 20, meanDays: 20.33 },
+      { key: DIRECT, tenantId: null, partnerId: null, tier: null, count: 1, medianDays: 45, meanDays: 45 },
+      { key: 'p1', tenantId: null, partnerId: 'p1', tier: null, count: 3, medianDays: 20, meanDays: 20.33 },
+    ]);
+    expect(groupCycles(cycles, 'tier').map((group) => [group.key, group.tier, group.count, group.medianDays, group.meanDays])).toEqual([
+      ['critical', 'critical', 1, 20, 20],
+      ['standard', 'standard', 2, 20.5, 20.5],
+      [UNKNOWN_TIER, null, 1, 45, 45],
     ]);
     expect(groupCycles(cycles, 'tenant').map((group) => [group.key, group.tenantId, group.count, group.medianDays])).toEqual([
       ['a', 'a', 1, 20],

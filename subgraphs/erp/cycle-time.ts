@@ -10,19 +10,24 @@ export interface TenantCycle {
   tenantId: string;
   /** The partner that brought the tenant (erp.partner_attributions), or null for a direct tenant. */
   partnerId: string | null;
+  /** The tenant's tier as erp last heard it (erp.tenant_tiers), or null before it has. */
+  tier: string | null;
   days: number;
 }
 
-export type CycleGrouping = 'tenant' | 'partner';
+export type CycleGrouping = 'tenant' | 'partner' | 'tier';
 
 /** The key of a direct tenant's group when grouping by partner. */
 export const DIRECT = 'direct';
+/** The key of the group of tenants whose tier erp has not heard yet, when grouping by tier. */
+export const UNKNOWN_TIER = 'unknown';
 
 export interface CycleGroup {
-  /** The tenant's id, the partner's id, or `direct`. */
+  /** The tenant's id, the partner's id or `direct`, the tier or `unknown`. */
   key: string;
   tenantId: string | null;
   partnerId: string | null;
+  tier: string | null;
   count: number;
   medianDays: number;
   meanDays: number;
@@ -48,7 +53,7 @@ export function mean(values: readonly number[]): number {
 export function groupCycles(cycles: readonly TenantCycle[], by: CycleGrouping): CycleGroup[] {
   const groups = new Map<string, TenantCycle[]>();
   for (const cycle of cycles) {
-    const key = by === 'tenant' ? cycle.tenantId : (cycle.partnerId ?? DIRECT);
+    const key = by === 'tenant' ? cycle.tenantId : by === 'partner' ? (cycle.partnerId ?? DIRECT) : (cycle.tier ?? UNKNOWN_TIER);
     groups.set(key, [...(groups.get(key) ?? []), cycle]);
   }
   return [...groups.entries()]
@@ -59,6 +64,7 @@ export function groupCycles(cycles: readonly TenantCycle[], by: CycleGrouping): 
         key,
         tenantId: by === 'tenant' ? key : null,
         partnerId: by === 'partner' && key !== DIRECT ? key : null,
+        tier: by === 'tier' && key !== UNKNOWN_TIER ? key : null,
         count: members.length,
         medianDays: round2(median(days)),
         meanDays: round2(mean(days)),

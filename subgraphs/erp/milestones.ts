@@ -8,7 +8,8 @@
  * platform admins or the tenant's own admins through `recordMilestone`.
  *
  * The onboarding cycle is the whole UTC days from the day the tenant's contract was signed
- * (erp.contracts.signed_at) to the day it went live.
+ * (erp.contracts.signed_at) to the day it went live; grouped per tenant, per partner (erp's
+ * attributions) or per tier (erp's copy of tenancy's, from its escalation-policy events).
  */
 import type { Tx } from '../../lib/db/index.js';
 import type { EventEnvelope } from '../../lib/events/catalog.js';
@@ -79,7 +80,21 @@ export function milestoneConsumers(queue: QueueDeclaration): EventConsumer[] {
       await reach(tx, fromEvent(event, 'users_provisioned'));
     },
   });
-  return [contractActivated, usersProvisioned] as EventConsumer[];
+  // Not a milestone: the tier onboardingCycleTime groups by, kept as tenancy publishes it.
+  const tier = defineConsumer({
+    name: 'onboarding-tenant-tier',
+    queue,
+    type: 'tenancy.escalation-policy.changed',
+    async handle(event, tx) {
+      await tx.query(
+        `INSERT INTO tenant_tiers (tenant_id, tier, revision) VALUES ($1, $2, $3)
+         ON CONFLICT (tenant_id) DO UPDATE SET tier = EXCLUDED.tier, revision = EXCLUDED.revision, updated_at = now()
+          WHERE tenant_tiers.revision < EXCLUDED.revision`,
+        [event.tenantId, event.payload.tier, event.payload.revision],
+      );
+    },
+  });
+  return [contractActivated, usersProvisioned, tier] as EventConsumer[];
 }
 
 /** Every milestone of the tenant, reached or not, in MILESTONES order. */
@@ -97,11 +112,12 @@ const toMilestone = (milestone: Milestone, row: MilestoneRow | undefined) => ({
 
 /** Whole UTC days from the contract's signing to the go-live, per tenant that went live (and has a contract). */
 const CYCLES_SQL = `
-  SELECT m.tenant_id AS "tenantId", pa.partner_id AS "partnerId",
+  SELECT m.tenant_id AS "tenantId", pa.partner_id AS "partnerId", tt.tier,
          ((m.reached_at AT TIME ZONE 'UTC')::date - (c.signed_at AT TIME ZONE 'UTC')::date) AS days
     FROM implementation_milestones m
     JOIN contracts c ON c.tenant_id = m.tenant_id
     LEFT JOIN partner_attributions pa ON pa.tenant_id = m.tenant_id
+    LEFT JOIN tenant_tiers tt ON tt.tenant_id = m.tenant_id
    WHERE m.milestone = 'go_live'`;
 
 async function cycleDaysOf(tx: Tx, tenantId: string): Promise<number | null> {
@@ -148,7 +164,7 @@ async function recordMilestone(ctx: ErpContext, args: { tenantId: unknown; miles
   });
 }
 
-const GROUPINGS: Record<string, CycleGrouping> = { TENANT: 'tenant', PARTNER: 'partner' };
+const GROUPINGS: Record<string, CycleGrouping> = { TENANT: 'tenant', PARTNER: 'partner', TIER: 'tier' };
 
 async function onboardingCycleTime(ctx: ErpContext, args: { from: unknown; to: unknown; groupBy?: unknown }) {
   const from = requireDate(args.from, 'from');

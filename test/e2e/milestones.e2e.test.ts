@@ -4,30 +4,35 @@
  * milestones through the control plane's events, once however often an event is delivered and
  * whichever comes later; the milestones no event reports are recorded by admins, refused with
  * BAD_USER_INPUT (writing nothing) when the input is wrong; a tenant sees only its own; and the
- * cycle-time figures per tenant and per partner are the hand-computed ones.
+ * cycle-time figures per tenant, partner and tier are the hand-computed ones.
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { appUrl } from '../../lib/db/index.js';
+import { appUrl, Database } from '../../lib/db/index.js';
+import { publishEvent } from '../../lib/events/outbox.js';
 import { jobsOf, TEST_TUNING, waitFor } from '../../lib/jobs/test-support.js';
 import type { RunningWorker } from '../../lib/services.js';
+import type { TenantContext } from '../../lib/tenant-context.js';
 import type { InProcessPlatform } from '../../scripts/platform.js';
 import * as erpWorker from '../../subgraphs/erp/worker.js';
 import * as tenancyWorker from '../../subgraphs/tenancy/worker.js';
 import { TEST_APP_PASSWORD } from '../support/env.js';
-import { adminQuery, adminUrl, bearer, dropScratchTenants, graphql, scratchTenant, startTestPlatform, testConfig } from '../support/platform.js';
+import { adminQuery, adminUrl, bearer, bindingKey, dropScratchTenants, graphql, scratchTenant, startTestPlatform, testConfig } from '../support/platform.js';
 
 let platform: InProcessPlatform;
 let workers: RunningWorker[] = [];
+let tenancyDb: Database;
 const scratch: string[] = [];
 
 beforeAll(async () => {
   platform = await startTestPlatform();
   const url = appUrl(adminUrl(), TEST_APP_PASSWORD);
   workers = await Promise.all([tenancyWorker, erpWorker].map((worker) => worker.start(testConfig(), { databaseUrl: url, tuning: TEST_TUNING })));
+  tenancyDb = new Database({ url, schema: 'tenancy', poolSize: 2, bindingKey: bindingKey() });
 });
 afterAll(async () => {
   await Promise.all(workers.map((worker) => worker.close()));
+  await tenancyDb?.close();
   await platform?.close();
   await dropScratchTenants(scratch);
 });
@@ -43,7 +48,7 @@ async function ok<T>(query: string, variables: Record<string, unknown>, headers?
 
 const RECORD = `mutation R($t: ID!, $m: ImplementationMilestone!, $on: Date) { recordMilestone(tenantId: $t, milestone: $m, reachedOn: $on) { recorded milestone { milestone reachedAt source } } }`;
 const MILESTONES = `query M($id: ID!) { tenant(id: $id) { milestones { milestone reachedAt source } onboardingCycleDays } }`;
-const CYCLE = `query C($from: Date!, $to: Date!, $by: OnboardingGroupBy!) { onboardingCycleTime(from: $from, to: $to, groupBy: $by) { key tenant { id } partnerId count medianDays meanDays } }`;
+const CYCLE = `query C($from: Date!, $to: Date!, $by: OnboardingGroupBy!) { onboardingCycleTime(from: $from, to: $to, groupBy: $by) { key tenant { id } partnerId tier count medianDays meanDays } }`;
 
 interface Milestone {
   milestone: string;
@@ -51,9 +56,9 @@ interface Milestone {
   source: string | null;
 }
 
-/** A scratch tenant with a contract signed on `signedOn`, attributed to `partnerId` when given. */
-async function contractedTenant(name: string, signedOn: string, partnerId?: string): Promise<string> {
-  const tenantId = await scratchTenant(name);
+/** A scratch tenant (of `tier`) with a contract signed on `signedOn`, attributed to `partnerId` when given. */
+async function contractedTenant(name: string, signedOn: string, partnerId?: string, tier = 'standard'): Promise<string> {
+  const tenantId = await scratchTenant(name, { tier });
   scratch.push(tenantId);
   await adminQuery(
     `INSERT INTO erp.contracts (id, tenant_id, plan_code, term_months, value_minor, currency, auto_renew, signed_at, activated_at, term_start, term_end)
@@ -62,6 +67,20 @@ async function contractedTenant(name: string, signedOn: string, partnerId?: stri
   );
   if (partnerId) await adminQuery('INSERT INTO erp.partner_attributions (tenant_id, partner_id) VALUES ($1, $2)', [tenantId, partnerId]);
   return tenantId;
+}
+
+/** Publishes the tenant's escalation policy as tenancy does (the tier erp groups by), at `revision`. */
+async function publishTier(tenantId: string, tier: 'standard' | 'enhanced' | 'critical', revision: number): Promise<string> {
+  const context: TenantContext = {
+    requestId: `milestones-tier-${randomUUID()}`,
+    access: 'tenant',
+    tenantId,
+    principal: { id: 'service:milestones-test', kind: 'service' },
+    roles: [],
+    scopes: [],
+    entitlements: [],
+  };
+  return tenancyDb.withTenant(context, (tx) => publishEvent(tx, 'tenancy.escalation-policy.changed', context, { revision, tier, rules: [] }));
 }
 
 const rowsOf = (tenantId: string) =>
@@ -173,37 +192,57 @@ describe('implementation milestones', () => {
     expect((await rowsOf(own)).map((row) => row.milestone)).toEqual(['go_live']);
   });
 
-  it('answers the onboarding cycle time per tenant and per partner for the tenants that went live in the window', async () => {
+  it('answers the onboarding cycle time per tenant, partner and tier for the tenants that went live in the window', async () => {
     const partner = randomUUID();
     const otherPartner = randomUUID();
     // Contract signed → go-live, in days: 30, 45, 21, 60 through `partner`, 10 through `otherPartner`; one more live after the window.
     const tenants = [
-      { signed: '2025-01-10', live: '2025-02-09', partner, days: 30 },
-      { signed: '2025-01-01', live: '2025-02-15', partner, days: 45 },
-      { signed: '2025-01-20', live: '2025-02-10', partner, days: 21 },
-      { signed: '2025-01-05', live: '2025-03-06', partner, days: 60 },
-      { signed: '2025-02-01', live: '2025-02-11', partner: otherPartner, days: 10 },
-      { signed: '2025-01-01', live: '2025-04-01', partner, days: 90 },
-    ];
+      { signed: '2025-01-10', live: '2025-02-09', partner, tier: 'critical', days: 30 },
+      { signed: '2025-01-01', live: '2025-02-15', partner, tier: 'standard', days: 45 },
+      { signed: '2025-01-20', live: '2025-02-10', partner, tier: 'critical', days: 21 },
+      { signed: '2025-01-05', live: '2025-03-06', partner, tier: 'enhanced', days: 60 },
+      { signed: '2025-02-01', live: '2025-02-11', partner: otherPartner, tier: 'critical', days: 10 },
+      { signed: '2025-01-01', live: '2025-04-01', partner, tier: 'critical', days: 90 },
+    ] as const;
     const ids: string[] = [];
     for (const [index, tenant] of tenants.entries()) {
-      const id = await contractedTenant(`Milestones Cycle Clinic ${index}`, tenant.signed, tenant.partner);
+      const id = await contractedTenant(`Milestones Cycle Clinic ${index}`, tenant.signed, tenant.partner, tenant.tier);
       ids.push(id);
       await ok(RECORD, { t: id, m: 'GO_LIVE', on: tenant.live });
+      await publishTier(id, tenant.tier, 1000);
     }
+    // An older revision of the policy (another tier) arriving later changes nothing.
+    const older = await publishTier(ids[0]!, 'standard', 999);
+    await waitFor('every tier copied', async () => {
+      const [row] = await adminQuery<{ n: number }>('SELECT count(*)::int AS n FROM erp.tenant_tiers WHERE tenant_id = ANY($1::uuid[]) AND revision = 1000', [ids]);
+      return row!.n === ids.length ? true : undefined;
+    });
+    await waitFor('the older revision consumed', async () => {
+      const [row] = await adminQuery<{ n: number }>(`SELECT count(*)::int AS n FROM erp.processed_events WHERE consumer = 'onboarding-tenant-tier' AND event_id = $1`, [older]);
+      return row!.n === 1 ? true : undefined;
+    });
+    expect(await adminQuery('SELECT tier, revision FROM erp.tenant_tiers WHERE tenant_id = $1', [ids[0]])).toEqual([{ tier: 'critical', revision: 1000 }]);
     const window = { from: '2025-02-01', to: '2025-03-31' };
 
-    const byPartner = await ok<{ onboardingCycleTime: { key: string; partnerId: string | null; tenant: unknown; count: number; medianDays: number; meanDays: number }[] }>(CYCLE, { ...window, by: 'PARTNER' });
+    const byPartner = await ok<{ onboardingCycleTime: { key: string; partnerId: string | null; tier: string | null; tenant: unknown; count: number; medianDays: number; meanDays: number }[] }>(CYCLE, { ...window, by: 'PARTNER' });
     const ours = byPartner.onboardingCycleTime.filter((group) => group.key === partner || group.key === otherPartner);
     // `partner`: 21, 30, 45, 60 → median (30 + 45) / 2 = 37.5, mean 156 / 4 = 39. `otherPartner`: 10.
     expect(ours.sort((a, b) => a.count - b.count)).toEqual([
-      { key: otherPartner, partnerId: otherPartner, tenant: null, count: 1, medianDays: 10, meanDays: 10 },
-      { key: partner, partnerId: partner, tenant: null, count: 4, medianDays: 37.5, meanDays: 39 },
+      { key: otherPartner, partnerId: otherPartner, tier: null, tenant: null, count: 1, medianDays: 10, meanDays: 10 },
+      { key: partner, partnerId: partner, tier: null, tenant: null, count: 4, medianDays: 37.5, meanDays: 39 },
     ]);
 
     const byTenant = await ok<{ onboardingCycleTime: { key: string; tenant: { id: string }; count: number; medianDays: number }[] }>(CYCLE, { ...window, by: 'TENANT' });
     const perTenant = Object.fromEntries(byTenant.onboardingCycleTime.filter((group) => ids.includes(group.key)).map((group) => [group.key, [group.tenant.id, group.count, group.medianDays]]));
     expect(perTenant).toEqual(Object.fromEntries(tenants.slice(0, 5).map((tenant, index) => [ids[index], [ids[index], 1, tenant.days]])));
+
+    // critical: 30, 21, 10 → median 21, mean 61 / 3 = 20.33; standard: 45; enhanced: 60 (the 90-day critical tenant went live after the window).
+    const byTier = await ok<{ onboardingCycleTime: { key: string; tier: string | null; count: number; medianDays: number; meanDays: number }[] }>(CYCLE, { ...window, by: 'TIER' });
+    expect(byTier.onboardingCycleTime).toEqual([
+      { key: 'critical', tier: 'critical', partnerId: null, tenant: null, count: 3, medianDays: 21, meanDays: 20.33 },
+      { key: 'enhanced', tier: 'enhanced', partnerId: null, tenant: null, count: 1, medianDays: 60, meanDays: 60 },
+      { key: 'standard', tier: 'standard', partnerId: null, tenant: null, count: 1, medianDays: 45, meanDays: 45 },
+    ]);
 
     const [last] = await ok<{ onboardingCycleTime: { medianDays: number }[] }>(CYCLE, { from: '2025-04-01', to: '2025-04-01', by: 'PARTNER' }).then((data) =>
       data.onboardingCycleTime.filter((group) => group.medianDays === 90),

@@ -1,7 +1,8 @@
 -- A tenant's implementation milestones (docs/milestones.md): when each of the five was first
 -- reached, and what said so — a control-plane event (its id and type) or a person through
 -- recordMilestone. The first reach wins: one row per tenant and milestone, never rewritten.
--- Onboarding cycle time is read from here and from the contract's signed_at (006).
+-- Onboarding cycle time is read from here and from the contract's signed_at (006), grouped by
+-- tenant, partner (006) or tier (below).
 
 CREATE TABLE implementation_milestones (
   tenant_id uuid NOT NULL,
@@ -24,5 +25,20 @@ REVOKE UPDATE, DELETE, TRUNCATE ON implementation_milestones FROM caregraph_app;
 
 ALTER TABLE implementation_milestones ENABLE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON implementation_milestones
+  USING (tenant_id = (SELECT caregraph.current_tenant_id()) OR (SELECT caregraph.platform_access()))
+  WITH CHECK (tenant_id = (SELECT caregraph.current_tenant_id()));
+
+-- Each tenant's tier as tenancy last published it (`tenancy.escalation-policy.changed`, newest
+-- revision wins): what onboardingCycleTime groups by TIER. The tier itself is tenancy's.
+CREATE TABLE tenant_tiers (
+  tenant_id uuid PRIMARY KEY,
+  tier text NOT NULL CHECK (tier IN ('standard', 'enhanced', 'critical')),
+  revision integer NOT NULL CHECK (revision >= 1),
+  updated_at timestamptz NOT NULL DEFAULT now()
+);
+REVOKE DELETE, TRUNCATE ON tenant_tiers FROM caregraph_app;
+
+ALTER TABLE tenant_tiers ENABLE ROW LEVEL SECURITY;
+CREATE POLICY tenant_isolation ON tenant_tiers
   USING (tenant_id = (SELECT caregraph.current_tenant_id()) OR (SELECT caregraph.platform_access()))
   WITH CHECK (tenant_id = (SELECT caregraph.current_tenant_id()));
