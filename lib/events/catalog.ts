@@ -148,6 +148,18 @@ export const EVENT_CATALOG = Object.freeze({
       })
       .strict(),
   }),
+  'tenancy.member.joined': define({
+    version: 1,
+    producer: 'tenancy',
+    summary:
+      'Someone accepted an invitation and became an active member of the tenant (the first admin invited by provisioning, or anyone invited later); erp records the first as the tenant’s users-provisioned milestone. The actor is the new member.',
+    payload: z
+      .object({
+        memberId: z.uuid().describe('the member (tenancy)'),
+        roles: z.array(z.enum(['tenant_admin', 'clinician', 'biller'])).min(1).max(3).describe('the roles they joined with'),
+      })
+      .strict(),
+  }),
   'tenancy.escalation-policy.changed': define({
     version: 1,
     producer: 'tenancy',

@@ -1,7 +1,8 @@
 /**
  * The erp subgraph (embedded ERP): the catalog, subscriptions and their changes, usage,
  * invoices and what settles them (docs/billing.md); purchase orders for implementation work, their
- * costs and the gross margin per tenant and partner (docs/procurement.md).
+ * costs and the gross margin per tenant and partner (docs/procurement.md); implementation
+ * milestones and onboarding cycle time (docs/milestones.md).
  */
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
 import { loadTypeDefs } from '../../lib/schema-file.js';
@@ -14,6 +15,7 @@ import { periodCloseResolvers } from './period-close.js';
 import { reconcileResolvers } from './reconcile.js';
 import { revenueMetricResolvers } from './revenue-metrics.js';
 import { procurementResolvers } from './procurement.js';
+import { milestoneResolvers } from './milestones.js';
 import { subscriptionChangeResolvers } from './subscription-changes.js';
 import { createErpLoaders, subscriptionResolvers } from './subscriptions.js';
 import { usageResolvers } from './usage.js';
@@ -30,6 +32,7 @@ export const resolvers = mergeResolvers(
   periodCloseResolvers,
   procurementResolvers,
   marginResolvers,
+  milestoneResolvers,
 );
 
 export const definition = defineSubgraph(name, {

@@ -10,12 +10,14 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { Tx } from '../../lib/db/index.js';
 import { BadUserInputError, InsufficientScopeError, InvalidTransitionError, NotFoundError, TenantForbiddenError, UnauthenticatedError } from '../../lib/errors.js';
 import { requireUuid } from '../../lib/ids.js';
+import { publishEvent } from '../../lib/events/outbox.js';
 import type { TenantContext } from '../../lib/tenant-context.js';
 import { appendAudit } from './audit.js';
 import { actingOn, type TenancyContext } from './context.js';
 
 /** Roles a tenant grants its members; platform and partner roles are never a tenant's to give. */
 export const MEMBER_ROLES = ['tenant_admin', 'clinician', 'biller'] as const;
+type MemberRole = (typeof MEMBER_ROLES)[number];
 const INVITATION_DAYS = 7;
 const EMAIL = /^[^@\s]{1,64}@[^@\s]{1,190}\.[a-z]{2,24}$/;
 const INVITATION_PREFIX = 'cgi_';
@@ -108,7 +110,10 @@ async function accept(ctx: TenancyContext, token: string) {
         WHERE id = $1 RETURNING ${COLUMNS}`,
       [member.id, ctx.tenant.principal.id],
     );
-    await audit(tx, ctx, actingOn(ctx.tenant, member.tenant_id), row!, 'member.joined');
+    const joined = actingOn(ctx.tenant, member.tenant_id);
+    await audit(tx, ctx, joined, row!, 'member.joined');
+    // Erp takes the tenant's first member to join as its users-provisioned milestone (docs/milestones.md).
+    await publishEvent(tx, 'tenancy.member.joined', joined, { memberId: row!.id, roles: row!.roles as MemberRole[] });
     return toMember(row!);
   });
 }

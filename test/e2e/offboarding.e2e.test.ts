@@ -170,9 +170,14 @@ describe('offboarding a tenant', () => {
     expect((await mutate('activateTenant', tenantId)).body.data?.activateTenant?.status).toBe('ACTIVE');
     await seedRows(tenantId);
     // The platform's own rows for a new tenant settle first: tenancy's escalation sync publishes
-    // its policy and observability copies it (seconds), so the counts below stay still.
+    // its policy, observability copies it and erp its tier (seconds), and erp records the
+    // activation as a milestone, so the counts below stay still.
     await waitFor('the tenant’s escalation policy copied', async () =>
-      (await adminQuery('SELECT 1 FROM observability.escalation_policies WHERE tenant_id = $1', [tenantId])).length > 0 ? true : undefined,
+      (await adminQuery('SELECT 1 FROM observability.escalation_policies WHERE tenant_id = $1', [tenantId])).length > 0 &&
+      (await adminQuery('SELECT 1 FROM erp.tenant_tiers WHERE tenant_id = $1', [tenantId])).length > 0 &&
+      (await adminQuery(`SELECT 1 FROM erp.implementation_milestones WHERE tenant_id = $1 AND milestone = 'contract_activated'`, [tenantId])).length > 0
+        ? true
+        : undefined,
     );
     const before = await rowsOf(tenantId);
     expect(before['clinical-ops']).toMatchObject({ patients: 2, appointments: 3, workspace_workflows: 1 });
