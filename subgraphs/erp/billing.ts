@@ -32,33 +32,36 @@ export async function lockTenantBilling(tx: Tx, tenantId: string): Promise<void>
   await tx.query(`SELECT pg_advisory_xact_lock(hashtextextended('erp.billing:' || $1::text, 0))`, [tenantId]);
 }
 
+/** A subscription_history row as the database answers it (HISTORY_COLUMNS). */
+export interface HistoryRecord {
+  seq: string;
+  effective_on: string;
+  change: string;
+  plan_code: string;
+  addons: string[];
+  status: HistoryRow['status'];
+  currency: string;
+  pending_plan_code: string | null;
+  cancel_at_period_end: boolean;
+}
+
+export const HISTORY_COLUMNS = 'seq, effective_on::text, change, plan_code, addons, status, currency, pending_plan_code, cancel_at_period_end';
+
+export const toHistoryRow = (row: HistoryRecord): HistoryRow => ({
+  seq: Number(row.seq),
+  effectiveOn: row.effective_on,
+  change: row.change,
+  plan: row.plan_code,
+  addons: [...row.addons].sort(),
+  status: row.status,
+  currency: row.currency,
+  pendingPlan: row.pending_plan_code,
+  cancelAtPeriodEnd: row.cancel_at_period_end,
+});
+
 export async function loadHistory(tx: Tx, tenantId: string): Promise<HistoryRow[]> {
-  const rows = await tx.query<{
-    seq: string;
-    effective_on: string;
-    change: string;
-    plan_code: string;
-    addons: string[];
-    status: HistoryRow['status'];
-    currency: string;
-    pending_plan_code: string | null;
-    cancel_at_period_end: boolean;
-  }>(
-    `SELECT seq, effective_on::text, change, plan_code, addons, status, currency, pending_plan_code, cancel_at_period_end
-       FROM subscription_history WHERE tenant_id = $1 ORDER BY effective_on, seq`,
-    [tenantId],
-  );
-  return rows.map((row) => ({
-    seq: Number(row.seq),
-    effectiveOn: row.effective_on,
-    change: row.change,
-    plan: row.plan_code,
-    addons: [...row.addons].sort(),
-    status: row.status,
-    currency: row.currency,
-    pendingPlan: row.pending_plan_code,
-    cancelAtPeriodEnd: row.cancel_at_period_end,
-  }));
+  const rows = await tx.query<HistoryRecord>(`SELECT ${HISTORY_COLUMNS} FROM subscription_history WHERE tenant_id = $1 ORDER BY effective_on, seq`, [tenantId]);
+  return rows.map(toHistoryRow);
 }
 
 export interface BillingActor {

@@ -20,6 +20,7 @@ import { TenantForbiddenError, BadUserInputError } from '../../lib/errors.js';
 import type { Tx } from '../../lib/db/index.js';
 import type { TenantContext } from '../../lib/tenant-context.js';
 import { addDays, isIsoDate, type IsoDate } from './billing-math.js';
+import { HISTORY_COLUMNS, toHistoryRow, type HistoryRecord } from './billing.js';
 import { loadCatalog, type Catalog } from './catalog.js';
 import { BILLED_STATUSES, stateAt, type HistoryRow } from './invoice-lines.js';
 import type { ErpContext } from './subscriptions.js';
@@ -124,37 +125,16 @@ export function revenueSummary(histories: ReadonlyMap<string, readonly HistoryRo
 
 /** Every history of the given tenants (all with a subscription when null), in one statement. */
 export async function loadHistories(tx: Tx, tenantIds: readonly string[] | null): Promise<Map<string, HistoryRow[]>> {
-  const rows = await tx.query<{
-    tenant_id: string;
-    seq: string;
-    effective_on: string;
-    change: string;
-    plan_code: string;
-    addons: string[];
-    status: HistoryRow['status'];
-    currency: string;
-    pending_plan_code: string | null;
-    cancel_at_period_end: boolean;
-  }>(
-    `SELECT tenant_id, seq, effective_on::text, change, plan_code, addons, status, currency, pending_plan_code, cancel_at_period_end
-       FROM subscription_history WHERE ($1::uuid[] IS NULL OR tenant_id = ANY($1::uuid[])) ORDER BY tenant_id, effective_on, seq`,
+  const rows = await tx.query<HistoryRecord & { tenant_id: string }>(
+    `SELECT tenant_id, ${HISTORY_COLUMNS} FROM subscription_history
+      WHERE ($1::uuid[] IS NULL OR tenant_id = ANY($1::uuid[])) ORDER BY tenant_id, effective_on, seq`,
     [tenantIds],
   );
   const histories = new Map<string, HistoryRow[]>();
   for (const row of rows) {
-    const list = histories.get(row.tenant_id) ?? [];
-    list.push({
-      seq: Number(row.seq),
-      effectiveOn: row.effective_on,
-      change: row.change,
-      plan: row.plan_code,
-      addons: [...row.addons].sort(),
-      status: row.status,
-      currency: row.currency,
-      pendingPlan: row.pending_plan_code,
-      cancelAtPeriodEnd: row.cancel_at_period_end,
-    });
-    histories.set(row.tenant_id, list);
+    const history = histories.get(row.tenant_id);
+    if (history) history.push(toHistoryRow(row));
+    else histories.set(row.tenant_id, [toHistoryRow(row)]);
   }
   return histories;
 }
