@@ -44,7 +44,7 @@ export function billingConsumers(queue: QueueDeclaration) {
       await appendAudit(
         tx,
         tools.deriveKey('audit'),
-        { principal: { id: event.actor.principalId, kind: event.actor.principalKind }, roles: [], requestId: event.actor.requestId },
+        actingFor(event),
         {
           owner: { tenantId: event.tenantId, partnerId: tenant?.partner_id ?? null },
           action: `subscription.${change}`,
@@ -65,7 +65,7 @@ export function billingConsumers(queue: QueueDeclaration) {
       await appendAudit(
         tx,
         tools.deriveKey('audit'),
-        { principal: { id: event.actor.principalId, kind: event.actor.principalKind }, roles: [], requestId: event.actor.requestId },
+        actingFor(event),
         {
           owner: { tenantId: event.tenantId, partnerId: tenant?.partner_id ?? null },
           action: `invoice.${stage === 'suspend' ? 'suspension-due' : 'past-due'}`,

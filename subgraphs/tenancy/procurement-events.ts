@@ -89,6 +89,56 @@ export const openPurchaseOrderRequestJob: JobDefinition = {
   handle: (job: JobRun<OpenRequest>, tx) => openRequest(tx, job.deriveKey('audit'), job.data),
 };
 
+interface WithdrawRequest {
+  changeRequestId: string;
+  tenantId: string;
+  withdrawnBy: OpenRequest['requestedBy'];
+  requestId: string;
+}
+
+/** Withdraws the request of an order canceled in erp, at platform level like the opening. */
+export const withdrawPurchaseOrderRequestQueue = defineQueue({
+  name: 'tenancy.withdraw-purchase-order-request',
+  retryLimit: 10,
+  retryDelaySeconds: 2,
+  retryDelayMaxSeconds: 300,
+  expireInSeconds: 60,
+});
+
+/**
+ * An order canceled while its request is pending withdraws the request, as the canceller's act.
+ * A request already decided (or expired) is left as it is. One not opened yet (its job has not
+ * run) is waited for: the job fails and is retried until the request exists.
+ */
+async function withdrawRequest(tx: Tx, key: Buffer, data: WithdrawRequest): Promise<void> {
+  const [request] = await tx.query<{ status: string; expired: boolean }>('SELECT status, expires_at <= now() AS expired FROM change_requests WHERE id = $1 FOR UPDATE', [
+    data.changeRequestId,
+  ]);
+  if (!request) throw new Error(`change request ${data.changeRequestId} of a canceled purchase order is not open yet`);
+  if (request.status !== 'pending' || request.expired) return;
+  const [tenant] = await tx.query<{ partner_id: string | null }>('SELECT partner_id FROM tenants WHERE id = $1', [data.tenantId]);
+  await tx.query(`UPDATE change_requests SET status = 'withdrawn', decided_by = $2, decided_at = now(), decision_note = 'the purchase order was canceled' WHERE id = $1`, [
+    data.changeRequestId,
+    data.withdrawnBy.id,
+  ]);
+  await appendAudit(
+    tx,
+    key,
+    { principal: data.withdrawnBy, roles: [], requestId: data.requestId },
+    {
+      owner: { tenantId: data.tenantId, partnerId: tenant?.partner_id ?? null },
+      action: 'change.withdrawn',
+      target: `change_request:${data.changeRequestId}`,
+      detail: { setting: 'purchase_order' },
+    },
+  );
+}
+
+export const withdrawPurchaseOrderRequestJob: JobDefinition = {
+  queue: withdrawPurchaseOrderRequestQueue,
+  handle: (job: JobRun<WithdrawRequest>, tx) => withdrawRequest(tx, job.deriveKey('audit'), job.data),
+};
+
 /** The consumer, on tenancy's events queue. */
 export function procurementConsumers(queue: QueueDeclaration) {
   const audit = defineConsumer({
@@ -110,6 +160,10 @@ export function procurementConsumers(queue: QueueDeclaration) {
           detail: { number, category, amountMinor, currency, ...(changeRequestId ? { changeRequestId } : {}) },
         },
       );
+      if (status === 'canceled' && changeRequestId) {
+        const data: WithdrawRequest = { changeRequestId, tenantId: event.tenantId, withdrawnBy: principal, requestId: event.actor.requestId };
+        await tools.enqueue(withdrawPurchaseOrderRequestQueue, data, { platform: true });
+      }
       if (status === 'pending_approval' && changeRequestId) {
         const data: OpenRequest = {
           changeRequestId,

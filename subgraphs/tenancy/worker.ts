@@ -19,7 +19,7 @@ import { billingConsumers } from './billing-events.js';
 import { escalationSyncJob } from './escalation.js';
 import { applyChange } from './governance.js';
 import { offboardingParts } from './offboarding.js';
-import { openPurchaseOrderRequestJob, procurementConsumers } from './procurement-events.js';
+import { openPurchaseOrderRequestJob, procurementConsumers, withdrawPurchaseOrderRequestJob } from './procurement-events.js';
 import { provisioningConsumers, provisioningJobs } from './provisioning-workflow.js';
 import { insertSecurityEvent } from './security-events.js';
 
@@ -137,7 +137,7 @@ const offboarding = offboardingParts(eventsQueue);
 export const definition = defineWorker({
   service: 'tenancy',
   dbSchema: 'tenancy',
-  jobs: [applyChangeJob, openPurchaseOrderRequestJob, escalationSyncJob, ...provisioningJobs, ...offboarding.jobs],
+  jobs: [applyChangeJob, openPurchaseOrderRequestJob, withdrawPurchaseOrderRequestJob, escalationSyncJob, ...provisioningJobs, ...offboarding.jobs],
   consumers: [breakGlassAudit, approvedChanges, phiReadAudit, placementAudit, ...provisioningConsumers(eventsQueue), ...offboarding.consumers, ...billingConsumers(eventsQueue),
     ...procurementConsumers(eventsQueue),
   ],

@@ -154,6 +154,15 @@ describe('procurement', () => {
     expect(await statusOf(rejected.id)).toBe('REJECTED');
   });
 
+  it('withdraws the request of an order canceled while it awaited approval', async () => {
+    const canceled = await create(650_000);
+    await waitFor('the four-eyes request opened', () => changeRequest(canceled.changeRequestId!));
+    expect((await ok<{ cancelPurchaseOrder: Order }>(CANCEL, { id: canceled.id })).cancelPurchaseOrder.status).toBe('CANCELED');
+    await waitFor('the request withdrawn', async () => ((await changeRequest(canceled.changeRequestId!))?.status === 'WITHDRAWN' ? true : undefined));
+    for (const mutation of ['approveChange', 'rejectChange'] as const) expect(codesOf(await decide(mutation, canceled.changeRequestId!, await bob()))).toEqual(['INVALID_TRANSITION']);
+    expect(await statusOf(canceled.id)).toBe('CANCELED');
+  });
+
   it('refuses bad input and writes nothing', async () => {
     const count = async () => (await adminQuery<{ n: number }>('SELECT count(*)::int AS n FROM erp.purchase_orders')).at(0)!.n;
     const sequence = async () => (await adminQuery<{ next_number: string }>(`SELECT next_number FROM erp.purchase_order_sequences WHERE issuer = 'CG-US'`)).at(0)!.next_number;
@@ -227,13 +236,13 @@ describe('procurement', () => {
   });
 
   it('writes every state into the tenant’s audit chain', async () => {
-    const expected = ['purchase_order.approved', 'purchase_order.received', 'purchase_order.canceled', 'purchase_order.pending_approval', 'change.requested', 'change.approved', 'change.applied', 'purchase_order.billed', 'purchase_order.rejected', 'change.rejected'];
+    const expected = ['purchase_order.approved', 'purchase_order.received', 'purchase_order.canceled', 'purchase_order.pending_approval', 'change.requested', 'change.approved', 'change.applied', 'purchase_order.billed', 'purchase_order.rejected', 'change.rejected', 'change.withdrawn'];
     await waitFor('every state audited', async () => {
       const actions = await auditActions();
       return expected.every((action) => actions.includes(action)) ? actions : undefined;
     });
     const counts = (await auditActions()).reduce<Record<string, number>>((all, action) => ({ ...all, [action]: (all[action] ?? 0) + 1 }), {});
-    // Two approved at once and one by four eyes; two orders went to a second admin.
-    expect(counts).toMatchObject({ 'purchase_order.approved': 3, 'purchase_order.pending_approval': 2, 'change.requested': 2, 'purchase_order.received': 2, 'purchase_order.billed': 1 });
+    // Two approved at once and one by four eyes; three orders went to a second admin, one of them withdrawn.
+    expect(counts).toMatchObject({ 'purchase_order.approved': 3, 'purchase_order.pending_approval': 3, 'change.requested': 3, 'change.withdrawn': 1, 'purchase_order.canceled': 2, 'purchase_order.received': 2, 'purchase_order.billed': 1 });
   });
 });
