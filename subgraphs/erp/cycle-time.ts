@@ -49,6 +49,13 @@ export function mean(values: readonly number[]): number {
   return values.length === 0 ? Number.NaN : values.reduce((sum, value) => sum + value, 0) / values.length;
 }
 
+/** How many cycles, and their median and mean rounded to two decimals; null for none. */
+export function summariseCycles(cycles: readonly TenantCycle[]): Pick<CycleGroup, 'count' | 'medianDays' | 'meanDays'> | null {
+  if (cycles.length === 0) return null;
+  const days = cycles.map((cycle) => cycle.days);
+  return { count: cycles.length, medianDays: round2(median(days)), meanDays: round2(mean(days)) };
+}
+
 /** The tenants' cycles per group, groups ordered by key; median and mean rounded to two decimals. */
 export function groupCycles(cycles: readonly TenantCycle[], by: CycleGrouping): CycleGroup[] {
   const groups = new Map<string, TenantCycle[]>();
@@ -58,16 +65,11 @@ export function groupCycles(cycles: readonly TenantCycle[], by: CycleGrouping): 
   }
   return [...groups.entries()]
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    .map(([key, members]) => {
-      const days = members.map((member) => member.days);
-      return {
-        key,
-        tenantId: by === 'tenant' ? key : null,
-        partnerId: by === 'partner' && key !== DIRECT ? key : null,
-        tier: by === 'tier' && key !== UNKNOWN_TIER ? key : null,
-        count: members.length,
-        medianDays: round2(median(days)),
-        meanDays: round2(mean(days)),
-      };
-    });
+    .map(([key, members]) => ({
+      key,
+      tenantId: by === 'tenant' ? key : null,
+      partnerId: by === 'partner' && key !== DIRECT ? key : null,
+      tier: by === 'tier' && key !== UNKNOWN_TIER ? key : null,
+      ...summariseCycles(members)!,
+    }));
 }

@@ -19,7 +19,7 @@ import { requireUuid } from '../../lib/ids.js';
 import type { QueueDeclaration } from '../../lib/jobs/queues.js';
 import { actingOn, mayActOnTenant } from '../../lib/tenant-context.js';
 import { isIsoDate, todayUtc } from './billing-math.js';
-import { groupCycles, type CycleGrouping, type TenantCycle } from './cycle-time.js';
+import { groupCycles, summariseCycles, type CycleGrouping, type TenantCycle } from './cycle-time.js';
 import type { ErpContext } from './subscriptions.js';
 
 /** The milestones, in the order an implementation usually reaches them. */
@@ -130,6 +130,14 @@ function requireDate(value: unknown, argument: string): string {
   return value;
 }
 
+/** The window `from`–`to`, both days included. */
+function requireWindow(args: { from: unknown; to: unknown }): { from: string; to: string } {
+  const from = requireDate(args.from, 'from');
+  const to = requireDate(args.to, 'to');
+  if (from > to) throw new BadUserInputError('from must be on or before to', { argument: 'from' });
+  return { from, to };
+}
+
 function requireMilestone(value: unknown): Milestone {
   const milestone = typeof value === 'string' ? (value.toLowerCase() as Milestone) : undefined;
   if (!milestone || !MILESTONES.includes(milestone)) throw new BadUserInputError(`milestone: no milestone ${String(value)}`, { argument: 'milestone' });
@@ -167,9 +175,7 @@ async function recordMilestone(ctx: ErpContext, args: { tenantId: unknown; miles
 const GROUPINGS: Record<string, CycleGrouping> = { TENANT: 'tenant', PARTNER: 'partner', TIER: 'tier' };
 
 async function onboardingCycleTime(ctx: ErpContext, args: { from: unknown; to: unknown; groupBy?: unknown }) {
-  const from = requireDate(args.from, 'from');
-  const to = requireDate(args.to, 'to');
-  if (from > to) throw new BadUserInputError('from must be on or before to', { argument: 'from' });
+  const { from, to } = requireWindow(args);
   const grouping = GROUPINGS[typeof args.groupBy === 'string' ? args.groupBy : 'TENANT'];
   if (!grouping) throw new BadUserInputError(`groupBy: no grouping ${String(args.groupBy)}`, { argument: 'groupBy' });
   // Row-level security keeps a tenant's caller to its own tenant; platform callers see every tenant.
@@ -182,12 +188,25 @@ async function onboardingCycleTime(ctx: ErpContext, args: { from: unknown; to: u
   ).map((group) => ({ ...group, tenant: group.tenantId ? { __typename: 'Tenant', id: group.tenantId } : null }));
 }
 
+/** The cycle time of a fleet group's tenants (tenancy names the group and its tenants), as one group keyed by its id. */
+async function groupCycleTime(ctx: ErpContext, group: { id: string; tenantIds: string[] }, args: { from: unknown; to: unknown }) {
+  const { from, to } = requireWindow(args);
+  const cycles = await ctx.db.withTenant(ctx.tenant, (tx) =>
+    tx.query<TenantCycle>(`${CYCLES_SQL} AND m.tenant_id = ANY($3::uuid[]) AND (m.reached_at AT TIME ZONE 'UTC')::date BETWEEN $1::date AND $2::date`, [from, to, group.tenantIds]),
+  );
+  const summary = summariseCycles(cycles.map((cycle) => ({ ...cycle, days: Number(cycle.days) })));
+  return summary && { key: group.id, tenant: null, partnerId: null, tier: null, ...summary };
+}
+
 export const milestoneResolvers = {
   Query: {
     onboardingCycleTime: (_: unknown, args: { from: unknown; to: unknown; groupBy?: unknown }, ctx: ErpContext) => onboardingCycleTime(ctx, args),
   },
   Mutation: {
     recordMilestone: (_: unknown, args: { tenantId: unknown; milestone: unknown; reachedOn?: unknown }, ctx: ErpContext) => recordMilestone(ctx, args),
+  },
+  FleetGroup: {
+    onboardingCycleTime: (group: { id: string; tenantIds: string[] }, args: { from: unknown; to: unknown }, ctx: ErpContext) => groupCycleTime(ctx, group, args),
   },
   Tenant: {
     milestones: (tenant: { id: string }, _: unknown, ctx: ErpContext) =>

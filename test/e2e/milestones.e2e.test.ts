@@ -57,8 +57,8 @@ interface Milestone {
 }
 
 /** A scratch tenant (of `tier`) with a contract signed on `signedOn`, attributed to `partnerId` when given. */
-async function contractedTenant(name: string, signedOn: string, partnerId?: string, tier = 'standard'): Promise<string> {
-  const tenantId = await scratchTenant(name, { tier });
+async function contractedTenant(name: string, signedOn: string, partnerId?: string, tier = 'standard', segment = 'ambulatory'): Promise<string> {
+  const tenantId = await scratchTenant(name, { tier, segment });
   scratch.push(tenantId);
   await adminQuery(
     `INSERT INTO erp.contracts (id, tenant_id, plan_code, term_months, value_minor, currency, auto_renew, signed_at, activated_at, term_start, term_end)
@@ -197,16 +197,16 @@ describe('implementation milestones', () => {
     const otherPartner = randomUUID();
     // Contract signed → go-live, in days: 30, 45, 21, 60 through `partner`, 10 through `otherPartner`; one more live after the window.
     const tenants = [
-      { signed: '2025-01-10', live: '2025-02-09', partner, tier: 'critical', days: 30 },
-      { signed: '2025-01-01', live: '2025-02-15', partner, tier: 'standard', days: 45 },
-      { signed: '2025-01-20', live: '2025-02-10', partner, tier: 'critical', days: 21 },
-      { signed: '2025-01-05', live: '2025-03-06', partner, tier: 'enhanced', days: 60 },
-      { signed: '2025-02-01', live: '2025-02-11', partner: otherPartner, tier: 'critical', days: 10 },
-      { signed: '2025-01-01', live: '2025-04-01', partner, tier: 'critical', days: 90 },
+      { signed: '2025-01-10', live: '2025-02-09', partner, tier: 'critical', segment: 'diagnostics', days: 30 },
+      { signed: '2025-01-01', live: '2025-02-15', partner, tier: 'standard', segment: 'diagnostics', days: 45 },
+      { signed: '2025-01-20', live: '2025-02-10', partner, tier: 'critical', segment: 'home_health', days: 21 },
+      { signed: '2025-01-05', live: '2025-03-06', partner, tier: 'enhanced', segment: 'home_health', days: 60 },
+      { signed: '2025-02-01', live: '2025-02-11', partner: otherPartner, tier: 'critical', segment: 'home_health', days: 10 },
+      { signed: '2025-01-01', live: '2025-04-01', partner, tier: 'critical', segment: 'diagnostics', days: 90 },
     ] as const;
     const ids: string[] = [];
     for (const [index, tenant] of tenants.entries()) {
-      const id = await contractedTenant(`Milestones Cycle Clinic ${index}`, tenant.signed, tenant.partner, tenant.tier);
+      const id = await contractedTenant(`Milestones Cycle Clinic ${index}`, tenant.signed, tenant.partner, tenant.tier, tenant.segment);
       ids.push(id);
       await ok(RECORD, { t: id, m: 'GO_LIVE', on: tenant.live });
       await publishTier(id, tenant.tier, 1000);
@@ -242,6 +242,16 @@ describe('implementation milestones', () => {
       { key: 'critical', tier: 'critical', partnerId: null, tenant: null, count: 3, medianDays: 21, meanDays: 20.33 },
       { key: 'enhanced', tier: 'enhanced', partnerId: null, tenant: null, count: 1, medianDays: 60, meanDays: 60 },
       { key: 'standard', tier: 'standard', partnerId: null, tenant: null, count: 1, medianDays: 45, meanDays: 45 },
+    ]);
+
+    // Per segment, through the fleet groups tenancy names: diagnostics 30, 45 → 37.5; home health 21, 60, 10 → median 21, mean 91 / 3 = 30.33.
+    const bySegment = await ok<{ fleetGroups: { id: string; onboardingCycleTime: { key: string; count: number; medianDays: number; meanDays: number } | null }[] }>(
+      `query G($from: Date!, $to: Date!) { fleetGroups(by: SEGMENT) { id onboardingCycleTime(from: $from, to: $to) { key count medianDays meanDays } } }`,
+      window,
+    );
+    expect(bySegment.fleetGroups.filter((group) => group.onboardingCycleTime)).toEqual([
+      { id: 'segment:diagnostics', onboardingCycleTime: { key: 'segment:diagnostics', count: 2, medianDays: 37.5, meanDays: 37.5 } },
+      { id: 'segment:home_health', onboardingCycleTime: { key: 'segment:home_health', count: 3, medianDays: 21, meanDays: 30.33 } },
     ]);
 
     const [last] = await ok<{ onboardingCycleTime: { medianDays: number }[] }>(CYCLE, { from: '2025-04-01', to: '2025-04-01', by: 'PARTNER' }).then((data) =>

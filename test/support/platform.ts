@@ -76,14 +76,14 @@ export const bindingKey = (): string => resolveBindingKey(testConfig());
  * and it has no partner and no plan, so suites that pick seeded tenants by slug, partner or
  * plan never meet it. Remove it with `dropScratchTenants`.
  */
-export async function scratchTenant(name = 'Scratch Clinic', fields: { tier?: string; region?: string; cohort?: string } = {}): Promise<string> {
+export async function scratchTenant(name = 'Scratch Clinic', fields: { tier?: string; region?: string; cohort?: string; segment?: string } = {}): Promise<string> {
   const id = randomUUID();
   const admin = await adminClient();
   try {
     await admin.query(
       `INSERT INTO tenancy.tenants (id, slug, name, segment, tier, region, placement, cohort, status)
-       VALUES ($1, $2, $3, 'ambulatory', $4, $5, 'pooled', $6, 'provisioning')`,
-      [id, `zz-scratch-${id.slice(0, 8)}`, name, fields.tier ?? 'standard', fields.region ?? 'us-east', fields.cohort ?? 'general'],
+       VALUES ($1, $2, $3, $7, $4, $5, 'pooled', $6, 'provisioning')`,
+      [id, `zz-scratch-${id.slice(0, 8)}`, name, fields.tier ?? 'standard', fields.region ?? 'us-east', fields.cohort ?? 'general', fields.segment ?? 'ambulatory'],
     );
   } finally {
     await admin.end();
