@@ -6,10 +6,9 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { QueryResultRow } from 'pg';
 import { DevIssuer } from '../lib/auth/dev-issuer.js';
 import type { Config } from '../lib/config.js';
-import type { Tx } from '../lib/db/index.js';
+import { clientTx } from '../lib/db/index.js';
 import { asOwner } from '../lib/db/owner.js';
 import { insertApiKey } from '../subgraphs/tenancy/api-keys.js';
 import { DEMO_PARTNERS } from '../lib/demo/fleet.js';
@@ -73,7 +72,7 @@ export async function createDemoCredentials(config: Config, adminUrl: string, ga
       const attributed = (await client.query<{ id: string }>('SELECT id FROM tenants WHERE partner_id = $1 ORDER BY slug', [partner.id])).rows.map((r) => r.id);
       // One live demo key at a time: the previous one is revoked when a new one is issued.
       await client.query('UPDATE api_keys SET revoked_at = now() WHERE name = ANY($1) AND revoked_at IS NULL', [[DEMO_KEY_NAME, DEMO_SAFELIST_KEY_NAME]]);
-      const tx = { query: async <R extends QueryResultRow>(text: string, values?: unknown[]) => (await client.query<R>(text, values)).rows } satisfies Tx;
+      const tx = clientTx(client);
       const issued = await insertApiKey(tx, { partnerId: partner.id, name: DEMO_KEY_NAME, scopes: DEMO_PARTNER_SCOPES, expiresInDays: 30, createdBy: 'npm-start' });
       const safelisted = await insertApiKey(tx, {
         partnerId: partner.id,

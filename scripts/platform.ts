@@ -3,7 +3,7 @@
  * end-to-end tests and the benchmarks: how to migrate and seed every service, and how to run
  * them all in one process. Which services exist is the registry's business (lib/services.ts).
  */
-import pg from 'pg';
+import { connectClient } from '../lib/db/client.js';
 import { requireAppPassword, SUBGRAPH_NAMES, type Config, type SubgraphName } from '../lib/config.js';
 import { appUrl, gatewayUrl, migrate } from '../lib/db/index.js';
 import { asOwner } from '../lib/db/owner.js';
@@ -48,8 +48,7 @@ export async function migrateAll(adminUrl: string): Promise<string[]> {
 }
 
 export async function tenantCount(adminUrl: string): Promise<number> {
-  const client = new pg.Client({ connectionString: adminUrl });
-  await client.connect();
+  const client = await connectClient(adminUrl);
   try {
     const { rows } = await client.query<{ n: number }>('SELECT count(*)::int AS n FROM tenancy.tenants');
     return rows[0]!.n;

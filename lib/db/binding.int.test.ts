@@ -25,7 +25,10 @@ beforeAll(async () => {
   app = await appClient();
   other = await appClient();
   db = new Database({ url: appUrl(adminUrl(), TEST_APP_PASSWORD), schema: 'clinical_ops', poolSize: 1, bindingKey: bindingKey() });
-  const { rows } = await admin.query<{ id: string }>('SELECT id FROM tenancy.tenants ORDER BY slug LIMIT 2');
+  // Two tenants with patients in the shared tables (an isolated tenant's are in its own database).
+  const { rows } = await admin.query<{ id: string }>(
+    'SELECT t.id FROM tenancy.tenants t WHERE EXISTS (SELECT 1 FROM clinical_ops.patients p WHERE p.tenant_id = t.id) ORDER BY t.slug LIMIT 2',
+  );
   [tenantA, tenantB] = rows.map((row) => row.id) as [string, string];
   const counts = await admin.query<{ a: number; all: number }>(
     'SELECT count(*) FILTER (WHERE tenant_id = $1)::int AS a, count(*)::int AS all FROM clinical_ops.patients',

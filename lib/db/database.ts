@@ -27,6 +27,25 @@ export interface Tx {
   query<R extends pg.QueryResultRow = pg.QueryResultRow>(text: string, values?: unknown[]): Promise<R[]>;
 }
 
+/**
+ * `client` as a transaction handle whose statements go one after the other, in call order:
+ * callers may issue several at once (Promise.all), and a connection takes one statement at a
+ * time (node-postgres queues them today and refuses them from pg 9). `onStatement` counts them.
+ */
+export function clientTx(client: pg.ClientBase, onStatement: () => void = () => undefined): Tx {
+  let previous: Promise<unknown> = Promise.resolve();
+  return {
+    query: <R extends pg.QueryResultRow>(text: string, values?: unknown[]) => {
+      const run = previous.then(() => {
+        onStatement();
+        return client.query<R>(text, values);
+      });
+      previous = run.catch(() => undefined);
+      return run.then((result) => result.rows);
+    },
+  };
+}
+
 export class Database {
   private readonly pool: pg.Pool;
   private readonly bindingKey: string;
@@ -94,12 +113,9 @@ export class Database {
       });
       this.statementCount += 3;
       await client.query(`BEGIN; SET LOCAL ROLE ${APP_ROLE}; SELECT set_config('caregraph.binding', '${binding}', true)`);
-      const tx: Tx = {
-        query: async <R extends pg.QueryResultRow>(text: string, values?: unknown[]) => {
-          this.statementCount += 1;
-          return (await client.query<R>(text, values)).rows;
-        },
-      };
+      const tx = clientTx(client, () => {
+        this.statementCount += 1;
+      });
       const result = await work(tx);
       this.statementCount += 1;
       await client.query('COMMIT');

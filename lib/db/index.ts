@@ -7,7 +7,7 @@ import type { Config } from '../config.js';
 import { embeddedServerUrl, freePort, startEmbeddedPostgres } from './embedded.js';
 import { ensureRoles, gatewayDatabaseUrl, GATEWAY_ROLE, roleSettings } from './roles.js';
 
-export { Database, type Tx } from './database.js';
+export { clientTx, Database, type Tx } from './database.js';
 export { migrate, type MigrationSet } from './migrate.js';
 export { appUrl, applicationUrl, ensureRoles, gatewayDatabaseUrl, gatewayUrl, roleSettings, APP_ROLE, GATEWAY_ROLE, OWNER_ROLE, type RoleSettings } from './roles.js';
 export { resolveBindingKey } from './binding.js';

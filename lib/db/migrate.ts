@@ -10,7 +10,7 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import pg from 'pg';
+import { connectClient } from './client.js';
 import { APP_ROLE, OWNER_ROLE } from './roles.js';
 
 export interface MigrationSet {
@@ -30,8 +30,7 @@ const FILE_PATTERN = /^(\d{3})_([a-z0-9_]+)\.sql$/;
 /** Applies the pending migrations of one schema; returns the names applied now. */
 export async function migrate(adminUrl: string, set: MigrationSet): Promise<MigrationResult> {
   const migrations = readMigrations(set.directory);
-  const client = new pg.Client({ connectionString: adminUrl });
-  await client.connect();
+  const client = await connectClient(adminUrl);
   const schema = client.escapeIdentifier(set.schema);
   try {
     await client.query('SELECT pg_advisory_lock(hashtext($1))', [`caregraph:migrate:${set.schema}`]);

@@ -15,7 +15,8 @@
  *   the key, and so could bind a transaction to any tenant, can log in as it.
  */
 import { createHmac } from 'node:crypto';
-import pg from 'pg';
+import type pg from 'pg';
+import { connectClient } from './client.js';
 import { ConfigError, requireAppPassword, type Config } from '../config.js';
 import { bindingPads, resolveBindingKey } from './binding.js';
 
@@ -59,8 +60,7 @@ export function roleSettings(config: Config): RoleSettings {
  * `adminUrl` names; safe to run concurrently and repeatedly.
  */
 export async function ensureRoles(adminUrl: string, settings: RoleSettings): Promise<void> {
-  const client = new pg.Client({ connectionString: adminUrl });
-  await client.connect();
+  const client = await connectClient(adminUrl);
   try {
     await ignoreDuplicate(client, `CREATE ROLE ${OWNER_ROLE} NOLOGIN`);
     await ignoreDuplicate(client, `CREATE ROLE ${APP_ROLE} LOGIN`);

@@ -18,7 +18,8 @@
  * from the binding key; `npm run seed` uses the admin connection instead.
  */
 import { createHash } from 'node:crypto';
-import pg from 'pg';
+import type pg from 'pg';
+import { connectClients, connectClient } from './client.js';
 import type { Config } from '../config.js';
 import { ServiceUnavailableError } from '../errors.js';
 import { isUuid } from '../ids.js';
@@ -352,8 +353,7 @@ export async function moveTenantRows(
   options: MoveOptions = {},
 ): Promise<{ moved: boolean; rows: MovedRows; databaseName: string | null }> {
   // One move of a tenant at a time, whichever replica runs it.
-  const lock = new pg.Client({ connectionString: servers.sharedUrl });
-  await lock.connect();
+  const lock = await connectClient(servers.sharedUrl);
   try {
     await lock.query('SELECT pg_advisory_lock(hashtext($1))', [`caregraph:placement:${tenantId}`]);
     return await moveLocked(servers, set, tenantId, to, region, options);
@@ -400,10 +400,11 @@ async function moveLocked(
   // covers a route read just before the mark.
   await new Promise((resolve) => setTimeout(resolve, (options.routeTtlMs ?? ROUTE_TTL_MS) + (options.settleMs ?? ROUTE_SETTLE_MS)));
 
-  const source = new pg.Client({ connectionString: from === 'pooled' ? servers.sharedUrl : isolatedUrl });
-  const target = new pg.Client({ connectionString: to === 'pooled' ? servers.sharedUrl : isolatedUrl });
-  const route = new pg.Client({ connectionString: servers.sharedUrl });
-  await Promise.all([source.connect(), target.connect(), route.connect()]);
+  const [source, target, route] = (await connectClients([
+    from === 'pooled' ? servers.sharedUrl : isolatedUrl,
+    to === 'pooled' ? servers.sharedUrl : isolatedUrl,
+    servers.sharedUrl,
+  ])) as [pg.Client, pg.Client, pg.Client];
   try {
     const tables = await tenantTables(source, set.schema);
     for (const client of [source, target]) await beginAsOwner(client, set.schema);
@@ -504,8 +505,7 @@ async function ownerQuery<R extends pg.QueryResultRow>(client: pg.Client, schema
 }
 
 async function withClient<T>(url: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
+  const client = await connectClient(url);
   try {
     return await work(client);
   } finally {

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { clientTx } from '../db/database.js';
 import { bossErrorReporter, CONNECTION_LOSS_GRACE_MS, inTransaction, isConnectionLoss } from './boss.js';
 
 describe('isConnectionLoss', () => {
@@ -47,18 +48,19 @@ describe('bossErrorReporter', () => {
 });
 
 describe('inTransaction', () => {
-  it('sends statements pg-boss issues together one after the other, a failed one not stopping the next', async () => {
+  it('sends statements pg-boss issues together one after the other through the transaction handle, a failed one not stopping the next', async () => {
     const log: string[] = [];
-    const tx = {
+    // A connection that would run whatever it is sent at once (node-postgres 9 refuses instead).
+    const connection = {
       async query(text: string) {
         log.push(`start ${text}`);
         await new Promise((resolve) => setTimeout(resolve, 5));
         log.push(`end ${text}`);
         if (text === 'b') throw new Error('refused');
-        return [{ text }];
+        return { rows: [{ text }] };
       },
     };
-    const db = inTransaction(tx as never);
+    const db = inTransaction(clientTx(connection as never));
     const results = await Promise.allSettled(['a', 'b', 'c'].map((text) => db.executeSql(text, [])));
     expect(log).toEqual(['start a', 'end a', 'start b', 'end b', 'start c', 'end c']);
     expect(results.map((result) => result.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);

@@ -80,19 +80,11 @@ export async function startOwnerBoss(adminUrl: string, logger?: Logger): Promise
 
 /**
  * pg-boss statements run in the caller's transaction: a job sent through it exists only if the
- * transaction commits. They are sent one after the other: pg-boss issues some together (`publish`
- * sends to every queue subscribed to the event at once), and a transaction's connection takes one
- * statement at a time (node-postgres queues them today and will refuse them in pg 9).
+ * transaction commits. pg-boss issues some together (`publish` sends to every queue subscribed to
+ * the event at once); the transaction handle sends them one after the other (clientTx).
  */
 export function inTransaction(tx: Tx): Db {
-  let previous: Promise<unknown> = Promise.resolve();
-  return {
-    executeSql: (text, values) => {
-      const run = previous.then(() => tx.query(text, values));
-      previous = run.catch(() => undefined);
-      return run.then((rows) => ({ rows }));
-    },
-  };
+  return { executeSql: async (text, values) => ({ rows: await tx.query(text, values) }) };
 }
 
 /** Errors of a connection the server ended or refused: what a stopping database gives its clients. */

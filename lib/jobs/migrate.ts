@@ -9,7 +9,8 @@
  * create or drop queues and tables. The tenant job holds every worker checks (holds.ts) are created
  * here too, beside pg-boss's schema: they belong to the job runtime, not to one domain.
  */
-import pg from 'pg';
+import type pg from 'pg';
+import { connectClient } from '../db/client.js';
 import type { PgBoss } from 'pg-boss';
 import { APP_ROLE, OWNER_ROLE } from '../db/roles.js';
 import { PGBOSS_SCHEMA, startOwnerBoss } from './boss.js';
@@ -37,8 +38,7 @@ const OWNER_FUNCTIONS = ['create_queue', 'delete_queue', 'job_table_run', 'job_t
  * the schema was installed or migrated, `pgboss/<queue>` for each queue created).
  */
 export async function migratePgBoss(adminUrl: string, queues: readonly QueueDeclaration[]): Promise<string[]> {
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
+  const admin = await connectClient(adminUrl);
   try {
     await createSchema(admin);
     const before = await schemaVersion(admin);

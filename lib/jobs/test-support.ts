@@ -4,7 +4,8 @@
  * tenants, and polling for a condition. Free of vitest, so worker.fixture.ts can use it too.
  */
 import { randomBytes } from 'node:crypto';
-import pg from 'pg';
+import type pg from 'pg';
+import { connectClient } from '../db/client.js';
 import type { Config } from '../config.js';
 import { Database, resolveBindingKey, type Tx } from '../db/index.js';
 import { createLogger } from '../logger.js';
@@ -59,8 +60,7 @@ export async function seededTenants(adminUrl: string, count: number): Promise<st
 
 /** Runs `work` on a fresh admin connection. */
 export async function withAdmin<T>(adminUrl: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: adminUrl });
-  await client.connect();
+  const client = await connectClient(adminUrl);
   try {
     return await work(client);
   } finally {

@@ -12,7 +12,7 @@
  */
 import type pg from 'pg';
 import { demoUuid, type DemoFleet, type DemoTenant } from '../../lib/demo/fleet.js';
-import type { Tx } from '../../lib/db/index.js';
+import { clientTx, type Tx } from '../../lib/db/index.js';
 import { actingOn, serviceContext, type TenantContext } from '../../lib/tenant-context.js';
 import { addDays, addMonths, daysInMonth, monthStart, nextMonthStart, type IsoDate } from './billing-math.js';
 import { advanceBilling, loadHistory, recordChange, stateOf } from './billing.js';
@@ -65,9 +65,7 @@ function planOf(tenant: DemoTenant, start: IsoDate, churned: boolean): { initial
 }
 
 /** The owner's client as the engine's transaction, on erp's tables. */
-const asTx = (client: pg.ClientBase): Tx => ({
-  query: async <R extends pg.QueryResultRow>(text: string, values?: unknown[]) => (await client.query<R>(text, values)).rows,
-});
+const asTx = (client: pg.ClientBase): Tx => clientTx(client);
 
 async function recordMonthUsage(tx: Tx, catalog: Catalog, tenant: DemoTenant, plan: string, month: IsoDate, currency: string): Promise<void> {
   const version = catalog.versionOn(month);
