@@ -8,14 +8,12 @@
  * replaces a newer copy.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { appUrl } from '../../lib/db/index.js';
-import { TEST_TUNING, waitFor } from '../../lib/jobs/test-support.js';
+import { waitFor } from '../../lib/jobs/test-support.js';
 import type { RunningWorker } from '../../lib/services.js';
 import type { InProcessPlatform } from '../../scripts/platform.js';
 import * as observabilityWorker from '../../subgraphs/observability/worker.js';
 import * as tenancyWorker from '../../subgraphs/tenancy/worker.js';
-import { TEST_APP_PASSWORD } from '../support/env.js';
-import { adminQuery, adminUrl, bearer, dropScratchTenants, graphql, scratchTenant, startTestPlatform, testConfig } from '../support/platform.js';
+import { adminQuery, bearer, dropScratchTenants, graphql, scratchTenant, startTestPlatform, startTestWorkers } from '../support/platform.js';
 
 let platform: InProcessPlatform;
 let workers: RunningWorker[] = [];
@@ -23,8 +21,7 @@ const scratch: string[] = [];
 
 beforeAll(async () => {
   platform = await startTestPlatform();
-  const url = appUrl(adminUrl(), TEST_APP_PASSWORD);
-  workers = await Promise.all([tenancyWorker, observabilityWorker].map((worker) => worker.start(testConfig(), { databaseUrl: url, tuning: TEST_TUNING })));
+  workers = await startTestWorkers([tenancyWorker, observabilityWorker]);
 });
 afterAll(async () => {
   await Promise.all(workers.map((worker) => worker.close()));

@@ -10,14 +10,14 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appUrl, Database } from '../../lib/db/index.js';
 import { publishEvent } from '../../lib/events/outbox.js';
-import { jobsOf, TEST_TUNING, waitFor } from '../../lib/jobs/test-support.js';
+import { jobsOf, waitFor } from '../../lib/jobs/test-support.js';
 import type { RunningWorker } from '../../lib/services.js';
 import type { TenantContext } from '../../lib/tenant-context.js';
 import type { InProcessPlatform } from '../../scripts/platform.js';
 import * as erpWorker from '../../subgraphs/erp/worker.js';
 import * as tenancyWorker from '../../subgraphs/tenancy/worker.js';
 import { TEST_APP_PASSWORD } from '../support/env.js';
-import { adminQuery, adminUrl, bearer, bindingKey, dropScratchTenants, graphql, scratchTenant, startTestPlatform, testConfig } from '../support/platform.js';
+import { adminQuery, adminUrl, bearer, bindingKey, dropScratchTenants, graphql, scratchTenant, startTestPlatform, startTestWorkers } from '../support/platform.js';
 
 let platform: InProcessPlatform;
 let workers: RunningWorker[] = [];
@@ -27,7 +27,7 @@ const scratch: string[] = [];
 beforeAll(async () => {
   platform = await startTestPlatform();
   const url = appUrl(adminUrl(), TEST_APP_PASSWORD);
-  workers = await Promise.all([tenancyWorker, erpWorker].map((worker) => worker.start(testConfig(), { databaseUrl: url, tuning: TEST_TUNING })));
+  workers = await startTestWorkers([tenancyWorker, erpWorker]);
   tenancyDb = new Database({ url, schema: 'tenancy', poolSize: 2, bindingKey: bindingKey() });
 });
 afterAll(async () => {

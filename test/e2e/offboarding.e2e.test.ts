@@ -12,7 +12,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appUrl, Database } from '../../lib/db/index.js';
 import { JobProducer } from '../../lib/jobs/enqueue.js';
-import { jobsOf, TEST_TUNING, waitFor } from '../../lib/jobs/test-support.js';
+import { jobsOf, waitFor } from '../../lib/jobs/test-support.js';
 import { createLogger } from '../../lib/logger.js';
 import type { RunningWorker } from '../../lib/services.js';
 import type { TenantContext } from '../../lib/tenant-context.js';
@@ -23,7 +23,7 @@ import * as erpWorker from '../../subgraphs/erp/worker.js';
 import * as observabilityWorker from '../../subgraphs/observability/worker.js';
 import * as tenancyWorker from '../../subgraphs/tenancy/worker.js';
 import { TEST_APP_PASSWORD } from '../support/env.js';
-import { adminQuery, adminUrl, bearer, bindingKey, dropScratchTenants, graphql, scratchTenant, startTestPlatform, testConfig } from '../support/platform.js';
+import { adminQuery, adminUrl, bearer, bindingKey, dropScratchTenants, graphql, scratchTenant, startTestPlatform, startTestWorkers } from '../support/platform.js';
 
 const SCHEMA: Record<DataDomain, string> = { tenancy: 'tenancy', erp: 'erp', 'clinical-ops': 'clinical_ops', observability: 'observability' };
 
@@ -36,7 +36,7 @@ const scratch: string[] = [];
 beforeAll(async () => {
   platform = await startTestPlatform();
   const url = appUrl(adminUrl(), TEST_APP_PASSWORD);
-  workers = await Promise.all([tenancyWorker, erpWorker, clinicalWorker, observabilityWorker].map((worker) => worker.start(testConfig(), { databaseUrl: url, tuning: TEST_TUNING })));
+  workers = await startTestWorkers([tenancyWorker, erpWorker, clinicalWorker, observabilityWorker]);
   producer = await JobProducer.open({ url, bindingKey: bindingKey(), logger: createLogger('offboarding-test', 'silent') });
   db = new Database({ url, schema: 'tenancy', poolSize: 2, bindingKey: bindingKey() });
 });

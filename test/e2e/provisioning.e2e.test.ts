@@ -9,16 +9,14 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { appUrl } from '../../lib/db/index.js';
-import { TEST_TUNING, waitFor } from '../../lib/jobs/test-support.js';
+import { waitFor } from '../../lib/jobs/test-support.js';
 import type { RunningWorker } from '../../lib/services.js';
 import type { InProcessPlatform } from '../../scripts/platform.js';
 import * as clinicalWorker from '../../subgraphs/clinical-ops/worker.js';
 import * as erpWorker from '../../subgraphs/erp/worker.js';
 import * as observabilityWorker from '../../subgraphs/observability/worker.js';
 import * as tenancyWorker from '../../subgraphs/tenancy/worker.js';
-import { TEST_APP_PASSWORD } from '../support/env.js';
-import { adminQuery, adminUrl, bearer, dropScratchTenants, graphql, startTestPlatform, testConfig } from '../support/platform.js';
+import { adminQuery, bearer, dropScratchTenants, graphql, startTestPlatform, startTestWorkers } from '../support/platform.js';
 
 let platform: InProcessPlatform;
 let workers: RunningWorker[] = [];
@@ -27,8 +25,7 @@ const partners: string[] = [];
 
 beforeAll(async () => {
   platform = await startTestPlatform();
-  const options = { databaseUrl: appUrl(adminUrl(), TEST_APP_PASSWORD), tuning: TEST_TUNING };
-  workers = await Promise.all([tenancyWorker, erpWorker, clinicalWorker, observabilityWorker].map((worker) => worker.start(testConfig(), options)));
+  workers = await startTestWorkers([tenancyWorker, erpWorker, clinicalWorker, observabilityWorker]);
 });
 afterAll(async () => {
   await Promise.all(workers.map((worker) => worker.close()));

@@ -9,7 +9,10 @@ import { loadConfig, type Config } from '../../lib/config.js';
 import { DevIssuer } from '../../lib/auth/dev-issuer.js';
 import { signBinding, type BindingClaims } from '../../lib/db/binding.js';
 import { appUrl, resolveBindingKey } from '../../lib/db/index.js';
+import { TEST_TUNING } from '../../lib/jobs/test-support.js';
+import type { WorkerOptions } from '../../lib/jobs/worker.js';
 import type { Role } from '../../lib/policy/spec.js';
+import type { RunningWorker } from '../../lib/services.js';
 import { startInProcess, type InProcessPlatform } from '../../scripts/platform.js';
 import { TEST_APP_PASSWORD, testEnvironment } from './env.js';
 
@@ -189,4 +192,18 @@ export async function tokenFor(
 /** Authorization header for the given roles. */
 export async function bearer(roles: Role[], options: Parameters<typeof tokenFor>[1] = {}): Promise<Record<string, string>> {
   return { authorization: `Bearer ${await tokenFor(roles, options)}` };
+}
+
+/** A service's worker module (subgraphs/<name>/worker.ts). */
+interface WorkerModule {
+  start(config: Config, options: Omit<WorkerOptions, 'config'>): Promise<RunningWorker>;
+}
+
+/**
+ * The services' workers in this process, on the test database as the application role, polling
+ * at the test tuning. Close them before the platform.
+ */
+export function startTestWorkers(modules: readonly WorkerModule[], options: Omit<WorkerOptions, 'config' | 'databaseUrl'> = {}): Promise<RunningWorker[]> {
+  const databaseUrl = appUrl(adminUrl(), TEST_APP_PASSWORD);
+  return Promise.all(modules.map((worker) => worker.start(testConfig(), { databaseUrl, tuning: TEST_TUNING, ...options })));
 }
