@@ -2,8 +2,9 @@
  * The billing of one tenant over seven months, through the gateway, against figures computed by
  * hand (docs/billing.md has the rules): a first prorated period, a mid-period upgrade, usage
  * with a redelivered event, a payment and a credit note carried to the next invoice, an add-on,
- * a downgrade at the period's end and a cancellation. The run repeated changes nothing; bad
- * input is refused with a code and writes nothing; numbers run without gaps.
+ * a downgrade at the period's end and a cancellation; its MRR movements and NRR month by month.
+ * The run repeated changes nothing; bad input is refused with a code and writes nothing; numbers
+ * run without gaps.
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -80,6 +81,7 @@ const RUN = `mutation R($t: ID, $through: Date) { runInvoices(tenantId: $t, thro
 describe('a tenant billed over seven months', () => {
   let tenantId: string;
   const redelivered = randomUUID();
+  const partnerId = randomUUID();
 
   beforeAll(async () => {
     tenantId = await scratchTenant('Billing Scenario Clinic');
@@ -167,6 +169,31 @@ describe('a tenant billed over seven months', () => {
       'cancellation_scheduled@2026-07-05',
       'canceled@2026-08-01',
     ]);
+  });
+
+  it('moves its MRR and NRR month by month as hand-computed, the canceled tenant as churn', async () => {
+    // Alone under a partner of its own, so revenueMetrics(partnerId) is this tenant's figures.
+    await adminQuery('INSERT INTO erp.partner_attributions (tenant_id, partner_id) VALUES ($1, $2)', [tenantId, partnerId]);
+    const metrics = async (from: string, to: string) =>
+      (
+        await ok<{ revenueMetrics: Record<string, unknown> }>(
+          `query M($from: Date!, $to: Date!, $p: ID) { revenueMetrics(from: $from, to: $to, partnerId: $p) {
+            startingMrrMinor mrrMinor arrMinor newMrrMinor expansionMrrMinor contractionMrrMinor churnedMrrMinor nrr grr logoChurn } }`,
+          { from, to, p: partnerId },
+        )
+      ).revenueMetrics;
+    const none = { newMrrMinor: 0, expansionMrrMinor: 0, contractionMrrMinor: 0, churnedMrrMinor: 0 };
+    // MRR: Standard 49 900 from Jan 10th, Premium 149 900 from Jan 20th, + the add-on 9 900 from Mar 16th,
+    // Standard + add-on 59 800 from Jun 1st, 0 from Aug 1st.
+    expect(await metrics('2026-01-01', '2026-01-31')).toEqual({ ...none, startingMrrMinor: 0, mrrMinor: 149900, arrMinor: 1798800, newMrrMinor: 149900, nrr: null, grr: null, logoChurn: null });
+    expect(await metrics('2026-02-01', '2026-02-28')).toEqual({ ...none, startingMrrMinor: 149900, mrrMinor: 149900, arrMinor: 1798800, nrr: 1, grr: 1, logoChurn: 0 });
+    // 159 800 / 149 900 = 1.066044…
+    expect(await metrics('2026-03-01', '2026-03-31')).toEqual({ ...none, startingMrrMinor: 149900, mrrMinor: 159800, arrMinor: 1917600, expansionMrrMinor: 9900, nrr: 1.066044, grr: 1, logoChurn: 0 });
+    // 59 800 / 159 800 = 0.374218…
+    expect(await metrics('2026-04-01', '2026-06-30')).toEqual({ ...none, startingMrrMinor: 159800, mrrMinor: 59800, arrMinor: 717600, contractionMrrMinor: 100000, nrr: 0.374218, grr: 0.374218, logoChurn: 0 });
+    expect(await metrics('2026-07-01', '2026-08-31')).toEqual({ ...none, startingMrrMinor: 59800, mrrMinor: 0, arrMinor: 0, churnedMrrMinor: 59800, nrr: 0, grr: 0, logoChurn: 1 });
+    // Over the whole year it came and went: no MRR at either end.
+    expect(await metrics('2026-01-01', '2026-12-31')).toEqual({ ...none, startingMrrMinor: 0, mrrMinor: 0, arrMinor: 0, nrr: null, grr: null, logoChurn: null });
   });
 
   it('running the invoices again changes nothing', async () => {
