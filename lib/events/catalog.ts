@@ -296,6 +296,20 @@ export const EVENT_CATALOG = Object.freeze({
       })
       .strict(),
   }),
+  'clinical-ops.workflow-run.queued': define({
+    version: 1,
+    producer: 'clinical-ops',
+    summary:
+      'A run of a clinical workflow (an eligibility check, a claim submission, a reminder, a document) was started in the tenant’s database; clinical-ops’ worker queues its first attempt in the tenant’s fair share (docs/workloads.md). Identifiers only.',
+    payload: z
+      .object({
+        runId: z.uuid().describe('the run (and its business record: the claim, the check …)'),
+        workflow: z.enum(['eligibility_checks', 'claims', 'reminders', 'documents']).describe('the workflow, which names its queue'),
+        tier: z.enum(['standard', 'enhanced', 'critical']).describe('the tenant’s tier: its priority and concurrency on the queue'),
+        dedicated: z.boolean().describe('the tenant is entitled to dedicated capacity: its runs go to the dedicated queue'),
+      })
+      .strict(),
+  }),
   'clinical-ops.usage.recorded': define({
     version: 1,
     producer: 'clinical-ops',
