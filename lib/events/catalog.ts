@@ -300,13 +300,29 @@ export const EVENT_CATALOG = Object.freeze({
     version: 1,
     producer: 'clinical-ops',
     summary:
-      'A run of a clinical workflow (an eligibility check, a claim submission, a reminder, a document) was started in the tenant’s database; clinical-ops’ worker queues its first attempt in the tenant’s fair share (docs/workloads.md). Identifiers only.',
+      'A run of a clinical workflow (an eligibility check, a claim submission, a reminder, a document) was started in the tenant’s database, or replayed from the dead letters; clinical-ops’ worker queues its first attempt in the tenant’s fair share (docs/workloads.md). Identifiers only.',
     payload: z
       .object({
         runId: z.uuid().describe('the run (and its business record: the claim, the check …)'),
         workflow: z.enum(['eligibility_checks', 'claims', 'reminders', 'documents']).describe('the workflow, which names its queue'),
         tier: z.enum(['standard', 'enhanced', 'critical']).describe('the tenant’s tier: its priority and concurrency on the queue'),
         dedicated: z.boolean().describe('the tenant is entitled to dedicated capacity: its runs go to the dedicated queue'),
+        replay: z.number().int().min(0).describe('0 when the run starts; n when replayDeadLetters queues it again for the n-th time'),
+      })
+      .strict(),
+  }),
+  'clinical-ops.dead-letters.replayed': define({
+    version: 1,
+    producer: 'clinical-ops',
+    summary:
+      'A platform admin queued a tenant’s dead-lettered runs of one workflow again (replayDeadLetters); tenancy writes it to the tenant’s audit chain. The actor is the admin. Counts and the filter, never PHI.',
+    payload: z
+      .object({
+        workflow: z.enum(['eligibility_checks', 'claims', 'reminders', 'documents']).describe('the workflow replayed'),
+        replayed: z.number().int().min(0).describe('runs queued again'),
+        errorCode: z.string().max(64).nullable().describe('the last error code the runs were chosen by, if any'),
+        deadLetteredAfter: z.iso.datetime().nullable().describe('the start of the window the runs were dead-lettered in, if any'),
+        deadLetteredBefore: z.iso.datetime().nullable().describe('the end of that window, if any'),
       })
       .strict(),
   }),

@@ -11,10 +11,11 @@ import { breakGlassGrantRoute, breakGlassResolvers } from './break-glass.js';
 import { createClinicalLoaders } from './context.js';
 import { patientResolvers } from './patients.js';
 import { summaryResolvers } from './summary.js';
+import { workloadResolvers } from './workflows/graph.js';
 
 export const name = 'clinical-ops';
 export const typeDefs = loadTypeDefs(import.meta.url);
-export const resolvers = mergeResolvers(summaryResolvers, patientResolvers, breakGlassResolvers);
+export const resolvers = mergeResolvers(summaryResolvers, patientResolvers, breakGlassResolvers, workloadResolvers);
 
 export const definition = defineSubgraph(name, {
   typeDefs,

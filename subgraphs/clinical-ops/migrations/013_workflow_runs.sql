@@ -24,11 +24,16 @@ CREATE TABLE workflow_runs (
   -- Sent with every attempt to the external system: the same act under the same key, so a retry
   -- after a crash (sent, not recorded) cannot repeat it.
   idempotency_key text NOT NULL UNIQUE,
+  -- The tenant's standing when the run was started: its priority and concurrency on the queue,
+  -- and whether its runs go to the dedicated queue; a replay queues the run the same way.
+  tier text NOT NULL DEFAULT 'standard' CHECK (tier IN ('standard', 'enhanced', 'critical')),
+  dedicated boolean NOT NULL DEFAULT false,
   queued_at timestamptz NOT NULL DEFAULT now(),
   next_attempt_at timestamptz,
   started_at timestamptz,
   finished_at timestamptz,
-  replays integer NOT NULL DEFAULT 0
+  -- Times replayDeadLetters queued the run again; each replay starts its attempts afresh.
+  replays integer NOT NULL DEFAULT 0 CHECK (replays >= 0)
 );
 -- Depth and age per tenant and workflow, and the dead letters a replay selects.
 CREATE INDEX workflow_runs_open_idx ON workflow_runs (tenant_id, workflow, queued_at) WHERE status IN ('queued', 'in_flight', 'retry_scheduled');

@@ -8,14 +8,13 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appUrl, type Tx } from '../../../lib/db/index.js';
-import { jobIdFor } from '../../../lib/jobs/enqueue.js';
 import { defineQueue } from '../../../lib/jobs/queues.js';
 import { seededTenants, startJobsHarness, uniqueSuffix, userContext, waitFor, type JobsHarness } from '../../../lib/jobs/test-support.js';
 import { defineWorker, type JobRun } from '../../../lib/jobs/worker.js';
 import { TEST_APP_PASSWORD } from '../../../test/support/env.js';
 import { adminQuery, adminUrl, testConfig } from '../../../test/support/platform.js';
 import type { ConnectorCall, ConnectorOutcome } from '../integrations/contract.js';
-import { attempt, type RunJob, type WorkflowSpec } from './runner.js';
+import { attempt, attemptJobId, type RunJob, type WorkflowSpec } from './runner.js';
 
 const queue = defineQueue({ name: `runnertest-${uniqueSuffix()}.documents`, expireInSeconds: 10 });
 
@@ -96,7 +95,7 @@ async function run(outcomes: ConnectorOutcome<{ ref: string }>[], status = 'queu
     `runner-test:${runId}`,
   ]);
   const context = userContext(tenantId);
-  await harness.db.withTenant(context, (tx) => harness.producer.enqueue(tx, queue, context, { runId, attempt: 1 }, { id: jobIdFor('workflow-run', runId, 1) }));
+  await harness.db.withTenant(context, (tx) => harness.producer.enqueue(tx, queue, context, { runId, attempt: 1 }, { id: attemptJobId(runId, 0, 1) }));
   return runId;
 }
 
@@ -138,7 +137,7 @@ describe('a workflow run', () => {
     expect(sent.filter((s) => s.runId === runId)).toHaveLength(3);
     // Each attempt was its own job, named by the run and the attempt.
     const jobs = await adminQuery<{ id: string }>(`SELECT id FROM pgboss.job WHERE name = $1 AND data->'data'->>'runId' = $2 ORDER BY created_on`, [queue.name, runId]);
-    expect(jobs.map((job) => job.id)).toEqual([1, 2, 3].map((n) => jobIdFor('workflow-run', runId, n)));
+    expect(jobs.map((job) => job.id)).toEqual([1, 2, 3].map((n) => attemptJobId(runId, 0, n)));
   });
 
   it('dead-lettered when its attempts are spent, and a refusal is final at once', async () => {
@@ -162,7 +161,7 @@ describe('a workflow run', () => {
       `runner-test:${runId}`,
     ]);
     const context = userContext(tenantId);
-    await harness.db.withTenant(context, (tx) => harness.producer.enqueue(tx, queue, context, { runId, attempt: 1 }, { id: jobIdFor('workflow-run', runId, 1) }));
+    await harness.db.withTenant(context, (tx) => harness.producer.enqueue(tx, queue, context, { runId, attempt: 1 }, { id: attemptJobId(runId, 0, 1) }));
     expect(await settled(runId)).toMatchObject({ status: 'succeeded', attempts: 2 });
     expect(sent.filter((s) => s.runId === runId)).toEqual([]);
     expect(accepted.filter((a) => a.runId === runId)).toEqual([{ runId, ref: 'doc-received-before' }]);

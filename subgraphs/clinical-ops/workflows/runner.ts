@@ -33,7 +33,12 @@ import { retryPolicyOf } from './retry-policies.js';
 export interface RunJob {
   runId: string;
   attempt: number;
+  /** The run's replay the attempt belongs to (0 before any): part of the job's id. */
+  replay?: number;
 }
+
+/** The job id of an attempt: named by the run, its replay and the attempt, so it is queued once. */
+export const attemptJobId = (runId: string, replay: number, attempt: number): string => jobIdFor('workflow-run', runId, replay, attempt);
 
 /** The meters erp counts (its catalog), per workflow. */
 const METERS = {
@@ -64,24 +69,28 @@ export interface WorkflowSpec<P, B> {
 interface RunRow {
   status: string;
   attempts: number;
+  replays: number;
   idempotency_key: string;
   due: boolean;
   next_attempt_at: Date | null;
 }
 
-type Begun = { kind: 'finished' } | { kind: 'not_due'; at: Date; attempt: number } | { kind: 'attempt'; attempt: number; wasInFlight: boolean; request: ConnectorCall<unknown> | null };
+type Begun =
+  | { kind: 'finished' }
+  | { kind: 'not_due'; at: Date; attempt: number; replay: number }
+  | { kind: 'attempt'; attempt: number; replay: number; wasInFlight: boolean; request: ConnectorCall<unknown> | null };
 
 async function begin(tx: Tx, spec: WorkflowSpec<unknown, unknown>, runId: string): Promise<Begun> {
   const [run] = await tx.query<RunRow>(
-    `SELECT status, attempts, idempotency_key, next_attempt_at, coalesce(next_attempt_at <= now() + interval '1 second', true) AS due
+    `SELECT status, attempts, replays, idempotency_key, next_attempt_at, coalesce(next_attempt_at <= now() + interval '1 second', true) AS due
        FROM workflow_runs WHERE id = $1 AND workflow = $2 FOR UPDATE`,
     [runId, spec.workflow],
   );
   if (!run || ['succeeded', 'rejected', 'dead_lettered'].includes(run.status)) return { kind: 'finished' };
-  if (run.status === 'retry_scheduled' && !run.due) return { kind: 'not_due', at: run.next_attempt_at!, attempt: run.attempts + 1 };
+  if (run.status === 'retry_scheduled' && !run.due) return { kind: 'not_due', at: run.next_attempt_at!, attempt: run.attempts + 1, replay: run.replays };
   const request = await spec.prepare(tx, runId, run.idempotency_key);
   await tx.query(`UPDATE workflow_runs SET status = 'in_flight', attempts = attempts + 1, started_at = now(), next_attempt_at = NULL WHERE id = $1`, [runId]);
-  return { kind: 'attempt', attempt: run.attempts + 1, wasInFlight: run.status === 'in_flight', request };
+  return { kind: 'attempt', attempt: run.attempts + 1, replay: run.replays, wasInFlight: run.status === 'in_flight', request };
 }
 
 /** Records the outcome and the decision; answers when the next attempt is due, if any. */
@@ -137,7 +146,7 @@ export async function attempt<P, B>(spec: WorkflowSpec<P, B>, job: JobRun<RunJob
   const begun = await db.withTenant(job.context, (tx) => begin(tx, general, runId));
   if (begun.kind === 'finished') return;
   if (begun.kind === 'not_due') {
-    await schedule(job, queueOf(spec.workflow, job.context), runId, begun.attempt, begun.at);
+    await schedule(job, queueOf(spec.workflow, job.context), runId, begun.replay, begun.attempt, begun.at);
     return;
   }
   const policy = await retryPolicyOf(jobTx, spec.workflow);
@@ -152,12 +161,12 @@ export async function attempt<P, B>(spec: WorkflowSpec<P, B>, job: JobRun<RunJob
   const reduced = outcome.kind === 'retryable' ? { kind: outcome.kind, reason: outcome.reason } : { kind: outcome.kind };
   const decision = decide(policy, begun.attempt, reduced);
   const due = await db.withTenant(job.context, (tx) => record(tx, job.context, general, runId, outcome, decision));
-  if (due) await schedule(job, queueOf(spec.workflow, job.context), runId, begun.attempt + 1, due);
+  if (due) await schedule(job, queueOf(spec.workflow, job.context), runId, begun.replay, begun.attempt + 1, due);
 }
 
 /** Queues attempt `next` of the run for `at`, once however often it is asked. */
-async function schedule(job: JobRun<RunJob>, queue: QueueDeclaration, runId: string, next: number, at: Date): Promise<void> {
-  await job.enqueue(queue, { runId, attempt: next } satisfies RunJob, { id: jobIdFor('workflow-run', runId, next), startAfter: at });
+async function schedule(job: JobRun<RunJob>, queue: QueueDeclaration, runId: string, replay: number, next: number, at: Date): Promise<void> {
+  await job.enqueue(queue, { runId, attempt: next, replay } satisfies RunJob, { id: attemptJobId(runId, replay, next), startAfter: at });
 }
 
 /** The job definitions of a workflow: its shared queue and its dedicated one, both working runs of `spec`. */
@@ -176,13 +185,17 @@ export function workflowJobs<P, B>(spec: WorkflowSpec<P, B>): JobDefinition[] {
  * in the tenant's, relayed from there). `idempotencyKey` defaults to the run's id.
  */
 export async function startRun(tx: Tx, context: TenantContext, workflow: Workflow, runId: string, idempotencyKey: string = runId): Promise<void> {
-  await tx.query(`INSERT INTO workflow_runs (id, tenant_id, workflow, status, idempotency_key) VALUES ($1, $2, $3, 'queued', $4)`, [runId, context.tenantId, workflow, idempotencyKey]);
-  await publishEvent(tx, 'clinical-ops.workflow-run.queued', context, {
+  const tier = tierOf(context);
+  const dedicated = context.entitlements.includes(DEDICATED_CAPACITY);
+  await tx.query(`INSERT INTO workflow_runs (id, tenant_id, workflow, status, idempotency_key, tier, dedicated) VALUES ($1, $2, $3, 'queued', $4, $5, $6)`, [
     runId,
+    context.tenantId,
     workflow,
-    tier: tierOf(context),
-    dedicated: context.entitlements.includes(DEDICATED_CAPACITY),
-  });
+    idempotencyKey,
+    tier,
+    dedicated,
+  ]);
+  await publishEvent(tx, 'clinical-ops.workflow-run.queued', context, { runId, workflow, tier, dedicated, replay: 0 });
 }
 
 /** Queues the first job of each run started (startRun), in the run's tenant's fair share and capacity. */
@@ -192,9 +205,9 @@ export function dispatchConsumer(queue: QueueDeclaration) {
     queue,
     type: 'clinical-ops.workflow-run.queued',
     async handle(event, _tx, tools) {
-      const { runId, workflow, tier, dedicated } = event.payload;
+      const { runId, workflow, tier, dedicated, replay } = event.payload;
       const standing = { tier, entitlements: dedicated ? [DEDICATED_CAPACITY] : [] };
-      await tools.enqueue(queueFor(workflow, standing), { runId, attempt: 1 } satisfies RunJob, { id: jobIdFor('workflow-run', runId, 1), standing });
+      await tools.enqueue(queueFor(workflow, standing), { runId, attempt: 1, replay } satisfies RunJob, { id: attemptJobId(runId, replay, 1), standing });
     },
   });
 }
