@@ -72,7 +72,7 @@ export const workloadResolvers = {
     async workflowRuns(_: unknown, args: { tenantId?: unknown; workflow?: unknown; status?: unknown; first?: number | null }, ctx: ClinicalContext) {
       const tenantId = tenantOf(ctx, args.tenantId);
       const workflow = args.workflow == null ? null : workflowOf(args.workflow);
-      const status = args.status == null ? null : String(args.status).toLowerCase();
+      const status = typeof args.status === 'string' ? args.status.toLowerCase() : null;
       if (status && !STATUSES.includes(status)) throw new BadUserInputError(`status must be one of ${STATUSES.map((s) => s.toUpperCase()).join(', ')}`, { argument: 'status' });
       const first = args.first ?? 50;
       if (!Number.isInteger(first) || first < 1 || first > 200) throw new BadUserInputError('first must be 1–200', { argument: 'first' });
