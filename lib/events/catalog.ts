@@ -326,6 +326,38 @@ export const EVENT_CATALOG = Object.freeze({
       })
       .strict(),
   }),
+  'clinical-ops.workload.sampled': define({
+    version: 1,
+    producer: 'clinical-ops',
+    summary:
+      'What a tenant’s workflow queues looked like at a sample (once a minute): runs waiting and in flight, the oldest wait, and the outcomes and waits of the window; observability keeps it as queue telemetry. Counts and durations only.',
+    payload: z
+      .object({
+        sampledAt: z.iso.datetime().describe('when the sample was taken'),
+        windowSeconds: z.number().int().min(1).max(3600).describe('the window the outcomes and waits cover, ending at sampledAt'),
+        workflows: z
+          .array(
+            z
+              .object({
+                workflow: z.enum(['eligibility_checks', 'claims', 'reminders', 'documents']),
+                depth: z.number().int().min(0).describe('runs queued or waiting for a retry'),
+                inFlight: z.number().int().min(0).describe('runs with an attempt under way'),
+                oldestWaitSeconds: z.number().int().min(0).nullable().describe('age of the oldest unfinished run'),
+                succeeded: z.number().int().min(0),
+                rejected: z.number().int().min(0),
+                deadLettered: z.number().int().min(0),
+                started: z.number().int().min(0).describe('runs whose first attempt started in the window'),
+                waitP50Ms: z.number().int().min(0).nullable().describe('median wait from queued to first attempt, of those'),
+                waitP95Ms: z.number().int().min(0).nullable(),
+                waitMaxMs: z.number().int().min(0).nullable(),
+              })
+              .strict(),
+          )
+          .min(1)
+          .max(4),
+      })
+      .strict(),
+  }),
   'clinical-ops.usage.recorded': define({
     version: 1,
     producer: 'clinical-ops',

@@ -30,6 +30,8 @@ CREATE TABLE workflow_runs (
   dedicated boolean NOT NULL DEFAULT false,
   queued_at timestamptz NOT NULL DEFAULT now(),
   next_attempt_at timestamptz,
+  -- The run's wait for a worker is first_started_at − queued_at (the figure fair share protects).
+  first_started_at timestamptz,
   started_at timestamptz,
   finished_at timestamptz,
   -- Times replayDeadLetters queued the run again; each replay starts its attempts afresh.
@@ -39,6 +41,7 @@ CREATE TABLE workflow_runs (
 CREATE INDEX workflow_runs_open_idx ON workflow_runs (tenant_id, workflow, queued_at) WHERE status IN ('queued', 'in_flight', 'retry_scheduled');
 CREATE INDEX workflow_runs_dead_idx ON workflow_runs (workflow, tenant_id) WHERE status = 'dead_lettered';
 CREATE INDEX workflow_runs_finished_idx ON workflow_runs (tenant_id, workflow, finished_at) WHERE finished_at IS NOT NULL;
+CREATE INDEX workflow_runs_started_idx ON workflow_runs (first_started_at) WHERE first_started_at IS NOT NULL;
 REVOKE DELETE, TRUNCATE ON workflow_runs FROM caregraph_app;
 
 ALTER TABLE workflow_runs ENABLE ROW LEVEL SECURITY;

@@ -89,7 +89,10 @@ async function begin(tx: Tx, spec: WorkflowSpec<unknown, unknown>, runId: string
   if (!run || ['succeeded', 'rejected', 'dead_lettered'].includes(run.status)) return { kind: 'finished' };
   if (run.status === 'retry_scheduled' && !run.due) return { kind: 'not_due', at: run.next_attempt_at!, attempt: run.attempts + 1, replay: run.replays };
   const request = await spec.prepare(tx, runId, run.idempotency_key);
-  await tx.query(`UPDATE workflow_runs SET status = 'in_flight', attempts = attempts + 1, started_at = now(), next_attempt_at = NULL WHERE id = $1`, [runId]);
+  await tx.query(
+    `UPDATE workflow_runs SET status = 'in_flight', attempts = attempts + 1, started_at = now(), first_started_at = coalesce(first_started_at, now()), next_attempt_at = NULL WHERE id = $1`,
+    [runId],
+  );
   return { kind: 'attempt', attempt: run.attempts + 1, replay: run.replays, wasInFlight: run.status === 'in_flight', request };
 }
 
