@@ -16,28 +16,32 @@ import { isValidNpi } from './providers.js';
 const fleet = demoFleet(40).tenants;
 const isolated = fleet.filter((tenant) => tenant.placement === 'isolated');
 
-/** Problems in one database's clinical tables, as SQL finds them. */
+/**
+ * Problems in one database's clinical tables, as SQL finds them, among the demo fleet's rows only
+ * (other suites running at the same time write scratch tenants' rows of their own).
+ */
 async function problemsIn(client: pg.Client): Promise<Record<string, number>> {
-  const count = async (sql: string) => (await client.query<{ n: number }>(sql)).rows[0]!.n;
+  const ids = fleet.map((tenant) => tenant.id);
+  const count = async (sql: string) => (await client.query<{ n: number }>(sql, [ids])).rows[0]!.n;
   const overlapping = (column: string, statuses: string) => `
     SELECT count(*)::int AS n FROM clinical_ops.appointments a JOIN clinical_ops.appointments b
-      ON a.${column} = b.${column} AND a.id < b.id
+      ON a.${column} = b.${column} AND a.id < b.id AND a.tenant_id = ANY($1::uuid[])
      AND a.status IN (${statuses}) AND b.status IN (${statuses})
      AND a.starts_at < b.starts_at + make_interval(mins => b.duration_minutes)
      AND b.starts_at < a.starts_at + make_interval(mins => a.duration_minutes)`;
   return {
-    unbooked: await count('SELECT count(*)::int AS n FROM clinical_ops.appointments WHERE provider_id IS NULL OR location_id IS NULL'),
+    unbooked: await count('SELECT count(*)::int AS n FROM clinical_ops.appointments WHERE (provider_id IS NULL OR location_id IS NULL) AND tenant_id = ANY($1::uuid[])'),
     providerConflicts: await count(overlapping('provider_id', "'scheduled', 'checked_in'")),
     locationConflicts: await count(overlapping('location_id', "'scheduled', 'checked_in'")),
     providerDoubleBooked: await count(overlapping('provider_id', "'scheduled', 'checked_in', 'completed', 'no_show'")),
     locationDoubleBooked: await count(overlapping('location_id', "'scheduled', 'checked_in', 'completed', 'no_show'")),
     memberIdsOffFormat: await count(
-      'SELECT count(*)::int AS n FROM clinical_ops.insurance_coverages c JOIN clinical_ops.payers p ON p.id = c.payer_id WHERE c.member_id !~ p.member_id_pattern',
+      'SELECT count(*)::int AS n FROM clinical_ops.insurance_coverages c JOIN clinical_ops.payers p ON p.id = c.payer_id WHERE c.member_id !~ p.member_id_pattern AND c.tenant_id = ANY($1::uuid[])',
     ),
     crossTenantBookings: await count(
       `SELECT count(*)::int AS n FROM clinical_ops.appointments a
          LEFT JOIN clinical_ops.providers p ON p.id = a.provider_id LEFT JOIN clinical_ops.locations l ON l.id = a.location_id
-        WHERE p.tenant_id <> a.tenant_id OR l.tenant_id <> a.tenant_id`,
+        WHERE (p.tenant_id <> a.tenant_id OR l.tenant_id <> a.tenant_id) AND a.tenant_id = ANY($1::uuid[])`,
     ),
   };
 }
