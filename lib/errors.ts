@@ -19,6 +19,8 @@ export enum ErrorCode {
   TenantSuspended = 'TENANT_SUSPENDED',
   TenantOffboarded = 'TENANT_OFFBOARDED',
   InvalidTransition = 'INVALID_TRANSITION',
+  AppointmentConflict = 'APPOINTMENT_CONFLICT',
+  UnknownPayer = 'UNKNOWN_PAYER',
   SelfApprovalForbidden = 'SELF_APPROVAL_FORBIDDEN',
   PlanLimitExceeded = 'PLAN_LIMIT_EXCEEDED',
   IdempotencyKeyReused = 'IDEMPOTENCY_KEY_REUSED',
@@ -55,6 +57,8 @@ export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = Object.freeze({
   [ErrorCode.TenantSuspended]: 403,
   [ErrorCode.TenantOffboarded]: 403,
   [ErrorCode.InvalidTransition]: 409,
+  [ErrorCode.AppointmentConflict]: 409,
+  [ErrorCode.UnknownPayer]: 400,
   [ErrorCode.SelfApprovalForbidden]: 403,
   [ErrorCode.PlanLimitExceeded]: 409,
   [ErrorCode.IdempotencyKeyReused]: 409,
@@ -128,6 +132,21 @@ export class PlanLimitExceededError extends CareGraphError {
 export class InvalidTransitionError extends CareGraphError {
   constructor(message: string, extensions?: Extra) {
     super(ErrorCode.InvalidTransition, message, { extensions });
+  }
+}
+/**
+ * A booking that overlaps another SCHEDULED or CHECKED_IN appointment of the same provider,
+ * location or patient; `extensions.argument` names which. Nothing was written.
+ */
+export class AppointmentConflictError extends CareGraphError {
+  constructor(message: string, extensions?: Extra) {
+    super(ErrorCode.AppointmentConflict, message, { extensions });
+  }
+}
+/** A coverage naming a payer that is not in the platform's payer directory. Nothing was written. */
+export class UnknownPayerError extends CareGraphError {
+  constructor(message: string, extensions?: Extra) {
+    super(ErrorCode.UnknownPayer, message, { extensions });
   }
 }
 /** An idempotency key already used for a different request: nothing was written. */

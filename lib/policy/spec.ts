@@ -47,6 +47,11 @@ export const SCOPES = [
   'tenants:manage',
   /** Subscription changes and payments (erp): platform admins, and a tenant's admins and billers for their own tenant. */
   'billing:manage',
+  /**
+   * Clinical records' writes (patients, providers, locations, appointments, coverages), at tenant
+   * level only: a tenant's clinicians and admins. Never on an API key, and no platform role holds it.
+   */
+  'clinical:write',
 ] as const;
 
 /** Scopes a token gets by default for each role (the development issuer uses them). */
@@ -54,8 +59,8 @@ export const DEFAULT_ROLE_SCOPES: Readonly<Record<Role, readonly string[]>> = {
   platform_admin: ['tenant:read', 'billing:read', 'clinical:read', 'telemetry:read', 'keys:manage', 'audit:read', 'tenants:manage', 'billing:manage'],
   support: ['tenant:read', 'clinical:read', 'telemetry:read'],
   analyst: ['tenant:read', 'billing:read', 'clinical:read', 'telemetry:read'],
-  tenant_admin: ['tenant:read', 'billing:read', 'clinical:read', 'telemetry:read', 'billing:manage'],
-  clinician: ['tenant:read', 'clinical:read', PHI_SCOPE],
+  tenant_admin: ['tenant:read', 'billing:read', 'clinical:read', 'telemetry:read', 'billing:manage', 'clinical:write'],
+  clinician: ['tenant:read', 'clinical:read', PHI_SCOPE, 'clinical:write'],
   biller: ['tenant:read', 'billing:read', 'billing:manage'],
   partner_admin: ['tenant:read', 'billing:read', 'telemetry:read', 'keys:manage'],
 };

@@ -1,6 +1,7 @@
 /**
- * The clinical-ops subgraph (workload plane): patients, appointments, the tenant's clinical
- * summary, and break-glass grants with the PHI audit.
+ * The clinical-ops subgraph (workload plane): patients, providers, locations, appointments and
+ * insurance coverages with their FHIR R4 export, the tenant's clinical summary, and break-glass
+ * grants with the PHI audit.
  */
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
 import { mergeResolvers } from '../../lib/resolvers.js';
@@ -9,13 +10,28 @@ import { defineSubgraph, startSubgraph, type StartOptions } from '../../lib/subg
 import { ARCHIVE_ROUTE, archiveRoute } from '../../lib/workflows/offboarding.js';
 import { breakGlassGrantRoute, breakGlassResolvers } from './break-glass.js';
 import { createClinicalLoaders } from './context.js';
+import { appointmentResolvers } from './appointments.js';
+import { coverageResolvers } from './coverage.js';
+import { fhirResolvers } from './fhir/export.js';
+import { locationResolvers } from './locations.js';
 import { patientResolvers } from './patients.js';
+import { providerResolvers } from './providers.js';
 import { summaryResolvers } from './summary.js';
 import { workloadResolvers } from './workflows/graph.js';
 
 export const name = 'clinical-ops';
 export const typeDefs = loadTypeDefs(import.meta.url);
-export const resolvers = mergeResolvers(summaryResolvers, patientResolvers, breakGlassResolvers, workloadResolvers);
+export const resolvers = mergeResolvers(
+  summaryResolvers,
+  patientResolvers,
+  appointmentResolvers,
+  providerResolvers,
+  locationResolvers,
+  coverageResolvers,
+  fhirResolvers,
+  breakGlassResolvers,
+  workloadResolvers,
+);
 
 export const definition = defineSubgraph(name, {
   typeDefs,

@@ -1,10 +1,11 @@
-/** Patients and their appointments, read within the current tenant. */
-import DataLoader from 'dataloader';
+/** Patients, read and registered within the current tenant. */
+import { randomUUID } from 'node:crypto';
 import type { Database, Tx } from '../../lib/db/index.js';
-import { BadUserInputError, TenantForbiddenError } from '../../lib/errors.js';
+import { BadUserInputError } from '../../lib/errors.js';
 import { isUuid, requireUuid } from '../../lib/ids.js';
 import type { TenantContext } from '../../lib/tenant-context.js';
 import type { ClinicalContext } from './context.js';
+import { assertTenantLevel, pageSize, requireDate, requireText, uniqueViolation } from './requests.js';
 
 export interface PatientRow {
   id: string;
@@ -17,17 +18,7 @@ export interface PatientRow {
   phone: string | null;
 }
 
-export interface AppointmentRow {
-  id: string;
-  tenant_id: string;
-  patient_id: string;
-  starts_at: Date;
-  duration_minutes: number;
-  status: string;
-  reason: string;
-}
-
-const PATIENT_COLUMNS = "id, tenant_id, mrn, given_name, family_name, to_char(birth_date, 'YYYY-MM-DD') AS birth_date, email, phone";
+export const PATIENT_COLUMNS = "id, tenant_id, mrn, given_name, family_name, to_char(birth_date, 'YYYY-MM-DD') AS birth_date, email, phone";
 const MAX_PATIENTS = 200;
 
 export async function fetchPatientsByIds(tx: Tx, ids: readonly string[]): Promise<PatientRow[]> {
@@ -36,29 +27,55 @@ export async function fetchPatientsByIds(tx: Tx, ids: readonly string[]): Promis
   return tx.query<PatientRow>(`SELECT ${PATIENT_COLUMNS} FROM patients WHERE id = ANY($1::uuid[])`, [valid]);
 }
 
-/** Appointments of many patients in one statement, grouped per patient in key order. */
-export function appointmentsByPatientLoader(db: Database, tenant: TenantContext) {
-  return new DataLoader<string, AppointmentRow[]>(async (patientIds) => {
-    const rows = await db.withTenant(tenant, (tx) =>
-      tx.query<AppointmentRow>(
-        `SELECT id, tenant_id, patient_id, starts_at, duration_minutes, status, reason
-           FROM appointments WHERE patient_id = ANY($1::uuid[]) ORDER BY starts_at`,
-        [patientIds.filter(isUuid)],
-      ),
-    );
-    const grouped = new Map<string, AppointmentRow[]>();
-    for (const row of rows) grouped.set(row.patient_id, [...(grouped.get(row.patient_id) ?? []), row]);
-    return patientIds.map((id) => grouped.get(id) ?? []);
-  });
+export interface CreatePatientInput {
+  mrn: string;
+  givenName: string;
+  familyName: string;
+  birthDate: string;
+  email?: string | null;
+  phone?: string | null;
 }
 
-/**
- * Clinical records are read inside one tenant only. Row-level security would let a
- * platform-level transaction see every tenant's patients (the fleet's counts need it), so
- * listing and fetching patients is refused here unless the request acts in one tenant.
- */
-function assertTenantLevel(tenant: TenantContext): void {
-  if (tenant.access !== 'tenant') throw new TenantForbiddenError('Clinical records are read within one tenant: send x-tenant-id');
+/** The input, checked. Messages name the argument, never the value: every one of them is PHI. */
+export function validatePatient(input: CreatePatientInput, today = new Date().toISOString().slice(0, 10)) {
+  const mrn = input.mrn.trim();
+  if (!/^[A-Za-z0-9-]{3,40}$/.test(mrn)) throw new BadUserInputError('input.mrn must be 3–40 letters, digits or dashes', { argument: 'input.mrn' });
+  const birthDate = requireDate(input.birthDate, 'input.birthDate');
+  if (birthDate > today || birthDate < '1900-01-01') throw new BadUserInputError('input.birthDate must be between 1900-01-01 and today', { argument: 'input.birthDate' });
+  const email = input.email == null || input.email.trim() === '' ? null : input.email.trim();
+  if (email !== null && (email.length > 254 || !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email))) {
+    throw new BadUserInputError('input.email must be an e-mail address', { argument: 'input.email' });
+  }
+  const phone = input.phone == null || input.phone.trim() === '' ? null : input.phone.trim();
+  if (phone !== null && !/^\+?[0-9][0-9 ().-]{5,22}[0-9]$/.test(phone)) {
+    throw new BadUserInputError('input.phone must be a phone number (digits, spaces, dashes, an optional leading +)', { argument: 'input.phone' });
+  }
+  return {
+    mrn,
+    givenName: requireText(input.givenName, 'input.givenName', 1, 100),
+    familyName: requireText(input.familyName, 'input.familyName', 1, 100),
+    birthDate,
+    email,
+    phone,
+  };
+}
+
+/** Registers a patient; an MRN the tenant uses already is refused, nothing written. */
+export async function createPatient(db: Database, tenant: TenantContext & { tenantId: string }, raw: CreatePatientInput): Promise<PatientRow> {
+  const input = validatePatient(raw);
+  return db.withTenant(tenant, async (tx) => {
+    try {
+      const [row] = await tx.query<PatientRow>(
+        `INSERT INTO patients (id, tenant_id, mrn, given_name, family_name, birth_date, email, phone)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING ${PATIENT_COLUMNS}`,
+        [randomUUID(), tenant.tenantId, input.mrn, input.givenName, input.familyName, input.birthDate, input.email, input.phone],
+      );
+      return row!;
+    } catch (error) {
+      if (uniqueViolation(error) === 'patients_tenant_id_mrn_key') throw new BadUserInputError('input.mrn belongs to another patient of the tenant', { argument: 'input.mrn' });
+      throw error;
+    }
+  });
 }
 
 export const patientResolvers = {
@@ -69,15 +86,16 @@ export const patientResolvers = {
     },
     patients: async (_: unknown, args: { first?: number | null }, ctx: ClinicalContext) => {
       assertTenantLevel(ctx.tenant);
-      const first = args.first ?? 20;
-      if (!Number.isInteger(first) || first < 1 || first > MAX_PATIENTS) {
-        throw new BadUserInputError(`first must be between 1 and ${MAX_PATIENTS}`, { argument: 'first' });
-      }
-      const rows = await ctx.db.withTenant(ctx.tenant, (tx) =>
-        tx.query<PatientRow>(`SELECT ${PATIENT_COLUMNS} FROM patients ORDER BY mrn LIMIT $1`, [first]),
-      );
+      const first = pageSize(args.first, 20, MAX_PATIENTS);
+      const rows = await ctx.db.withTenant(ctx.tenant, (tx) => tx.query<PatientRow>(`SELECT ${PATIENT_COLUMNS} FROM patients ORDER BY mrn LIMIT $1`, [first]));
       for (const row of rows) ctx.loaders.patientById.prime(row.id, row);
       return rows;
+    },
+  },
+  Mutation: {
+    createPatient: (_: unknown, args: { input: CreatePatientInput }, ctx: ClinicalContext) => {
+      assertTenantLevel(ctx.tenant);
+      return createPatient(ctx.db, ctx.tenant, args.input);
     },
   },
   Patient: {
@@ -88,10 +106,6 @@ export const patientResolvers = {
     familyName: (row: PatientRow) => row.family_name,
     birthDate: (row: PatientRow) => row.birth_date,
     appointments: (row: PatientRow, _: unknown, ctx: ClinicalContext) => ctx.loaders.appointmentsByPatient.load(row.id),
-  },
-  Appointment: {
-    startsAt: (row: AppointmentRow) => row.starts_at.toISOString(),
-    durationMinutes: (row: AppointmentRow) => row.duration_minutes,
-    status: (row: AppointmentRow) => row.status.toUpperCase(),
+    coverages: (row: PatientRow, _: unknown, ctx: ClinicalContext) => ctx.loaders.coveragesByPatient.load(row.id),
   },
 };

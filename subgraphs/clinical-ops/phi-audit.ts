@@ -32,6 +32,12 @@ export class PhiAuditTrail {
    * patient the grant names and that the grant still holds: throwing here denies the field.
    */
   record(read: PhiRead, tenant: TenantContext): void {
+    // A root field that reads PHI (fhirBundle) has no record of its own: its resolver records
+    // each record it returns. A break-glass grant names single patients, never a whole export.
+    if (read.typeName === 'Query') {
+      if (read.breakGlass) throw new PhiAccessDeniedError('A break-glass grant covers the named patients, read one by one, not an export');
+      return;
+    }
     const source = read.source as { id?: string; tenant_id?: string; patient_id?: string };
     if (!source.id || !source.tenant_id) throw new Error(`PHI field ${read.typeName}.${read.fieldName} read from a row without id/tenant_id`);
     if (read.breakGlass) {

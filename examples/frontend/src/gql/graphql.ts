@@ -5,8 +5,13 @@ type Exact<T extends { [key: string]: unknown }> = { [K in keyof T]: T[K] };
 /** Internal type. DO NOT USE DIRECTLY. */
 export type Incremental<T> = T | { [P in keyof T]?: P extends ' $fragmentName' | '__typename' ? T[P] : never };
 import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-node/core';
+/**
+ * SCHEDULED → CHECKED_IN → COMPLETED; SCHEDULED → CANCELED or NO_SHOW. SCHEDULED and CHECKED_IN
+ * appointments hold their provider, location and patient (no overlapping bookings).
+ */
 export type AppointmentStatus =
   | 'SCHEDULED'
+  | 'CHECKED_IN'
   | 'COMPLETED'
   | 'CANCELED'
   | 'NO_SHOW';
