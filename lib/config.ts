@@ -281,6 +281,12 @@ const envSchema = z.object({
    * stopped answering ready and taking new ones); what is still running then is cut off.
    */
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(120_000).default(10_000),
+  /**
+   * Base URL of the external systems' simulators (simulators/: payers, EHR, pharmacy, messaging),
+   * the default endpoint of every integration connector (subgraphs/clinical-ops/integrations/);
+   * a tenant's approved mapping may point a connector elsewhere (docs/integrations.md).
+   */
+  SIMULATORS_URL: httpUrl('http://127.0.0.1:4090'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
 });
@@ -348,6 +354,8 @@ export type Config = Readonly<{
   shutdownGraceMs: number;
   /** How the gateway limits request rates (docs/policies.md, "Rate limits"). */
   rateLimits: Readonly<{ enabled: boolean; windowMs: number; failOpenMs: number }>;
+  /** SIMULATORS_URL: where the integration connectors find the external systems unless a tenant's mapping says otherwise. */
+  simulatorsUrl: string;
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
   env: z.infer<typeof envSchema>['NODE_ENV'];
 }>;
@@ -439,6 +447,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       windowMs: e.RATE_LIMIT_WINDOW_SECONDS * 1000,
       failOpenMs: e.RATE_LIMIT_FAIL_OPEN_SECONDS * 1000,
     },
+    simulatorsUrl: e.SIMULATORS_URL,
     logLevel: e.LOG_LEVEL,
     env: e.NODE_ENV,
   });
