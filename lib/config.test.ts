@@ -40,6 +40,10 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ OBSERVABILITY_URL: 'ftp://x' })).toThrow(/OBSERVABILITY_URL/);
   });
 
+  it('refuses a simulators URL that is not an http(s) URL', () => {
+    expect(() => loadConfig({ SIMULATORS_URL: 'simulators:9000' })).toThrow(/SIMULATORS_URL/);
+  });
+
   it('treats an empty DATABASE_URL as unset (embedded database)', () => {
     expect(loadConfig({ DATABASE_URL: '' }).database.url).toBeUndefined();
     expect(loadConfig({ DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/test' }).database.url).toBe('postgres://postgres@127.0.0.1:5432/test');

@@ -73,6 +73,35 @@ export const escalationRuleSchema = z
   .strict();
 export type EscalationRule = z.infer<typeof escalationRuleSchema>;
 
+/** The external systems behind clinical-ops' integration gateway, one connector each (subgraphs/clinical-ops/integrations/contract.ts). */
+export const INTEGRATION_CONNECTORS = ['payer_eligibility', 'payer_claims', 'ehr', 'pharmacy', 'messaging'] as const;
+export type IntegrationConnector = (typeof INTEGRATION_CONNECTORS)[number];
+/** Why a connector call may work later (a `retryable` outcome). */
+export const RETRYABLE_REASONS = ['timeout', 'server_error', 'unreachable', 'circuit_open', 'malformed_response'] as const;
+/**
+ * Upper bounds (ms) of the latency buckets integration outcomes are counted in; one more bucket
+ * takes everything slower. Observability estimates percentiles from them.
+ */
+export const INTEGRATION_LATENCY_BUCKETS_MS = [10, 25, 50, 100, 250, 500, 1_000, 2_500, 5_000, 10_000, 30_000] as const;
+
+/** A count of calls. */
+const calls = z.number().int().min(0).max(100_000_000);
+
+/** The outcomes of one tenant's calls through one connector in one UTC minute, over one batch. */
+export const integrationOutcomeCountSchema = z
+  .object({
+    connector: z.enum(INTEGRATION_CONNECTORS).describe('the external system'),
+    minute: z.iso.datetime().describe('the UTC minute the calls ended in (its first instant)'),
+    accepted: calls.describe('calls the system did (a payer’s rejection of a claim it received included)'),
+    rejected: calls.describe('calls refused for good (4xx, a disabled connector, an invalid payload)'),
+    retryable: calls.describe('calls that may work later, all reasons'),
+    retryableByReason: z.object(Object.fromEntries(RETRYABLE_REASONS.map((reason) => [reason, calls])) as Record<(typeof RETRYABLE_REASONS)[number], typeof calls>).strict().describe('retryable calls per reason'),
+    latencyMsSum: z.number().int().min(0).describe('the calls’ latencies added up, in ms'),
+    latencyBuckets: z.array(calls).length(INTEGRATION_LATENCY_BUCKETS_MS.length + 1).describe('calls per latency bucket (INTEGRATION_LATENCY_BUCKETS_MS, then slower)'),
+  })
+  .strict();
+export type IntegrationOutcomeCount = z.infer<typeof integrationOutcomeCountSchema>;
+
 /** What an owner of a provisioning step reports when the step is over. */
 const stepFinished = z
   .object({
@@ -418,6 +447,36 @@ export const EVENT_CATALOG = Object.freeze({
         region: z.string().regex(/^[a-z][a-z0-9-]{1,30}$/).describe('the tenant’s region'),
         database: z.string().regex(/^[a-z][a-z0-9_]{1,62}$/).nullable().describe('the tenant’s own database, when isolated'),
         rows: z.record(z.string().regex(/^[a-z][a-z0-9_]{0,62}$/), z.number().int().min(0)).describe('rows moved, per table'),
+      })
+      .strict(),
+  }),
+  'clinical-ops.integration.outcomes': define({
+    version: 1,
+    producer: 'clinical-ops',
+    summary:
+      'Outcomes of a tenant’s calls to external systems through the integration gateway, counted per connector and UTC minute and published in batches (every few seconds, never one event per call; one minute may come in several batches, from several processes); observability adds them into its roll-up (Tenant.integrationHealth). Counts and latencies only.',
+    payload: z.object({ counts: z.array(integrationOutcomeCountSchema).min(1).max(500).describe('one entry per connector and minute of the batch') }).strict(),
+  }),
+  'clinical-ops.integration-mapping.changed': define({
+    version: 1,
+    producer: 'clinical-ops',
+    summary:
+      'A tenant’s integration mapping of one connector changed, or a protected change to it was asked for or decided (docs/integrations.md): tenancy records each in the tenant’s audit chain, and for PENDING_APPROVAL opens the four-eyes change request (setting `integration_mapping`) clinical-ops named. The actor is who changed or asked, or the admin whose decision applied or rejected it.',
+    payload: z
+      .object({
+        connector: z.enum(INTEGRATION_CONNECTORS).describe('the connector whose mapping it is'),
+        status: z.enum(['applied', 'pending_approval', 'rejected']).describe('applied at once (unprotected fields) or by an approval; waiting for four eyes; or rejected'),
+        fields: z.array(z.string().regex(/^[a-z][a-zA-Z]{1,40}$/)).min(1).max(20).describe('the mapping’s fields that changed, or would'),
+        revision: z.number().int().min(0).describe('the mapping’s revision after the change (0: none written yet)'),
+        changeRequestId: z.uuid().nullable().describe('the four-eyes change request (tenancy), for a protected change'),
+        protectedValue: z
+          .object({
+            baseUrl: z.url({ protocol: /^https?$/ }).nullable().optional().describe('the endpoint asked for (null: back to the platform’s default)'),
+            payerIds: z.record(z.string().regex(/^[A-Za-z0-9_-]{1,40}$/), z.string().regex(/^[A-Za-z0-9_-]{1,40}$/)).optional().describe('tenant payer code → directory payer id, the whole map asked for'),
+          })
+          .strict()
+          .nullable()
+          .describe('for PENDING_APPROVAL: what the approver is asked to approve (endpoints and payer ids, never patient data)'),
       })
       .strict(),
   }),

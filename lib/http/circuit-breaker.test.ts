@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CircuitBreaker, CircuitOpenError, type BreakerState } from './circuit-breaker.js';
+import { CircuitBreaker, CircuitBreakerRegistry, CircuitOpenError, type BreakerState, type CircuitBreakerOptions } from './circuit-breaker.js';
 
 /** A breaker on a clock the test moves, recording its changes of state. */
 function breaker(failureThreshold = 3, coolDownMs = 1_000) {
@@ -57,7 +57,7 @@ describe('CircuitBreaker', () => {
     const { subject, changes, clock } = breaker(3);
     for (let i = 0; i < 3; i += 1) expect(await attempt(subject, down)).toBe('failed');
     expect(subject.state).toBe('open');
-    expect(subject.snapshot()).toEqual({ state: 'open', consecutiveFailures: 3, lastFailureAt: clock.now, openedAt: clock.now });
+    expect(subject.snapshot()).toEqual({ state: 'open', consecutiveFailures: 3, windowCalls: 0, windowFailures: 0, lastFailureAt: clock.now, openedAt: clock.now });
     for (let i = 0; i < 10; i += 1) expect(await attempt(subject)).toBe('refused');
     expect(changes).toEqual(['closed->open']);
   });
@@ -138,5 +138,115 @@ describe('CircuitBreaker', () => {
 
   it('refuses a threshold below one', () => {
     expect(() => new CircuitBreaker({ failureThreshold: 0, coolDownMs: 1_000 })).toThrow(RangeError);
+  });
+});
+
+/** A breaker counting in a rolling window, on a clock the test moves. */
+function windowed(options: Partial<CircuitBreakerOptions> = {}) {
+  const clock = { now: 1_000_000 };
+  const changes: string[] = [];
+  const subject = new CircuitBreaker({
+    failureThreshold: 3,
+    coolDownMs: 1_000,
+    windowMs: 10_000,
+    now: () => clock.now,
+    onStateChange: ({ from, to }) => changes.push(`${from}->${to}`),
+    ...options,
+  });
+  return { subject, clock, changes };
+}
+
+describe('CircuitBreaker in a rolling window', () => {
+  it('opens on the threshold of failures within the window, whatever succeeded in between', async () => {
+    const { subject, changes } = windowed();
+    for (const work of [down, ok, down, ok, ok]) await attempt(subject, work);
+    expect(subject.snapshot()).toMatchObject({ state: 'closed', windowCalls: 5, windowFailures: 2 });
+    expect(await attempt(subject, down)).toBe('failed');
+    expect(subject.state).toBe('open');
+    expect(await attempt(subject)).toBe('refused');
+    expect(changes).toEqual(['closed->open']);
+  });
+
+  it('forgets failures older than the window', async () => {
+    const { subject, clock } = windowed();
+    await attempt(subject, down);
+    await attempt(subject, down);
+    clock.now += 10_000;
+    expect(subject.snapshot()).toMatchObject({ windowFailures: 0 });
+    await attempt(subject, down);
+    await attempt(subject, down);
+    expect(subject.state).toBe('closed');
+    // Nine tenths of a window later the two recent ones still count.
+    clock.now += 8_999;
+    expect(await attempt(subject, down)).toBe('failed');
+    expect(subject.state).toBe('open');
+  });
+
+  it('opens on the failure ratio once the window holds the minimum of calls', async () => {
+    const { subject } = windowed({ failureThreshold: 100, failureRatio: 0.5, minimumCalls: 6 });
+    // 2 of 4 failed: the ratio is reached, but too few calls to judge.
+    for (const work of [down, ok, down, ok]) await attempt(subject, work);
+    expect(subject.state).toBe('closed');
+    await attempt(subject, ok);
+    expect(subject.snapshot()).toMatchObject({ state: 'closed', windowCalls: 5, windowFailures: 2 });
+    // 3 of 6: half failed.
+    expect(await attempt(subject, down)).toBe('failed');
+    expect(subject.state).toBe('open');
+  });
+
+  it('starts a closed circuit with an empty window after the trial succeeds', async () => {
+    const { subject, clock, changes } = windowed({ failureThreshold: 2 });
+    await attempt(subject, down);
+    await attempt(subject, down);
+    clock.now += 1_000;
+    expect(await attempt(subject)).toBe('ok');
+    expect(subject.snapshot()).toMatchObject({ state: 'closed', windowCalls: 0, windowFailures: 0 });
+    // One failure more is not two.
+    await attempt(subject, down);
+    expect(subject.state).toBe('closed');
+    expect(changes).toEqual(['closed->open', 'open->half-open', 'half-open->closed']);
+  });
+
+  it('refuses settings that cannot work', () => {
+    expect(() => new CircuitBreaker({ failureThreshold: 1, coolDownMs: 1, failureRatio: 0.5 })).toThrow(/needs windowMs/);
+    expect(() => new CircuitBreaker({ failureThreshold: 1, coolDownMs: 1, windowMs: 1_000, failureRatio: 1.5 })).toThrow(RangeError);
+    expect(() => new CircuitBreaker({ failureThreshold: 1, coolDownMs: 1, windowMs: 5 })).toThrow(RangeError);
+  });
+});
+
+describe('CircuitBreakerRegistry', () => {
+  const settings = { failureThreshold: 2, coolDownMs: 1_000, windowMs: 10_000 };
+
+  it('keeps one breaker per key: one key opening leaves the others closed', async () => {
+    const opened: string[] = [];
+    const registry = new CircuitBreakerRegistry({ onStateChange: (key, { to }) => to === 'open' && opened.push(key) });
+    const a = registry.get('payer_claims:tenant-a', settings);
+    await attempt(a, down);
+    await attempt(a, down);
+    expect(registry.get('payer_claims:tenant-a', settings)).toBe(a);
+    expect(a.state).toBe('open');
+    expect(await attempt(registry.get('payer_claims:tenant-b', settings))).toBe('ok');
+    expect(registry.snapshot('payer_claims:tenant-b')).toMatchObject({ state: 'closed' });
+    expect(opened).toEqual(['payer_claims:tenant-a']);
+  });
+
+  it('gives a key whose settings changed a fresh breaker with the new ones', async () => {
+    const registry = new CircuitBreakerRegistry();
+    const before = registry.get('ehr:t', settings);
+    await attempt(before, down);
+    await attempt(before, down);
+    const after = registry.get('ehr:t', { ...settings, failureThreshold: 5 });
+    expect(after).not.toBe(before);
+    expect(after.state).toBe('closed');
+  });
+
+  it('holds at most maxKeys breakers, dropping the least recently used', () => {
+    const registry = new CircuitBreakerRegistry({ maxKeys: 3 });
+    for (const key of ['a', 'b', 'c']) registry.get(key, settings);
+    registry.get('a', settings);
+    registry.get('d', settings);
+    expect(registry.size).toBe(3);
+    expect(registry.snapshot('b')).toBeUndefined();
+    expect(registry.snapshot('a')).toBeDefined();
   });
 });
