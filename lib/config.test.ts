@@ -46,17 +46,19 @@ describe('loadConfig', () => {
   });
 });
 
+/** The variables a ConfigError names for `env`; none when it loads. */
+const issuesOf = (env: Record<string, string>) => {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.issues.map((issue) => issue.variable);
+    throw error;
+  }
+  return [];
+};
+
 describe('database settings', () => {
   const production = { NODE_ENV: 'production', AUTH_JWKS_URL: 'https://idp.example.test/jwks.json' };
-  const issuesOf = (env: Record<string, string>) => {
-    try {
-      loadConfig(env);
-    } catch (error) {
-      if (error instanceof ConfigError) return error.issues.map((issue) => issue.variable);
-      throw error;
-    }
-    return [];
-  };
 
   it('default the application password, statement timeout and binding key outside production', () => {
     const { database } = loadConfig({});
@@ -133,6 +135,31 @@ describe('subgraph call settings', () => {
     expect(issues({ SUBGRAPH_BREAKER_COOLDOWN_MS: '5000' }).map((issue) => issue.variable)).toEqual(['SUBGRAPH_BREAKER_COOLDOWN_MS']);
     expect(issues({ SUBGRAPH_BREAKER_THRESHOLD: '0' }).map((issue) => issue.variable)).toEqual(['SUBGRAPH_BREAKER_THRESHOLD']);
     expect(loadConfig({ SUBGRAPH_BREAKER_THRESHOLD: '2', SUBGRAPH_BREAKER_COOLDOWN_MS: '250' }).subgraphCalls).toMatchObject({ breakerThreshold: 2, breakerCoolDownMs: 250 });
+  });
+});
+
+describe('simulator settings', () => {
+
+  it('default to seed 42, no latency, no failures, and the simulators on 127.0.0.1 at SIMULATORS_PORT', () => {
+    expect(loadConfig({}).ports.simulators).toBe(4010);
+    expect(loadConfig({}).simulators).toEqual({ url: 'http://127.0.0.1:4010', seed: 42, latencyMs: 0, failureRate: 0 });
+    expect(loadConfig({ SIMULATORS_PORT: '5110' }).simulators.url).toBe('http://127.0.0.1:5110');
+  });
+
+  it('read SIMULATORS_URL (without its trailing slash), SIMULATORS_SEED, SIMULATORS_LATENCY_MS and SIMULATORS_FAILURE_RATE', () => {
+    const config = loadConfig({ SIMULATORS_URL: 'http://sim.internal:8080/', SIMULATORS_SEED: '7', SIMULATORS_LATENCY_MS: '250', SIMULATORS_FAILURE_RATE: '0.1' });
+    expect(config.simulators).toEqual({ url: 'http://sim.internal:8080', seed: 7, latencyMs: 250, failureRate: 0.1 });
+    expect(Object.isFrozen(config.simulators)).toBe(true);
+  });
+
+  it('refuse values out of range, naming the variable', () => {
+    expect(issuesOf({ SIMULATORS_FAILURE_RATE: '1.5' })).toEqual(['SIMULATORS_FAILURE_RATE']);
+    expect(issuesOf({ SIMULATORS_LATENCY_MS: '-1' })).toEqual(['SIMULATORS_LATENCY_MS']);
+    expect(issuesOf({ SIMULATORS_LATENCY_MS: '60001' })).toEqual(['SIMULATORS_LATENCY_MS']);
+    expect(issuesOf({ SIMULATORS_SEED: 'forty-two' })).toEqual(['SIMULATORS_SEED']);
+    expect(issuesOf({ SIMULATORS_SEED: '4294967296' })).toEqual(['SIMULATORS_SEED']);
+    expect(issuesOf({ SIMULATORS_URL: 'ftp://sim' })).toEqual(['SIMULATORS_URL']);
+    expect(issuesOf({ SIMULATORS_PORT: '70000' })).toEqual(['SIMULATORS_PORT']);
   });
 });
 

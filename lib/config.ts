@@ -127,6 +127,9 @@ const corsOrigins = z
     return origins;
   });
 
+/** The longest latency a simulated system may be given (SIMULATORS_LATENCY_MS, and its knob at run time). */
+export const SIMULATOR_MAX_LATENCY_MS = 60_000;
+
 /** The application role's password outside production, so that a fresh clone starts with no setup. */
 const DEV_APP_PASSWORD = 'caregraph-app-dev';
 /** The gateway role's password outside production, likewise. */
@@ -281,6 +284,21 @@ const envSchema = z.object({
    * stopped answering ready and taking new ones); what is still running then is cut off.
    */
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(120_000).default(10_000),
+  /**
+   * Base URL of the offline simulators of the external systems (payers, EHR, pharmacy,
+   * messaging; docs/simulators.md), where the clinical-ops connectors send their calls. Unset:
+   * the simulators process `npm start` runs, `http://127.0.0.1:<SIMULATORS_PORT>`.
+   */
+  SIMULATORS_URL: z.url({ protocol: /^https?$/ }).optional(),
+  /**
+   * Seed of every simulated outcome, injected failures included: the same seed and the same
+   * requests give the same answers on every run, so a test can pin exact counts.
+   */
+  SIMULATORS_SEED: z.coerce.number().int().min(0).max(0xffff_ffff).default(42),
+  /** Milliseconds every simulated system adds to each answer, until changed at run time (PUT /admin/knobs). */
+  SIMULATORS_LATENCY_MS: z.coerce.number().int().min(0).max(SIMULATOR_MAX_LATENCY_MS).default(0),
+  /** Share of requests (0–1) every simulated system answers 503, until changed at run time (PUT /admin/knobs). */
+  SIMULATORS_FAILURE_RATE: z.coerce.number().min(0).max(1).default(0),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
 });
@@ -346,6 +364,16 @@ export type Config = Readonly<{
   }>;
   /** SHUTDOWN_GRACE_MS: how long a stopping service lets the work in hand finish. */
   shutdownGraceMs: number;
+  /** The offline simulators of the external systems (docs/simulators.md). */
+  simulators: Readonly<{
+    /** SIMULATORS_URL: where the services reach them, without a trailing slash. */
+    url: string;
+    /** SIMULATORS_SEED. */
+    seed: number;
+    /** SIMULATORS_LATENCY_MS and SIMULATORS_FAILURE_RATE: the knobs every system starts with, and returns to on POST /admin/reset. */
+    latencyMs: number;
+    failureRate: number;
+  }>;
   /** How the gateway limits request rates (docs/policies.md, "Rate limits"). */
   rateLimits: Readonly<{ enabled: boolean; windowMs: number; failOpenMs: number }>;
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
@@ -401,6 +429,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (e.NODE_ENV === 'production' && e.DATABASE_URL && !e.DATABASE_APP_PASSWORD) {
     throw new ConfigError([{ variable: 'DATABASE_APP_PASSWORD', message: 'required in production with DATABASE_URL (it sets the application role\'s password)' }]);
   }
+  const ports = Object.fromEntries(
+    SERVICE_LIST.flatMap((service) => (service.port ? [[service.name, s[service.port.variable] as number]] : [])),
+  ) as Record<ListeningServiceName, number>;
   return deepFreeze({
     database: {
       url: e.DATABASE_URL,
@@ -416,9 +447,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dataDir: path.resolve(e.CAREGRAPH_DATA_DIR),
     host: e.HOST,
     corsAllowedOrigins: e.CORS_ALLOWED_ORIGINS,
-    ports: Object.fromEntries(
-      SERVICE_LIST.flatMap((service) => (service.port ? [[service.name, s[service.port.variable] as number]] : [])),
-    ) as Record<ListeningServiceName, number>,
+    ports,
     subgraphUrls: Object.fromEntries(
       SERVICE_LIST.flatMap((service) => (service.url ? [[service.name, s[service.url.variable] as string]] : [])),
     ) as Record<SubgraphName, string>,
@@ -434,6 +463,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       breakerCoolDownMs: e.SUBGRAPH_BREAKER_COOLDOWN_MS,
     },
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
+    simulators: {
+      url: (e.SIMULATORS_URL ?? `http://127.0.0.1:${ports.simulators}`).replace(/\/+$/, ''),
+      seed: e.SIMULATORS_SEED,
+      latencyMs: e.SIMULATORS_LATENCY_MS,
+      failureRate: e.SIMULATORS_FAILURE_RATE,
+    },
     rateLimits: {
       enabled: e.RATE_LIMITS === 'on',
       windowMs: e.RATE_LIMIT_WINDOW_SECONDS * 1000,

@@ -73,12 +73,28 @@ describe('the service registry', () => {
     for (const { seed } of SERVICE_LIST) {
       if (seed) expect(typeof (await importModule<Record<string, unknown>>(seed.module))[seed.export], `${seed.module} ${seed.export}`).toBe('function');
     }
+    for (const service of SERVICE_LIST.filter((candidate) => candidate.kind === 'simulator')) {
+      const module = await importModule<{ name: string; start: unknown }>(service.module);
+      expect(module.name).toBe(service.name);
+      expect(typeof module.start).toBe('function');
+    }
+  });
+
+  it('registers the simulators of the external systems as a service of their own: a port, and no database, seed, worker or URL', () => {
+    const simulators = SERVICE_LIST.filter((service) => service.kind === 'simulator');
+    expect(simulators.map((service) => service.name)).toEqual(['simulators']);
+    expect(simulators[0]).toMatchObject({ module: 'simulators/index.js', port: { variable: 'SIMULATORS_PORT', default: 4010 } });
+    expect(simulators[0]!.database).toBeUndefined();
+    expect(simulators[0]!.seed).toBeUndefined();
+    expect(simulators[0]!.worker).toBeUndefined();
+    expect(simulators[0]!.url, 'SIMULATORS_URL is a setting of its own (lib/config.ts), not a subgraph URL').toBeUndefined();
   });
 });
 
 describe('serviceProcesses', () => {
-  it('starts the subgraphs, then the gateway, then the workers of the services that own queues', () => {
-    expect(serviceProcesses().map((process) => process.name)).toEqual([...SUBGRAPH_NAMES, 'gateway', 'tenancy-worker', 'erp-worker', 'clinical-ops-worker', 'observability-worker']);
+  it('starts the simulators, then the subgraphs, then the gateway, then the workers of the services that own queues', () => {
+    expect(serviceProcesses().map((process) => process.name)).toEqual(['simulators', ...SUBGRAPH_NAMES, 'gateway', 'tenancy-worker', 'erp-worker', 'clinical-ops-worker', 'observability-worker']);
+    expect(serviceProcesses().find((process) => process.name === 'simulators')).toMatchObject({ kind: 'simulator', module: 'simulators/index.js' });
   });
 
   it('adds a `<service>-worker` process for each service that owns a worker, after the gateway', () => {

@@ -19,13 +19,17 @@ import type { DemoFleet } from './demo/fleet.js';
 
 /** The two servers a subgraph can run on; the bootstrap in lib/subgraph/ picks the adapter from it. */
 export type SubgraphKind = 'apollo-subgraph' | 'mercurius-subgraph';
-export type ServiceKind = 'gateway' | SubgraphKind | 'worker';
+/**
+ * `simulator`: a stand-in for the external systems the platform calls (simulators/), so that
+ * everything runs offline. It listens like a service but holds no database, seed or worker.
+ */
+export type ServiceKind = 'gateway' | SubgraphKind | 'worker' | 'simulator';
 
 export interface ServiceEntry {
   kind: ServiceKind;
   /**
    * The module that starts the service: it exports `start({ config, port? })` resolving to a
-   * `RunningService` (gateway, subgraphs), or `start(config)` resolving to a `RunningWorker`.
+   * `RunningService` (gateway, subgraphs, simulators), or `start(config)` resolving to a `RunningWorker`.
    */
   module: string;
   /** The variable naming the port it listens on, and its default. Workers listen on nothing. */
@@ -98,6 +102,16 @@ export const SERVICES = {
     seed: { module: 'subgraphs/observability/seed.js', export: 'seedObservability', time: 'now' },
     worker: { module: 'subgraphs/observability/worker.js' },
   },
+  // The payers, EHR, pharmacy and messaging systems the clinical workflows call, simulated
+  // (docs/simulators.md); their base URL is SIMULATORS_URL. On loopback only, whatever HOST says.
+  simulators: {
+    kind: 'simulator',
+    module: 'simulators/index.js',
+    port: { variable: 'SIMULATORS_PORT', default: 4010 },
+    // Their state is in memory. Stated rather than left out: code that looks a service's
+    // database up by name (`SERVICES[name].database`) reads the field of every entry.
+    database: undefined,
+  },
 } as const satisfies Record<string, ServiceEntry>;
 
 type Registry = typeof SERVICES;
@@ -137,14 +151,18 @@ export interface ServiceProcess {
   module: string;
 }
 
-/** Every process of the platform in start order: subgraphs, then the gateway, then workers. */
+/**
+ * Every process of the platform in start order: the simulators (the outside world the platform
+ * calls, up before anything calls it), the subgraphs, then the gateway, then workers.
+ */
 export function serviceProcesses(services: readonly Service[] = SERVICE_LIST): ServiceProcess[] {
   const own = (service: Service): ServiceProcess => ({ name: service.name, service, kind: service.kind, module: service.module });
+  const ofKind = (kind: ServiceKind) => services.filter((service) => service.kind === kind).map(own);
   const workers = services.flatMap((service) => [
     ...(service.kind === 'worker' ? [own(service)] : []),
     ...(service.worker ? [{ name: `${service.name}-worker`, service, kind: 'worker' as const, module: service.worker.module }] : []),
   ]);
-  return [...services.filter(isSubgraph).map(own), ...services.filter((service) => service.kind === 'gateway').map(own), ...workers];
+  return [...ofKind('simulator'), ...services.filter(isSubgraph).map(own), ...ofKind('gateway'), ...workers];
 }
 
 /** The project root: registry paths are relative to it. */
@@ -168,7 +186,7 @@ export async function importModule<T>(relative: string): Promise<T> {
   return bundled ? ((await bundled()) as T) : runtimeImport<T>(pathToFileURL(resolvePath(relative)).href);
 }
 
-/** What a running gateway or subgraph offers the code that started it. */
+/** What a running gateway, subgraph or simulators process offers the code that started it. */
 export interface RunningService {
   name: string;
   url: string;
@@ -184,7 +202,7 @@ export interface RunningWorker {
   close(): Promise<void>;
 }
 
-/** The module of a gateway or subgraph. */
+/** The module of a gateway, subgraph or the simulators. */
 export interface ServiceModule {
   start(options: { config: Config; port?: number }): Promise<RunningService>;
 }

@@ -88,6 +88,10 @@ describe('the bundles npm start runs', () => {
     expect(fs.statSync(cache).mtimeMs, 'a cache V8 accepted is not written again').toBe(written);
   }, 60_000);
 
+  it('runs the simulators from their bundle, with no database', async () => {
+    await runBundleOnce(outDir, 'simulators', 'SIMULATORS_PORT', { status: 'ok', service: 'simulators', seed: 42 });
+  }, 60_000);
+
   it('refuses an unknown process with the list of the known ones', async () => {
     const child = spawn(process.execPath, [path.join(outDir, BUNDLE_RUNNER), 'nope'], { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
@@ -99,7 +103,10 @@ describe('the bundles npm start runs', () => {
 });
 
 /** Starts `node <dist>/run.cjs gateway` on a free port, waits for /healthz, stops it with SIGTERM. */
-async function runGatewayOnce(outDir: string): Promise<void> {
+const runGatewayOnce = (outDir: string) => runBundleOnce(outDir, 'gateway', 'GATEWAY_PORT', { status: 'ok', service: 'gateway' });
+
+/** Starts `node <dist>/run.cjs <name>` with its port variable on a free port, waits for /healthz to answer `health`, stops it with SIGTERM. */
+async function runBundleOnce(outDir: string, name: string, portVariable: string, health: unknown): Promise<void> {
   const port = await new Promise<number>((resolve) => {
     const probe = net.createServer().listen(0, '127.0.0.1', () => {
       const { port: free } = probe.address() as net.AddressInfo;
@@ -107,8 +114,8 @@ async function runGatewayOnce(outDir: string): Promise<void> {
     });
   });
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'caregraph-gw-'));
-  const child = spawn(process.execPath, [path.join(outDir, BUNDLE_RUNNER), 'gateway'], {
-    env: { ...process.env, GATEWAY_PORT: String(port), CAREGRAPH_DATA_DIR: dataDir, LOG_LEVEL: 'silent' },
+  const child = spawn(process.execPath, [path.join(outDir, BUNDLE_RUNNER), name], {
+    env: { ...process.env, [portVariable]: String(port), CAREGRAPH_DATA_DIR: dataDir, LOG_LEVEL: 'silent' },
     stdio: 'ignore',
   });
   const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
@@ -122,9 +129,9 @@ async function runGatewayOnce(outDir: string): Promise<void> {
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
     }
-    expect(body).toEqual({ status: 'ok', service: 'gateway' });
+    expect(body).toEqual(health);
     // The cache is written once the process reports it is up.
-    await expect.poll(() => fs.existsSync(cacheFileOf(path.join(outDir, BUNDLES_FOLDER, 'gateway.cjs')))).toBe(true);
+    await expect.poll(() => fs.existsSync(cacheFileOf(path.join(outDir, BUNDLES_FOLDER, `${name}.cjs`)))).toBe(true);
   } finally {
     child.kill('SIGTERM');
     expect(await exited).toBe(0);

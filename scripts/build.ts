@@ -23,7 +23,7 @@ import { runtimeImport } from '../lib/runtime-import.js';
 import { SERVICE_LIST, serviceProcesses, type ServiceProcess } from '../lib/services.js';
 
 /** What goes into dist/: the code the platform runs and the files it reads. */
-const SOURCE_FOLDERS = ['gateway', 'lib', 'subgraphs', 'scripts', 'schema'];
+const SOURCE_FOLDERS = ['gateway', 'lib', 'subgraphs', 'simulators', 'scripts', 'schema'];
 /** Tests, declarations, docs and the plain-JavaScript first step of `npm start` (launch.mjs) stay behind. */
 const LEFT_OUT = /(\.test\.ts|\.d\.ts|\.md|\.mjs)$/;
 /** Written last; its modification time is when the build began. */

@@ -1,12 +1,13 @@
 /**
  * What `npm start` hands each process: the gateway only the gateway role's URL, each subgraph
- * and worker the application role's URL, and none of them anything of the admin's.
+ * and worker the application role's URL, the simulators no secret at all, and none of them
+ * anything of the admin's.
  */
 import { describe, expect, it } from 'vitest';
 import { generateKeyPairSync } from 'node:crypto';
 import { loadConfig, SUBGRAPH_NAMES } from '../lib/config.js';
 import { serviceProcesses, type ServiceProcess } from '../lib/services.js';
-import { contextVerifyKeyOf, serviceEnv } from './service-env.js';
+import { contextVerifyKeyOf, needsDatabase, serviceEnv } from './service-env.js';
 
 const processNamed = (name: string): ServiceProcess => serviceProcesses().find((candidate) => candidate.name === name)!;
 const gateway = processNamed('gateway');
@@ -70,6 +71,23 @@ describe('serviceEnv', () => {
     }
     expect(serviceEnv(gateway, withKey, options).CONTEXT_SIGNING_KEY).toBe(signingKey);
     expect(contextVerifyKeyOf(loadConfig({ CAREGRAPH_DATA_DIR: '/data' }))).toBeUndefined();
+  });
+
+  it('gives the simulators no secret of the platform: no database credential, binding key or signing key', () => {
+    const simulators = processNamed('simulators');
+    expect(needsDatabase(simulators)).toBe(false);
+    const { privateKey } = generateKeyPairSync('ed25519');
+    const env = serviceEnv(simulators, { ...parent, CONTEXT_SIGNING_KEY: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString() }, options);
+    for (const name of ['DATABASE_URL', 'DATABASE_APP_URL', 'DATABASE_APP_PASSWORD', 'DATABASE_GATEWAY_URL', 'DATABASE_GATEWAY_PASSWORD', 'DATABASE_BINDING_KEY', 'CONTEXT_SIGNING_KEY', 'CONTEXT_VERIFY_KEY']) {
+      expect(env[name], name).toBeUndefined();
+    }
+    const values = Object.values(env).join('\n');
+    for (const secret of [SUPERUSER_PASSWORD, 'app-secret-9c2d', 'gateway-secret-71ae', parent.DATABASE_BINDING_KEY!]) expect(values).not.toContain(secret);
+    expect(env).toMatchObject({ PATH: '/usr/bin', CAREGRAPH_DATA_DIR: '/data', LOG_LEVEL: 'warn' });
+  });
+
+  it('has every process but the gateway and the simulators wait for the database', () => {
+    expect(serviceProcesses().filter((target) => !needsDatabase(target)).map((target) => target.name)).toEqual(['simulators', 'gateway']);
   });
 
   it('leaves the parent environment as it was', () => {

@@ -39,19 +39,24 @@ export interface ServiceEnvOptions {
 /**
  * Whether a process of the registry needs the database to start: all but the gateway
  * (`npm start` runs it while PostgreSQL starts; its rate-limit counters are reached on the
- * first request, by then the database is up).
+ * first request, by then the database is up) and the simulators (they keep their state in
+ * memory, as stand-ins for systems outside the platform).
  */
-export const needsDatabase = (target: Pick<ServiceProcess, 'kind'>): boolean => target.kind !== 'gateway';
+export const needsDatabase = (target: Pick<ServiceProcess, 'kind'>): boolean => target.kind !== 'gateway' && target.kind !== 'simulator';
 
 /**
  * The environment of one process of the registry (`serviceProcesses()`: a service, or the
  * worker a service owns), derived from `parent` (normally process.env). What it gets depends
- * on its kind only: the gateway the gateway role, every other process the application role.
+ * on its kind only: the gateway the gateway role, the simulators no secret of the platform,
+ * every other process the application role.
  */
 export function serviceEnv(target: Pick<ServiceProcess, 'kind'>, parent: NodeJS.ProcessEnv, options: ServiceEnvOptions): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...parent, CAREGRAPH_DATA_DIR: options.dataDir, LOG_LEVEL: options.logLevel };
   for (const name of DATABASE_CREDENTIALS) delete env[name];
-  if (!needsDatabase(target)) {
+  if (target.kind === 'simulator') {
+    // They play systems outside the platform: nothing that reaches its data or signs its contexts.
+    for (const name of [...DATABASE_ONLY, ...GATEWAY_ONLY]) delete env[name];
+  } else if (!needsDatabase(target)) {
     for (const name of DATABASE_ONLY) delete env[name];
     if (options.gatewayUrl) env.DATABASE_GATEWAY_URL = options.gatewayUrl;
   } else {

@@ -1,8 +1,9 @@
 /**
  * `npm start`: the whole platform on this machine. Starts (or connects to) PostgreSQL,
  * migrates as the owner role, seeds the demo fleet when the database is empty (never in
- * production), runs every process of the service registry (lib/services.ts: the subgraphs,
- * the gateway, then the services' workers) separately, with only the credentials each needs
+ * production), runs every process of the service registry (lib/services.ts: the simulators of
+ * the external systems, the subgraphs, the gateway, then the services' workers) separately,
+ * with only the credentials each needs
  * (see service-env.ts), and prints where to go. A process that crashes is restarted with
  * backoff while the others go on serving (supervisor.ts). Ctrl-C stops everything gracefully;
  * the data stays in the data folder for the next start.
@@ -115,7 +116,7 @@ async function main(): Promise<void> {
   try {
     // The gateway needs no database to start: it loads while PostgreSQL starts and the schema is
     // checked (its rate-limit counters are reached on its first request, on the planned port),
-    // and answers ready once the subgraphs it probes do.
+    // and answers ready once the subgraphs it probes do. The simulators need none at all.
     const serving = serviceProcesses().filter((candidate) => !needsDatabase(candidate)).map((target) => run(target));
     log(config.database.url ? 'using DATABASE_URL' : `starting embedded PostgreSQL in ${path.join(config.dataDir, 'postgres')}`);
     database = await openDatabaseServer(config, { embeddedPort: planned.embeddedPort });
@@ -146,9 +147,11 @@ async function main(): Promise<void> {
   }
   const adminUrl = database.adminUrl;
   const base = `http://${displayHost(config.host)}:${config.ports.gateway}`;
+  // Loopback only, whatever HOST says (simulators/index.ts): 127.0.0.1, not a name that may resolve to ::1.
+  const simulators = `Simulators    http://127.0.0.1:${config.ports.simulators}   (payers, EHR, pharmacy, messaging: docs/simulators.md)`;
   if (!plan.credentials) {
     log(`ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-    console.log(`\n  GraphQL API   ${base}/graphql\n  Explorer      ${base}/graphiql\n  Health        ${base}/healthz   ${base}/readyz\n`);
+    console.log(`\n  GraphQL API   ${base}/graphql\n  Explorer      ${base}/graphiql\n  Health        ${base}/healthz   ${base}/readyz\n  ${simulators}\n`);
     reportProcessReady();
     return;
   }
@@ -165,6 +168,7 @@ async function main(): Promise<void> {
   GraphQL API   ${base}/graphql
   Explorer      ${base}/graphiql
   Health        ${base}/healthz   ${base}/readyz
+  ${simulators}
   Data folder   ${config.dataDir}
 
   Demo credentials  ${credentialsFile}

@@ -40,6 +40,7 @@ const PLATFORM_OWNED_TABLES: Record<string, string> = {
   'tenancy.escalation_rules': 'the escalation rules of each tier: policy data, the same for every tenant',
   'tenancy.segment_templates': 'the provisioning defaults of each care segment: policy data, the same for every tenant',
   'clinical_ops.payers': 'the payer directory coverages name: reference data, the same for every tenant (each tenant database gets it from the migration)',
+  'clinical_ops.workflow_retry_policies': 'the retry policy of each clinical workflow (attempts, backoff, what is retried): policy data, the same for every tenant',
   'observability.slo_class_objectives': 'the objectives of each SLO class: policy data, the same for every tenant',
   'gateway.rate_limit_counters':
     "the gateway's rate-limit counters: request counts per key, user and tenant bucket, no tenant data; the application role has no privilege on it, only the gateway role (gateway/migrations/)",

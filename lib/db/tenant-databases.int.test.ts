@@ -96,7 +96,7 @@ describe('tenant databases', () => {
   it('moves an isolated tenant\'s rows to its own database, verified by counts, and leaves the others', async () => {
     const result = await moveTenantRows(servers, CLINICAL, tenantA, 'isolated', 'eu-west', { routeTtlMs: 0, settleMs: 0 });
     expect(result.moved).toBe(true);
-    expect(result.rows).toEqual({ patients: 4, appointments: 4, break_glass_grants: 1, phi_access_log: 4, workspace_workflows: 0, tenant_exports: 0, providers: 0, locations: 0, insurance_coverages: 0 });
+    expect(result.rows).toEqual({ patients: 4, appointments: 4, break_glass_grants: 1, phi_access_log: 4, workspace_workflows: 0, tenant_exports: 0, providers: 0, locations: 0, insurance_coverages: 0, workflow_runs: 0 });
     for (const table of ['patients', 'appointments', 'break_glass_grants', 'phi_access_log']) {
       expect(await pooledCount(table, tenantA)).toBe(0);
       expect(await ownCount('eu-west', tenantA, table)).toBe(result.rows[table]);

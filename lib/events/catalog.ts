@@ -296,6 +296,68 @@ export const EVENT_CATALOG = Object.freeze({
       })
       .strict(),
   }),
+  'clinical-ops.workflow-run.queued': define({
+    version: 1,
+    producer: 'clinical-ops',
+    summary:
+      'A run of a clinical workflow (an eligibility check, a claim submission, a reminder, a document) was started in the tenant’s database, or replayed from the dead letters; clinical-ops’ worker queues its first attempt in the tenant’s fair share (docs/workloads.md). Identifiers only.',
+    payload: z
+      .object({
+        runId: z.uuid().describe('the run (and its business record: the claim, the check …)'),
+        workflow: z.enum(['eligibility_checks', 'claims', 'reminders', 'documents']).describe('the workflow, which names its queue'),
+        tier: z.enum(['standard', 'enhanced', 'critical']).describe('the tenant’s tier: its priority and concurrency on the queue'),
+        dedicated: z.boolean().describe('the tenant is entitled to dedicated capacity: its runs go to the dedicated queue'),
+        replay: z.number().int().min(0).describe('0 when the run starts; n when replayDeadLetters queues it again for the n-th time'),
+      })
+      .strict(),
+  }),
+  'clinical-ops.dead-letters.replayed': define({
+    version: 1,
+    producer: 'clinical-ops',
+    summary:
+      'A platform admin queued a tenant’s dead-lettered runs of one workflow again (replayDeadLetters); tenancy writes it to the tenant’s audit chain. The actor is the admin. Counts and the filter, never PHI.',
+    payload: z
+      .object({
+        workflow: z.enum(['eligibility_checks', 'claims', 'reminders', 'documents']).describe('the workflow replayed'),
+        replayed: z.number().int().min(0).describe('runs queued again'),
+        errorCode: z.string().max(64).nullable().describe('the last error code the runs were chosen by, if any'),
+        deadLetteredAfter: z.iso.datetime().nullable().describe('the start of the window the runs were dead-lettered in, if any'),
+        deadLetteredBefore: z.iso.datetime().nullable().describe('the end of that window, if any'),
+      })
+      .strict(),
+  }),
+  'clinical-ops.workload.sampled': define({
+    version: 1,
+    producer: 'clinical-ops',
+    summary:
+      'What a tenant’s workflow queues looked like at a sample (once a minute): runs waiting and in flight, the oldest wait, and the outcomes and waits of the window; observability keeps it as queue telemetry. Counts and durations only.',
+    payload: z
+      .object({
+        sampledAt: z.iso.datetime().describe('when the sample was taken'),
+        windowSeconds: z.number().int().min(1).max(3600).describe('the window the outcomes and waits cover, ending at sampledAt'),
+        workflows: z
+          .array(
+            z
+              .object({
+                workflow: z.enum(['eligibility_checks', 'claims', 'reminders', 'documents']),
+                depth: z.number().int().min(0).describe('runs queued or waiting for a retry'),
+                inFlight: z.number().int().min(0).describe('runs with an attempt under way'),
+                oldestWaitSeconds: z.number().int().min(0).nullable().describe('age of the oldest unfinished run'),
+                succeeded: z.number().int().min(0),
+                rejected: z.number().int().min(0),
+                deadLettered: z.number().int().min(0),
+                started: z.number().int().min(0).describe('runs whose first attempt started in the window'),
+                waitP50Ms: z.number().int().min(0).nullable().describe('median wait from queued to first attempt, of those'),
+                waitP95Ms: z.number().int().min(0).nullable(),
+                waitMaxMs: z.number().int().min(0).nullable(),
+              })
+              .strict(),
+          )
+          .min(1)
+          .max(4),
+      })
+      .strict(),
+  }),
   'clinical-ops.usage.recorded': define({
     version: 1,
     producer: 'clinical-ops',

@@ -36,7 +36,15 @@ export interface ConsumerTools {
    * effect commits), in the consumer's context or, for work the tenant binding cannot do, at
    * platform level (`{ platform: true }`).
    */
-  enqueue<U>(queue: QueueDeclaration, data: U, options?: EnqueueOptions & { platform?: boolean }): Promise<string>;
+  enqueue<U>(
+    queue: QueueDeclaration,
+    data: U,
+    options?: EnqueueOptions & {
+      platform?: boolean;
+      /** The tenant's tier and entitlements to queue the job under (its fair share, dedicated capacity), when the event carries them. */
+      standing?: Pick<TenantContext, 'tier' | 'entitlements'>;
+    },
+  ): Promise<string>;
   /** A key for one purpose, derived from the binding key as the service's requests derive it (`Database.deriveKey`). */
   deriveKey(purpose: string): Buffer;
 }
@@ -109,8 +117,8 @@ async function consumeOnce(db: Database, producer: JobProducer, consumer: EventC
     );
     if (fresh.length === 0) return;
     await consumer.handle(event, tx, {
-      enqueue: (queue, data, { platform, ...options } = {}) =>
-        producer.enqueue(tx, queue, platform ? { ...context, access: 'platform', tenantId: null } : context, data, options),
+      enqueue: (queue, data, { platform, standing, ...options } = {}) =>
+        producer.enqueue(tx, queue, platform ? { ...context, access: 'platform', tenantId: null } : { ...context, ...standing }, data, options),
       deriveKey: (purpose) => db.deriveKey(purpose),
     });
   });

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adminUrl, appClient, testConfig } from '../../test/support/platform.js';
 import { TEST_APP_PASSWORD } from '../../test/support/env.js';
 import { appUrl } from '../db/index.js';
+import { jobIdFor } from './enqueue.js';
 import { defineQueue, deadLetterOf } from './queues.js';
 import { jobsOf, seededTenants, startJobsHarness, uniqueSuffix, userContext, waitFor, withAdmin, type JobsHarness } from './test-support.js';
 import { defineWorker } from './worker.js';
@@ -62,6 +63,19 @@ describe('a job', () => {
     expect(runsOf(id)).toEqual([{ id, attempt: 1, data: { n: 1 }, tenant: tenants[0], patients, principal: context.principal.id }]);
     expect(await jobsOf(adminUrl(), echo.name, rolledBack)).toEqual([]);
     expect(runsOf(rolledBack)).toEqual([]);
+  });
+
+  it('named by its work (jobIdFor), is queued once however often it is queued, and runs once', async () => {
+    const context = userContext(tenants[1]!);
+    const id = jobIdFor('enqueue-test', tenants[1]!, 7);
+    expect(jobIdFor('enqueue-test', tenants[1]!, 7)).toBe(id);
+    expect(jobIdFor('enqueue-test', tenants[1]!, 8)).not.toBe(id);
+    for (let n = 0; n < 3; n += 1) {
+      await harness.db.withTenant(context, (tx) => harness.producer.enqueue(tx, echo, context, { n }, { id, startAfter: 1 }));
+    }
+    await settled(id, 'completed');
+    expect((await jobsOf(adminUrl(), echo.name, id)).filter((job) => job.name === echo.name)).toHaveLength(1);
+    expect(runsOf(id).map((run) => run.data)).toEqual([{ n: 0 }]);
   });
 
   it('is refused, without running, when its row was written or edited without the job key', async () => {

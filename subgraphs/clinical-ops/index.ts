@@ -17,6 +17,7 @@ import { locationResolvers } from './locations.js';
 import { patientResolvers } from './patients.js';
 import { providerResolvers } from './providers.js';
 import { summaryResolvers } from './summary.js';
+import { workloadResolvers } from './workflows/graph.js';
 
 export const name = 'clinical-ops';
 export const typeDefs = loadTypeDefs(import.meta.url);
@@ -29,6 +30,7 @@ export const resolvers = mergeResolvers(
   coverageResolvers,
   fhirResolvers,
   breakGlassResolvers,
+  workloadResolvers,
 );
 
 export const definition = defineSubgraph(name, {

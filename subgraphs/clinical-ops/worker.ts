@@ -13,6 +13,7 @@ import type { RunningWorker } from '../../lib/services.js';
 import { offboardingWorkerParts } from '../../lib/workflows/offboarding.js';
 import { placementApproved, placementJob } from './placement.js';
 import { clinicalProvisioningJob } from './provisioning.js';
+import { workloadMetricsJob } from './workflows/metrics.js';
 
 /** Events from other domains: the tenant lifecycle's. */
 export const eventsQueue = eventsQueueOf('clinical-ops');
@@ -23,7 +24,7 @@ const placement = { jobs: [placementJob], consumers: [placementApproved(eventsQu
 export const definition = defineWorker({
   service: 'clinical-ops',
   dbSchema: 'clinical_ops',
-  jobs: [clinicalProvisioningJob, ...placement.jobs, ...offboarding.jobs],
+  jobs: [clinicalProvisioningJob, ...placement.jobs, ...offboarding.jobs, workloadMetricsJob],
   consumers: [...placement.consumers, ...offboarding.consumers],
   relay: true,
 });

@@ -107,7 +107,11 @@ export async function publishEscalationPolicies(tx: Tx, context: TenantContext, 
 /** How often the sync compares every tenant's effective policy with the one last published. */
 const SYNC_EVERY_SECONDS = 600;
 
-export const escalationSyncQueue = defineQueue({ name: 'tenancy.escalation-sync', retryLimit: 3, retryDelaySeconds: 30, retryDelayMaxSeconds: 600, expireInSeconds: 300 });
+/**
+ * A failed pass (a tenant row locked or gone mid-pass) is retried within seconds: the pass is
+ * idempotent and cheap, and the next periodic run is queued only once this one succeeds.
+ */
+export const escalationSyncQueue = defineQueue({ name: 'tenancy.escalation-sync', retryLimit: 5, retryDelaySeconds: 2, retryDelayMaxSeconds: 60, expireInSeconds: 300 });
 
 /** The periodic sync, at platform level (and at the worker's first start: seeded tenants). */
 export const escalationSyncJob: JobDefinition = {

@@ -16,6 +16,7 @@ import { defineWorker, startWorker, type JobDefinition, type JobRun, type Worker
 import type { RunningWorker } from '../../lib/services.js';
 import { appendAudit } from './audit.js';
 import { billingConsumers } from './billing-events.js';
+import { workloadConsumers } from './workload-events.js';
 import { escalationSyncJob } from './escalation.js';
 import { applyChange } from './governance.js';
 import { offboardingParts } from './offboarding.js';
@@ -140,6 +141,7 @@ export const definition = defineWorker({
   jobs: [applyChangeJob, openPurchaseOrderRequestJob, withdrawPurchaseOrderRequestJob, escalationSyncJob, ...provisioningJobs, ...offboarding.jobs],
   consumers: [breakGlassAudit, approvedChanges, phiReadAudit, placementAudit, ...provisioningConsumers(eventsQueue), ...offboarding.consumers, ...billingConsumers(eventsQueue),
     ...procurementConsumers(eventsQueue),
+    ...workloadConsumers(eventsQueue),
   ],
   relay: true,
 });

@@ -36,8 +36,9 @@ const visiblePatients = async () =>
 
 describe('SQL as the application role, without the binding key', () => {
   it('sees no patient before the attack', async () => {
-    expect(allPatients).toBeGreaterThanOrEqual(1_000);
-    expect(tenants).toBeGreaterThanOrEqual(40);
+    // The pooled tenants' patients (an isolated tenant's are in its own database): hundreds, of most of the 40 tenants.
+    expect(allPatients).toBeGreaterThanOrEqual(500);
+    expect(tenants).toBeGreaterThanOrEqual(25);
     expect(await visiblePatients()).toEqual({ patients: 0, tenants: 0 });
   });
 
