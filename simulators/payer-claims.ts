@@ -5,7 +5,8 @@
  *   POST /payers/{payerId}/claims          header Idempotency-Key → 200 { payerClaimId, status, reasons }
  *   GET  /payers/{payerId}/claims/{key}    the claim received under that key (200), or 404
  *
- * A well-formed claim is always answered 200: a payer's business rejection is an answer, not an
+ * Both the flat JSON claim below and the X12-faithful 837P (decimal amounts, CCYYMMDD dates; see
+ * `fromX12`) are taken. A well-formed claim is always answered 200: a payer's business rejection is an answer, not an
  * error. It is rejected — with every reason that applies — when its member id ends in "9999"
  * ("member not found"), its total charge is 0, or a service line has no procedure code; it is
  * accepted otherwise. The payer claim id is drawn from the seed, the payer and the key.
@@ -63,6 +64,46 @@ export function acknowledge(seed: number, payerId: string, key: string, claim: C
   return { payerClaimId: `PCN-${idFrom(drawsFor(seed, 'payer_claims', payerId, key), 12)}`, status: reasons.length ? 'rejected' : 'accepted', reasons };
 }
 
+/** An X12 decimal amount ("152.50") as minor units, digit by digit; undefined when it is not one (the schema then refuses it). */
+function minorOf(amount: unknown): unknown {
+  if (typeof amount !== 'string') return amount;
+  const match = /^(\d{1,10})(?:\.(\d{1,2}))?$/.exec(amount);
+  return match ? Number(match[1]) * 100 + Number((match[2] ?? '').padEnd(2, '0')) : undefined;
+}
+
+/** `CCYYMMDD` as `CCYY-MM-DD`; anything else as it is. */
+const isoOf = (date: unknown) => (typeof date === 'string' && /^\d{8}$/.test(date) ? `${date.slice(0, 4)}-${date.slice(4, 6)}-${date.slice(6)}` : date);
+
+/**
+ * The X12-faithful 837P a clearinghouse sends (`transactionSet: '837P'`: amounts as decimal strings,
+ * dates as CCYYMMDD, the claim under `claim`), read as the flat claim above; any other body as it is.
+ */
+export function fromX12(body: unknown): unknown {
+  const x12 = body as { transactionSet?: unknown; billingProvider?: Record<string, unknown>; subscriber?: Record<string, unknown>; claim?: Record<string, unknown> } | null;
+  if (!x12 || typeof x12 !== 'object' || x12.transactionSet !== '837P') return body;
+  const claim = x12.claim ?? {};
+  const lines = Array.isArray(claim.serviceLines) ? (claim.serviceLines as Record<string, unknown>[]) : claim.serviceLines;
+  return {
+    transactionSet: '837',
+    patientControlNumber: claim.claimId,
+    billingProvider: x12.billingProvider && { npi: x12.billingProvider.identifierQualifier === 'XX' ? x12.billingProvider.identifier : undefined, name: x12.billingProvider.name },
+    subscriber: x12.subscriber && {
+      memberId: x12.subscriber.memberId,
+      firstName: x12.subscriber.firstName,
+      lastName: x12.subscriber.lastName,
+      dateOfBirth: isoOf(x12.subscriber.birthDate),
+    },
+    totalChargeMinor: minorOf(claim.totalCharge),
+    currency: 'USD',
+    diagnosisCodes: Array.isArray(claim.diagnosisCodes)
+      ? (claim.diagnosisCodes as unknown[]).map((code) => (typeof code === 'string' && code.length > 3 && !code.includes('.') ? `${code.slice(0, 3)}.${code.slice(3)}` : code))
+      : claim.diagnosisCodes,
+    serviceLines: Array.isArray(lines)
+      ? lines.map((line) => ({ procedureCode: line.procedureCode, modifiers: line.modifiers, chargeMinor: minorOf(line.charge), units: line.units, serviceDate: isoOf(line.serviceDate) }))
+      : lines,
+  };
+}
+
 const payerIdOf = (params: Readonly<Record<string, string>>) => pathParam(params, 'payerId', PAYER_ID, 'lower-case letters, digits and hyphens (2–41)');
 
 export const payerClaims: SimulatedSystem = {
@@ -74,7 +115,7 @@ export const payerClaims: SimulatedSystem = {
       idempotent: true,
       accept({ params, body, key }) {
         const payerId = payerIdOf(params);
-        const claim = parseWith(claimSubmission, body, 'Invalid 837 claim');
+        const claim = parseWith(claimSubmission, fromX12(body), 'Invalid 837 claim');
         return { scope: payerId, answer: ({ seed }) => ({ status: 200, body: acknowledge(seed, payerId, key, claim) }) };
       },
     },

@@ -36,11 +36,17 @@ export type EligibilityInquiry = z.output<typeof eligibilityInquiry>;
 export interface Benefit {
   /** EB01: 1 active coverage, 6 inactive, B co-payment, C deductible. */
   eligibilityCode: '1' | '6' | 'B' | 'C';
+  /** EB01 again, under its X12 name, for clients that read the segment as X12 (with `planCoverage` EB05, `amount` EB07 and `timePeriod` EB06). */
+  code: '1' | '6' | 'B' | 'C';
+  planCoverage?: string;
+  /** EB07, a decimal amount in dollars ("15.00"). */
+  amount?: string;
   description: string;
   serviceTypeCode: string;
   planName?: string;
   amountMinor?: number;
-  timePeriod?: 'remaining';
+  /** EB06: `29`, remaining. */
+  timePeriod?: '29';
 }
 
 export interface EligibilityResponse {
@@ -68,6 +74,9 @@ const PLANS: readonly [Plan, ...Plan[]] = [
 ];
 const COPAYS_MINOR: readonly [number, ...number[]] = [1_000, 1_500, 2_000, 2_500, 3_000, 4_000, 5_000];
 
+/** Minor units as an X12 decimal amount: 1500 → "15.00". */
+const dollars = (minor: number) => `${Math.floor(minor / 100)}.${String(minor % 100).padStart(2, '0')}`;
+
 /** The 271 for an inquiry: a pure function of the seed, the payer and the inquiry. */
 export function respond(seed: number, payerId: string, inquiry: EligibilityInquiry): EligibilityResponse {
   const { memberId } = inquiry.subscriber;
@@ -77,7 +86,7 @@ export function respond(seed: number, payerId: string, inquiry: EligibilityInqui
   const draws = drawsFor(seed, 'payer_eligibility', 'plan', payerId, memberId);
   const base = { transactionSet: '271' as const, controlNumber, payerId, subscriber: { memberId } };
   if (memberId.endsWith('0000')) {
-    return { ...base, coverage: { active: false }, benefits: codes.map((serviceTypeCode) => ({ eligibilityCode: '6', description: 'Inactive', serviceTypeCode })) };
+    return { ...base, coverage: { active: false }, benefits: codes.map((serviceTypeCode) => ({ eligibilityCode: '6', code: '6', description: 'Inactive', serviceTypeCode })) };
   }
   const plan = pick(draws, PLANS);
   const copayMinor = pick(draws, COPAYS_MINOR);
@@ -87,9 +96,17 @@ export function respond(seed: number, payerId: string, inquiry: EligibilityInqui
     ...base,
     coverage: { active: true, planName: plan.name, copayMinor, deductibleRemainingMinor, currency: 'USD' },
     benefits: codes.flatMap((serviceTypeCode): Benefit[] => [
-      { eligibilityCode: '1', description: 'Active Coverage', serviceTypeCode, planName: plan.name },
-      { eligibilityCode: 'B', description: 'Co-Payment', serviceTypeCode, amountMinor: copayMinor },
-      { eligibilityCode: 'C', description: 'Deductible', serviceTypeCode, amountMinor: deductibleRemainingMinor, timePeriod: 'remaining' },
+      { eligibilityCode: '1', code: '1', description: 'Active Coverage', serviceTypeCode, planName: plan.name, planCoverage: plan.name },
+      { eligibilityCode: 'B', code: 'B', description: 'Co-Payment', serviceTypeCode, amountMinor: copayMinor, amount: dollars(copayMinor) },
+      {
+        eligibilityCode: 'C',
+        code: 'C',
+        description: 'Deductible',
+        serviceTypeCode,
+        amountMinor: deductibleRemainingMinor,
+        amount: dollars(deductibleRemainingMinor),
+        timePeriod: '29',
+      },
     ]),
   };
 }
