@@ -82,7 +82,7 @@ export function fromX12(body: unknown): unknown {
   const x12 = body as { transactionSet?: unknown; billingProvider?: Record<string, unknown>; subscriber?: Record<string, unknown>; claim?: Record<string, unknown> } | null;
   if (!x12 || typeof x12 !== 'object' || x12.transactionSet !== '837P') return body;
   const claim = x12.claim ?? {};
-  const lines = Array.isArray(claim.serviceLines) ? (claim.serviceLines as Record<string, unknown>[]) : claim.serviceLines;
+  const lines: unknown = claim.serviceLines;
   return {
     transactionSet: '837',
     patientControlNumber: claim.claimId,
@@ -99,7 +99,7 @@ export function fromX12(body: unknown): unknown {
       ? (claim.diagnosisCodes as unknown[]).map((code) => (typeof code === 'string' && code.length > 3 && !code.includes('.') ? `${code.slice(0, 3)}.${code.slice(3)}` : code))
       : claim.diagnosisCodes,
     serviceLines: Array.isArray(lines)
-      ? lines.map((line) => ({ procedureCode: line.procedureCode, modifiers: line.modifiers, chargeMinor: minorOf(line.charge), units: line.units, serviceDate: isoOf(line.serviceDate) }))
+      ? (lines as Record<string, unknown>[]).map((line) => ({ procedureCode: line.procedureCode, modifiers: line.modifiers, chargeMinor: minorOf(line.charge), units: line.units, serviceDate: isoOf(line.serviceDate) }))
       : lines,
   };
 }

@@ -109,6 +109,10 @@ describe('tenant databases', () => {
       integration_mappings: 0,
       integration_mapping_changes: 0,
       workflow_runs: 0,
+      eligibility_checks: 0,
+      claims: 0,
+      reminders: 0,
+      documents: 0,
     });
     for (const table of ['patients', 'appointments', 'break_glass_grants', 'phi_access_log']) {
       expect(await pooledCount(table, tenantA)).toBe(0);

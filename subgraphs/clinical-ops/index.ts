@@ -18,6 +18,7 @@ import { patientResolvers } from './patients.js';
 import { providerResolvers } from './providers.js';
 import { summaryResolvers } from './summary.js';
 import { workloadResolvers } from './workflows/graph.js';
+import { workflowRecordResolvers } from './workflows/records-graph.js';
 
 export const name = 'clinical-ops';
 export const typeDefs = loadTypeDefs(import.meta.url);
@@ -31,6 +32,7 @@ export const resolvers = mergeResolvers(
   fhirResolvers,
   breakGlassResolvers,
   workloadResolvers,
+  workflowRecordResolvers,
 );
 
 export const definition = defineSubgraph(name, {

@@ -13,7 +13,13 @@ import type { RunningWorker } from '../../lib/services.js';
 import { offboardingWorkerParts } from '../../lib/workflows/offboarding.js';
 import { placementApproved, placementJob } from './placement.js';
 import { clinicalProvisioningJob } from './provisioning.js';
+import { closeIntegrationGateways, configureIntegrations } from './integrations/gateway.js';
+import { claimJobs } from './workflows/claims.js';
+import { documentJobs } from './workflows/documents.js';
+import { eligibilityJobs } from './workflows/eligibility.js';
 import { workloadMetricsJob } from './workflows/metrics.js';
+import { reminderJobs } from './workflows/reminders.js';
+import { dispatchConsumer } from './workflows/runner.js';
 
 /** Events from other domains: the tenant lifecycle's. */
 export const eventsQueue = eventsQueueOf('clinical-ops');
@@ -24,8 +30,8 @@ const placement = { jobs: [placementJob], consumers: [placementApproved(eventsQu
 export const definition = defineWorker({
   service: 'clinical-ops',
   dbSchema: 'clinical_ops',
-  jobs: [clinicalProvisioningJob, ...placement.jobs, ...offboarding.jobs, workloadMetricsJob],
-  consumers: [...placement.consumers, ...offboarding.consumers],
+  jobs: [clinicalProvisioningJob, ...placement.jobs, ...offboarding.jobs, workloadMetricsJob, ...eligibilityJobs, ...claimJobs, ...reminderJobs, ...documentJobs],
+  consumers: [...placement.consumers, ...offboarding.consumers, dispatchConsumer(eventsQueue)],
   relay: true,
 });
 
@@ -36,6 +42,17 @@ export const queues = definition.queues;
  * Starts the worker as the application role (DATABASE_APP_URL, or `options.databaseUrl`);
  * `close()` stops it gracefully (the launcher calls it on SIGTERM/SIGINT).
  */
-export function start(config: Config, options: Omit<WorkerOptions, 'config'> = {}): Promise<RunningWorker> {
-  return startWorker(definition, { ...options, config });
+export async function start(config: Config, options: Omit<WorkerOptions, 'config'> = {}): Promise<RunningWorker> {
+  // The workflows reach the external systems through the integration gateway (docs/integrations.md).
+  configureIntegrations(config);
+  const worker = await startWorker(definition, { ...options, config });
+  return {
+    ...worker,
+    async close() {
+      // The outcome counts are published while the pools are open; attempts still finishing
+      // meanwhile are recorded as runs, only their counts are not.
+      await closeIntegrationGateways();
+      await worker.close();
+    },
+  };
 }

@@ -203,7 +203,11 @@ interface WorkerModule {
  * The services' workers in this process, on the test database as the application role, polling
  * at the test tuning. Close them before the platform.
  */
-export function startTestWorkers(modules: readonly WorkerModule[], options: Omit<WorkerOptions, 'config' | 'databaseUrl'> = {}): Promise<RunningWorker[]> {
+export function startTestWorkers(
+  modules: readonly WorkerModule[],
+  options: Omit<WorkerOptions, 'config' | 'databaseUrl'> = {},
+  configOverrides: Record<string, string> = {},
+): Promise<RunningWorker[]> {
   const databaseUrl = appUrl(adminUrl(), TEST_APP_PASSWORD);
-  return Promise.all(modules.map((worker) => worker.start(testConfig(), { databaseUrl, tuning: TEST_TUNING, ...options })));
+  return Promise.all(modules.map((worker) => worker.start(testConfig(configOverrides), { databaseUrl, tuning: TEST_TUNING, ...options })));
 }

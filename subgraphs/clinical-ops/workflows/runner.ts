@@ -53,13 +53,13 @@ export interface WorkflowSpec<P, B> {
   workflow: Workflow;
   /** The call for the run, read in A's transaction (the run's business record); null when it is gone. */
   prepare(tx: Tx, runId: string, idempotencyKey: string): Promise<ConnectorCall<P> | null>;
-  /** The external call (the workflow's connector). */
-  call(context: TenantContext, request: ConnectorCall<P>): Promise<ConnectorOutcome<B>>;
+  /** The external call (the workflow's connector), over the job's pool (`db`: the integration gateway's). */
+  call(context: TenantContext, request: ConnectorCall<P>, db: Database): Promise<ConnectorOutcome<B>>;
   /**
    * After an attempt that was in flight and never recorded: what the system already received under
    * the key, as an outcome (so it is recorded, not sent again), or null when it received nothing.
    */
-  recover?(context: TenantContext, request: ConnectorCall<P>): Promise<ConnectorOutcome<B> | null>;
+  recover?(context: TenantContext, request: ConnectorCall<P>, db: Database): Promise<ConnectorOutcome<B> | null>;
   /** The workflow's effect of an accepted outcome, in C's transaction. */
   onAccepted(tx: Tx, runId: string, body: B): Promise<void>;
   /** The workflow's effect of a final refusal, in C's transaction. */
@@ -156,8 +156,9 @@ export async function attempt<P, B>(spec: WorkflowSpec<P, B>, job: JobRun<RunJob
   let outcome: ConnectorOutcome<unknown>;
   if (!begun.request) outcome = GONE;
   else {
-    const recovered = begun.wasInFlight && general.recover ? await general.recover(job.context, begun.request) : null;
-    outcome = recovered ?? (await general.call(job.context, begun.request));
+    const request = { ...begun.request, signal: job.signal };
+    const recovered = begun.wasInFlight && general.recover ? await general.recover(job.context, request, db) : null;
+    outcome = recovered ?? (await general.call(job.context, request, db));
   }
   // A crash here — sent, not yet recorded — is what the idempotency key and `recover` are for.
   faultPoint(`${spec.workflow}.after-send`);
