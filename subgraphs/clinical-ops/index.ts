@@ -1,6 +1,7 @@
 /**
  * The clinical-ops subgraph (workload plane): patients, appointments, the tenant's clinical
- * summary, and break-glass grants with the PHI audit.
+ * summary, break-glass grants with the PHI audit, and the integration gateway's tenant mappings
+ * and simulator knobs (integrations/).
  */
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
 import { mergeResolvers } from '../../lib/resolvers.js';
@@ -9,12 +10,16 @@ import { defineSubgraph, startSubgraph, type StartOptions } from '../../lib/subg
 import { ARCHIVE_ROUTE, archiveRoute } from '../../lib/workflows/offboarding.js';
 import { breakGlassGrantRoute, breakGlassResolvers } from './break-glass.js';
 import { createClinicalLoaders } from './context.js';
+import { configureIntegrations } from './integrations/gateway.js';
+import { mappingAdminResolvers } from './integrations/mapping-admin.js';
+import { mappingChangeResolvers } from './integrations/mapping-changes.js';
+import { simulatorKnobResolvers } from './integrations/simulator-knobs.js';
 import { patientResolvers } from './patients.js';
 import { summaryResolvers } from './summary.js';
 
 export const name = 'clinical-ops';
 export const typeDefs = loadTypeDefs(import.meta.url);
-export const resolvers = mergeResolvers(summaryResolvers, patientResolvers, breakGlassResolvers);
+export const resolvers = mergeResolvers(summaryResolvers, patientResolvers, breakGlassResolvers, mappingAdminResolvers, mappingChangeResolvers, simulatorKnobResolvers);
 
 export const definition = defineSubgraph(name, {
   typeDefs,
@@ -26,4 +31,8 @@ export const definition = defineSubgraph(name, {
 });
 
 /** Starts this subgraph (the registry, lib/services.ts, says which server serves it). */
-export const start = (options: StartOptions) => startSubgraph(definition, options);
+export const start = (options: StartOptions) => {
+  // Where the simulators' admin API is, for the knobs: the configuration this subgraph starts with.
+  configureIntegrations(options.config);
+  return startSubgraph(definition, options);
+};

@@ -3,14 +3,19 @@
  * database's and every isolated tenant's own — to the queues of the domains that consume them,
  * runs clinical-ops' provisioning step, moves tenants between placements (placement.ts), and
  * exports an offboarding tenant's clinical data and purges it once its retention has passed
- * (lib/workflows/offboarding.ts); the asynchronous workflows (eligibility, claims, reminders,
- * documents) join it here as job queues.
+ * (lib/workflows/offboarding.ts), and applies the four-eyes decisions on tenants' protected
+ * integration mappings (integrations/mapping-changes.ts); the asynchronous workflows
+ * (eligibility, claims, reminders, documents) join it here as job queues, reaching external
+ * systems through the process's integration gateway (integrations/gateway.ts), whose outcome
+ * counts are published before the worker stops.
  */
 import type { Config } from '../../lib/config.js';
 import { eventsQueueOf } from '../../lib/events/consumer.js';
 import { defineWorker, startWorker, type WorkerOptions } from '../../lib/jobs/worker.js';
 import type { RunningWorker } from '../../lib/services.js';
 import { offboardingWorkerParts } from '../../lib/workflows/offboarding.js';
+import { closeIntegrationGateways, configureIntegrations } from './integrations/gateway.js';
+import { mappingDecisionConsumers, mappingDecisionJob } from './integrations/mapping-changes.js';
 import { placementApproved, placementJob } from './placement.js';
 import { clinicalProvisioningJob } from './provisioning.js';
 
@@ -19,12 +24,13 @@ export const eventsQueue = eventsQueueOf('clinical-ops');
 
 const offboarding = offboardingWorkerParts({ domain: 'clinical-ops', events: eventsQueue });
 const placement = { jobs: [placementJob], consumers: [placementApproved(eventsQueue)] };
+const integrations = { jobs: [mappingDecisionJob], consumers: mappingDecisionConsumers(eventsQueue) };
 
 export const definition = defineWorker({
   service: 'clinical-ops',
   dbSchema: 'clinical_ops',
-  jobs: [clinicalProvisioningJob, ...placement.jobs, ...offboarding.jobs],
-  consumers: [...placement.consumers, ...offboarding.consumers],
+  jobs: [clinicalProvisioningJob, ...placement.jobs, ...offboarding.jobs, ...integrations.jobs],
+  consumers: [...placement.consumers, ...offboarding.consumers, ...integrations.consumers],
   relay: true,
 });
 
@@ -35,6 +41,15 @@ export const queues = definition.queues;
  * Starts the worker as the application role (DATABASE_APP_URL, or `options.databaseUrl`);
  * `close()` stops it gracefully (the launcher calls it on SIGTERM/SIGINT).
  */
-export function start(config: Config, options: Omit<WorkerOptions, 'config'> = {}): Promise<RunningWorker> {
-  return startWorker(definition, { ...options, config });
+export async function start(config: Config, options: Omit<WorkerOptions, 'config'> = {}): Promise<RunningWorker> {
+  configureIntegrations(config);
+  const worker = await startWorker(definition, { ...options, config });
+  return {
+    ...worker,
+    // The integration outcomes counted so far go out while the pools are still open.
+    close: async () => {
+      await closeIntegrationGateways();
+      await worker.close();
+    },
+  };
 }
