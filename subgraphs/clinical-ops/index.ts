@@ -1,7 +1,8 @@
 /**
  * The clinical-ops subgraph (workload plane): patients, providers, locations, appointments and
- * insurance coverages with their FHIR R4 export, the tenant's clinical summary, and break-glass
- * grants with the PHI audit.
+ * insurance coverages with their FHIR R4 export, the tenant's clinical summary, break-glass
+ * grants with the PHI audit, the workflows and their runs (workflows/), and the integration
+ * gateway's tenant mappings and simulator knobs (integrations/).
  */
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
 import { mergeResolvers } from '../../lib/resolvers.js';
@@ -14,6 +15,10 @@ import { appointmentResolvers } from './appointments.js';
 import { coverageResolvers } from './coverage.js';
 import { fhirResolvers } from './fhir/export.js';
 import { locationResolvers } from './locations.js';
+import { configureIntegrations } from './integrations/gateway.js';
+import { mappingAdminResolvers } from './integrations/mapping-admin.js';
+import { mappingChangeResolvers } from './integrations/mapping-changes.js';
+import { simulatorKnobResolvers } from './integrations/simulator-knobs.js';
 import { patientResolvers } from './patients.js';
 import { providerResolvers } from './providers.js';
 import { summaryResolvers } from './summary.js';
@@ -33,6 +38,9 @@ export const resolvers = mergeResolvers(
   breakGlassResolvers,
   workloadResolvers,
   workflowRecordResolvers,
+  mappingAdminResolvers,
+  mappingChangeResolvers,
+  simulatorKnobResolvers,
 );
 
 export const definition = defineSubgraph(name, {
@@ -45,4 +53,8 @@ export const definition = defineSubgraph(name, {
 });
 
 /** Starts this subgraph (the registry, lib/services.ts, says which server serves it). */
-export const start = (options: StartOptions) => startSubgraph(definition, options);
+export const start = (options: StartOptions) => {
+  // Where the simulators' admin API is, for the knobs: the configuration this subgraph starts with.
+  configureIntegrations(options.config);
+  return startSubgraph(definition, options);
+};

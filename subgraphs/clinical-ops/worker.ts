@@ -3,17 +3,21 @@
  * database's and every isolated tenant's own — to the queues of the domains that consume them,
  * runs clinical-ops' provisioning step, moves tenants between placements (placement.ts), and
  * exports an offboarding tenant's clinical data and purges it once its retention has passed
- * (lib/workflows/offboarding.ts); the asynchronous workflows (eligibility, claims, reminders,
- * documents) join it here as job queues.
+ * (lib/workflows/offboarding.ts), and applies the four-eyes decisions on tenants' protected
+ * integration mappings (integrations/mapping-changes.ts); the asynchronous workflows
+ * (eligibility, claims, reminders, documents) join it here as job queues, reaching external
+ * systems through the process's integration gateway (integrations/gateway.ts), whose outcome
+ * counts are published before the worker stops.
  */
 import type { Config } from '../../lib/config.js';
 import { eventsQueueOf } from '../../lib/events/consumer.js';
 import { defineWorker, startWorker, type WorkerOptions } from '../../lib/jobs/worker.js';
 import type { RunningWorker } from '../../lib/services.js';
 import { offboardingWorkerParts } from '../../lib/workflows/offboarding.js';
+import { closeIntegrationGateways, configureIntegrations } from './integrations/gateway.js';
+import { mappingDecisionConsumers, mappingDecisionJob } from './integrations/mapping-changes.js';
 import { placementApproved, placementJob } from './placement.js';
 import { clinicalProvisioningJob } from './provisioning.js';
-import { closeIntegrationGateways, configureIntegrations } from './integrations/gateway.js';
 import { claimJobs } from './workflows/claims.js';
 import { documentJobs } from './workflows/documents.js';
 import { eligibilityJobs } from './workflows/eligibility.js';
@@ -26,12 +30,13 @@ export const eventsQueue = eventsQueueOf('clinical-ops');
 
 const offboarding = offboardingWorkerParts({ domain: 'clinical-ops', events: eventsQueue });
 const placement = { jobs: [placementJob], consumers: [placementApproved(eventsQueue)] };
+const integrations = { jobs: [mappingDecisionJob], consumers: mappingDecisionConsumers(eventsQueue) };
 
 export const definition = defineWorker({
   service: 'clinical-ops',
   dbSchema: 'clinical_ops',
-  jobs: [clinicalProvisioningJob, ...placement.jobs, ...offboarding.jobs, workloadMetricsJob, ...eligibilityJobs, ...claimJobs, ...reminderJobs, ...documentJobs],
-  consumers: [...placement.consumers, ...offboarding.consumers, dispatchConsumer(eventsQueue)],
+  jobs: [clinicalProvisioningJob, ...placement.jobs, ...offboarding.jobs, ...integrations.jobs, workloadMetricsJob, ...eligibilityJobs, ...claimJobs, ...reminderJobs, ...documentJobs],
+  consumers: [...placement.consumers, ...offboarding.consumers, ...integrations.consumers, dispatchConsumer(eventsQueue)],
   relay: true,
 });
 
@@ -48,9 +53,9 @@ export async function start(config: Config, options: Omit<WorkerOptions, 'config
   const worker = await startWorker(definition, { ...options, config });
   return {
     ...worker,
-    async close() {
-      // The outcome counts are published while the pools are open; attempts still finishing
-      // meanwhile are recorded as runs, only their counts are not.
+    // The integration outcomes counted so far go out while the pools are still open; attempts
+    // still finishing meanwhile are recorded as runs, only their counts are not.
+    close: async () => {
       await closeIntegrationGateways();
       await worker.close();
     },

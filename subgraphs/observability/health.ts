@@ -21,6 +21,15 @@ interface HealthRow {
 
 export const MAX_WINDOW_MINUTES = 43_200;
 
+/** A window argument: `value`, or `fallback` when none is given; BAD_USER_INPUT outside 1–MAX_WINDOW_MINUTES. */
+export function windowMinutesOf(value: number | null | undefined, fallback: number): number {
+  const windowMinutes = value ?? fallback;
+  if (!Number.isInteger(windowMinutes) || windowMinutes < 1 || windowMinutes > MAX_WINDOW_MINUTES) {
+    throw new BadUserInputError(`windowMinutes must be between 1 and ${MAX_WINDOW_MINUTES}`, { argument: 'windowMinutes' });
+  }
+  return windowMinutes;
+}
+
 /** A loader key: one tenant over one window. */
 type HealthKey = `${string}/${number}`;
 const keyOf = (tenantId: string, windowMinutes: number): HealthKey => `${tenantId}/${windowMinutes}`;
@@ -71,10 +80,7 @@ export type ObservabilityContext = SubgraphContext<ReturnType<typeof createObser
 export const healthResolvers = {
   Tenant: {
     health: async (tenant: { id: string }, args: { windowMinutes?: number | null }, ctx: ObservabilityContext) => {
-      const windowMinutes = args.windowMinutes ?? 1440;
-      if (!Number.isInteger(windowMinutes) || windowMinutes < 1 || windowMinutes > MAX_WINDOW_MINUTES) {
-        throw new BadUserInputError(`windowMinutes must be between 1 and ${MAX_WINDOW_MINUTES}`, { argument: 'windowMinutes' });
-      }
+      const windowMinutes = windowMinutesOf(args.windowMinutes, 1440);
       if (!mayActOnTenant(ctx.tenant, tenant.id) || !isUuid(tenant.id)) return null;
       const row = await ctx.loaders.health(tenant.id, windowMinutes);
       const errorRate = row.request_count > 0 ? row.error_count / row.request_count : null;

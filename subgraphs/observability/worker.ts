@@ -1,8 +1,9 @@
 /**
  * Observability's worker process: relays observability's outbox and runs its part of the control
  * plane's workflows (provisioning: the tenant's SLOs by tier; offboarding: the tenant's archive,
- * and its purge once its retention has passed) as jobs, and keeps its copy of tenants' escalation
- * policies (escalation.ts).
+ * and its purge once its retention has passed) as jobs, keeps its copy of tenants' escalation
+ * policies (escalation.ts), and adds clinical-ops' integration outcome counts into its roll-up
+ * (integration-health.ts).
  */
 import type { Config } from '../../lib/config.js';
 import { eventsQueueOf } from '../../lib/events/consumer.js';
@@ -10,6 +11,7 @@ import { defineWorker, startWorker, type WorkerOptions } from '../../lib/jobs/wo
 import type { RunningWorker } from '../../lib/services.js';
 import { offboardingWorkerParts } from '../../lib/workflows/offboarding.js';
 import { escalationPolicyCopy } from './escalation.js';
+import { integrationOutcomesRollup } from './integration-health.js';
 import { observabilityProvisioningJob } from './slo-registration.js';
 
 /** Events from other domains: the tenant lifecycle's, and the control plane's escalation policy. */
@@ -21,7 +23,7 @@ export const definition = defineWorker({
   service: 'observability',
   dbSchema: 'observability',
   jobs: [observabilityProvisioningJob, ...offboarding.jobs],
-  consumers: [...offboarding.consumers, escalationPolicyCopy(eventsQueue)],
+  consumers: [...offboarding.consumers, escalationPolicyCopy(eventsQueue), integrationOutcomesRollup(eventsQueue)],
   relay: true,
 });
 

@@ -22,6 +22,7 @@ import type { TenantContext } from '../../lib/tenant-context.js';
 import { appendAudit } from './audit.js';
 import { actingOn, atPlatform, requirePlatformAdmin, type TenancyContext } from './context.js';
 import { escalationSetting, publishEscalationPolicies } from './escalation.js';
+import { integrationMappingSetting } from './integration-mapping-events.js';
 import { purchaseOrderSetting } from './procurement-events.js';
 
 export interface ChangeRequestRow {
@@ -108,6 +109,7 @@ export const SETTING_RULES: Readonly<Record<string, SettingRule>> = Object.freez
   },
   escalation: escalationSetting,
   purchase_order: purchaseOrderSetting,
+  integration_mapping: integrationMappingSetting,
   feature_override: {
     parse(value: unknown) {
       const { feature, state } = (value ?? {}) as { feature?: unknown; state?: unknown };

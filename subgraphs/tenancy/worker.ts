@@ -7,7 +7,8 @@
  * export, OFFBOARDED, the retention sweep and the purge), exports and purges its own part, and
  * publishes tenants' escalation policies for observability (escalation.ts), and acts on erp's
  * billing: subscription changes audited, suspension for non-payment and the resume (billing-events.ts);
- * and audits erp's purchase orders, opening the four-eyes request of one above its threshold (procurement-events.ts).
+ * and audits erp's purchase orders, opening the four-eyes request of one above its threshold (procurement-events.ts);
+ * and audits clinical-ops' integration mapping changes, opening the four-eyes request of a protected one (integration-mapping-events.ts).
  */
 import type { Config } from '../../lib/config.js';
 import { defineConsumer, eventsQueueOf } from '../../lib/events/consumer.js';
@@ -19,6 +20,7 @@ import { billingConsumers } from './billing-events.js';
 import { workloadConsumers } from './workload-events.js';
 import { escalationSyncJob } from './escalation.js';
 import { applyChange } from './governance.js';
+import { integrationMappingConsumers, openIntegrationMappingRequestJob } from './integration-mapping-events.js';
 import { offboardingParts } from './offboarding.js';
 import { openPurchaseOrderRequestJob, procurementConsumers, withdrawPurchaseOrderRequestJob } from './procurement-events.js';
 import { provisioningConsumers, provisioningJobs } from './provisioning-workflow.js';
@@ -138,10 +140,11 @@ const offboarding = offboardingParts(eventsQueue);
 export const definition = defineWorker({
   service: 'tenancy',
   dbSchema: 'tenancy',
-  jobs: [applyChangeJob, openPurchaseOrderRequestJob, withdrawPurchaseOrderRequestJob, escalationSyncJob, ...provisioningJobs, ...offboarding.jobs],
+  jobs: [applyChangeJob, openPurchaseOrderRequestJob, withdrawPurchaseOrderRequestJob, openIntegrationMappingRequestJob, escalationSyncJob, ...provisioningJobs, ...offboarding.jobs],
   consumers: [breakGlassAudit, approvedChanges, phiReadAudit, placementAudit, ...provisioningConsumers(eventsQueue), ...offboarding.consumers, ...billingConsumers(eventsQueue),
     ...procurementConsumers(eventsQueue),
     ...workloadConsumers(eventsQueue),
+    ...integrationMappingConsumers(eventsQueue),
   ],
   relay: true,
 });

@@ -9,7 +9,7 @@
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { ConnectorKind } from './contract.js';
-import { effectiveMapping, type MappingRow } from './mapping.js';
+import { defaultRow, effectiveMapping, type MappingRow } from './mapping.js';
 import type { MappingSource } from './mapping-store.js';
 
 /**
@@ -21,22 +21,7 @@ export class MemoryMappings implements MappingSource {
   failing = false;
 
   set(tenantId: string, connector: ConnectorKind, fields: Partial<MappingRow>): this {
-    this.rows.set(`${tenantId}:${connector}`, {
-      tenant_id: tenantId,
-      connector,
-      enabled: true,
-      base_url: null,
-      payer_ids: {},
-      field_map: {},
-      timeout_ms: null,
-      breaker_failure_threshold: null,
-      breaker_window_ms: null,
-      breaker_cool_down_ms: null,
-      revision: 1,
-      updated_by: 'test',
-      updated_at: new Date(),
-      ...fields,
-    });
+    this.rows.set(`${tenantId}:${connector}`, { ...defaultRow(tenantId, connector, 'test'), revision: 1, updated_at: new Date(), ...fields });
     return this;
   }
 
@@ -164,7 +149,10 @@ export class FakeSystems {
   /** What a healthy system answers. */
   private healthy({ method, path, headers, body }: ReceivedRequest): Exclude<Scripted, 'hang' | 'drop'> {
     const key = String(headers['idempotency-key'] ?? '');
-    const parts = path.split('?')[0]!.split('/').filter(Boolean).map(decodeURIComponent);
+    const segments = path.split('?')[0]!.split('/').filter(Boolean).map(decodeURIComponent);
+    // Under any base path (a tenant's endpoint `…/acme` reaches `…/acme/payers/…`).
+    const root = segments.findIndex((segment) => ['payers', 'ehr', 'pharmacy', 'messaging', 'admin'].includes(segment));
+    const parts = root === -1 ? segments : segments.slice(root);
     if (parts[0] === 'payers' && parts[2] === 'eligibility' && method === 'POST') {
       return { status: 200, body: { ...ACTIVE_271, controlNumber: (body as { controlNumber?: string }).controlNumber } };
     }

@@ -101,6 +101,18 @@ export function integrationGatewayFor(db: Database): IntegrationGateway {
   return gateway;
 }
 
+/** The simulators' base URL the process was configured with (the knobs' admin API is there). */
+export function configuredSimulatorsUrl(): string {
+  if (!configured) throw new Error('configureIntegrations(config) was not called at start');
+  return configured.baseUrl;
+}
+
+/** After a change in this process: the process's gateway over `db` reads the tenant's mappings again at its next call. */
+export function forgetMappings(db: Database, tenantId: string): void {
+  const mappings = gateways.get(db)?.mappings;
+  if (mappings instanceof MappingStore) mappings.forget(tenantId);
+}
+
 /** Publishes and stops every gateway of the process (before its pools close). */
 export async function closeIntegrationGateways(): Promise<void> {
   const all = [...gateways.values()];

@@ -140,6 +140,23 @@ export interface MappingRow {
   updated_at: Date;
 }
 
+/** The row of a connector the tenant has set nothing for: every field the default. */
+export function defaultRow(tenantId: string, connector: ConnectorKind, updatedBy: string): Omit<MappingRow, 'revision' | 'updated_at'> {
+  return {
+    tenant_id: tenantId,
+    connector,
+    enabled: true,
+    base_url: null,
+    payer_ids: {},
+    field_map: {},
+    timeout_ms: null,
+    breaker_failure_threshold: null,
+    breaker_window_ms: null,
+    breaker_cool_down_ms: null,
+    updated_by: updatedBy,
+  };
+}
+
 export const MAPPING_COLUMNS = `tenant_id, connector, enabled, base_url, payer_ids, field_map, timeout_ms, breaker_failure_threshold, breaker_window_ms,
   breaker_cool_down_ms, revision, updated_by, updated_at`;
 
