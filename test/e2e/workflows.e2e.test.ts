@@ -20,6 +20,7 @@ let workers: RunningWorker[] = [];
 let tenantId: string;
 const ids = { patient: randomUUID(), rejectedPatient: randomUUID(), provider: randomUUID(), location: randomUUID(), coverage: randomUUID(), inactive: randomUUID(), unknownMember: randomUUID(), appointment: randomUUID() };
 let savedPolicy: Record<string, unknown> | undefined;
+const neighbours: string[] = [];
 
 const clinician = () => bearer(['clinician'], { tenantId, subject: 'workflows-clinician' });
 const codesOf = (response: { body: { errors?: { extensions?: Record<string, unknown> }[] } }) => (response.body.errors ?? []).map((e) => e.extensions?.code);
@@ -92,7 +93,7 @@ afterAll(async () => {
   await platform?.close();
   await simulators?.close();
   if (savedPolicy) await adminQuery(`UPDATE clinical_ops.workflow_retry_policies SET backoff_base_ms = $1, backoff_max_ms = $2 WHERE workflow = 'claims'`, [savedPolicy.backoff_base_ms, savedPolicy.backoff_max_ms]);
-  if (tenantId) await dropScratchTenants([tenantId]);
+  if (tenantId) await dropScratchTenants([tenantId, ...neighbours]);
 });
 
 describe('the clinical workflows', () => {
@@ -160,6 +161,37 @@ describe('the clinical workflows', () => {
     const stats = await simulators.stats();
     expect(stats.messaging).toMatchObject({ received: 1, duplicatesAnswered: 0 });
     expect(stats.ehr).toMatchObject({ received: 1, duplicatesAnswered: 0 });
+  });
+
+  it('keeps another tenant’s eligibility checks moving while one tenant floods the queue', async () => {
+    const other = await scratchTenant('Workflows Neighbour Clinic');
+    neighbours.push(other);
+    await adminQuery(`UPDATE tenancy.tenants SET status = 'active' WHERE id = $1`, [other]);
+    const theirs = { patient: randomUUID(), provider: randomUUID(), coverage: randomUUID() };
+    await adminQuery(`INSERT INTO clinical_ops.patients (id, tenant_id, mrn, given_name, family_name, birth_date) VALUES ($1, $2, 'NB-1', 'Cy', 'Vale', '1990-01-15')`, [theirs.patient, other]);
+    await adminQuery(`INSERT INTO clinical_ops.providers (id, tenant_id, npi, name, specialty) VALUES ($1, $2, '1234567893', 'Dr. Rae Holt', 'pediatrics')`, [theirs.provider, other]);
+    await adminQuery(
+      `INSERT INTO clinical_ops.insurance_coverages (id, tenant_id, patient_id, payer_id, member_id, plan_name, relationship, start_date) VALUES ($1, $2, $3, 'acme-health', 'ACM111222333', 'Acme Bronze', 'self', '2026-01-01')`,
+      [theirs.coverage, other, theirs.patient],
+    );
+    // Every answer takes 250 ms: the flooding tenant, one check at a time (standard tier), needs 10 s for its 40.
+    await simulators.setKnobs({ payer_eligibility: { latencyMs: 250 } });
+    const CHECK = `mutation E($input: CheckEligibilityInput!) { checkEligibility(input: $input) { id } }`;
+    const flood: string[] = [];
+    for (let n = 0; n < 40; n += 1) flood.push((await ok<{ checkEligibility: { id: string } }>(CHECK, { input: { coverageId: ids.coverage, providerId: ids.provider } })).checkEligibility.id);
+    const neighbour = await bearer(['clinician'], { tenantId: other, subject: 'workflows-neighbour' });
+    const mine: string[] = [];
+    for (let n = 0; n < 3; n += 1) {
+      const response = await graphql<{ checkEligibility: { id: string } }>(platform.gateway.url, CHECK, { variables: { input: { coverageId: theirs.coverage, providerId: theirs.provider } }, headers: neighbour });
+      mine.push(response.body.data!.checkEligibility.id);
+    }
+    const statusOf = (runIds: string[]) => adminQuery<{ status: string }>('SELECT status FROM clinical_ops.workflow_runs WHERE id = ANY($1::uuid[])', [runIds]);
+    await waitFor('the neighbour’s checks answered', async () => ((await statusOf(mine)).every((run) => run.status === 'succeeded') ? true : undefined), 15_000);
+    // Answered while most of the flood still waits its turn.
+    const floodLeft = (await statusOf(flood)).filter((run) => run.status !== 'succeeded').length;
+    expect(floodLeft).toBeGreaterThan(20);
+    await simulators.setKnobs({ payer_eligibility: { latencyMs: 0 } });
+    await waitFor('the flood drained', async () => ((await statusOf(flood)).every((run) => run.status === 'succeeded') ? true : undefined), 60_000);
   });
 
   it('with the payer failing 30% of the time, ends every claim ACCEPTED, REJECTED or dead-lettered, none lost, none received twice', async () => {
