@@ -13,9 +13,10 @@
  * retry, so retries of work that failed together spread out instead of arriving together.
  */
 import { z } from 'zod';
+import { RETRYABLE_REASONS } from '../events/catalog.js';
 
-/** Why an attempt may work later: the reasons of a connector's `retryable` outcome. */
-export const RETRYABLE_REASONS = ['timeout', 'server_error', 'unreachable', 'circuit_open', 'malformed_response'] as const;
+/** Why an attempt may work later: the reasons of a connector's `retryable` outcome (defined with the integration outcomes it is counted in). */
+export { RETRYABLE_REASONS };
 export type RetryableReason = (typeof RETRYABLE_REASONS)[number];
 
 /** A workflow's retry policy, as its row in `workflow_retry_policies` holds it. */

@@ -26,6 +26,7 @@
  * them all for a process (`createIntegrationGateway`).
  */
 import { INTEGRATION_CONNECTORS } from '../../../lib/events/catalog.js';
+import type { RetryableReason } from '../../../lib/workflows/retry-governance.js';
 
 /** The external systems, one connector each. */
 export const CONNECTOR_KINDS = INTEGRATION_CONNECTORS;
@@ -59,7 +60,7 @@ export interface ConnectorCall<P> {
 export type ConnectorOutcome<B> =
   | { kind: 'accepted'; body: B; latencyMs: number }
   | { kind: 'rejected'; code: string; message: string; latencyMs: number }
-  | { kind: 'retryable'; reason: 'timeout' | 'server_error' | 'unreachable' | 'circuit_open' | 'malformed_response'; message: string; latencyMs: number };
+  | { kind: 'retryable'; reason: RetryableReason; message: string; latencyMs: number };
 
 /** One external system behind the gateway. Implementations never throw for the system's behaviour: they answer an outcome. */
 export interface Connector<P, B> {
