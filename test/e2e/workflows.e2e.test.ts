@@ -11,6 +11,7 @@ import { waitFor } from '../../lib/jobs/test-support.js';
 import type { RunningWorker } from '../../lib/services.js';
 import type { InProcessPlatform } from '../../scripts/platform.js';
 import { startTestSimulators, type TestSimulators } from '../../simulators/test-support.js';
+import { fhirProblems } from '../../subgraphs/clinical-ops/fhir/test-support.js';
 import * as clinicalWorker from '../../subgraphs/clinical-ops/worker.js';
 import { adminQuery, bearer, dropScratchTenants, graphql, scratchTenant, startTestPlatform, startTestWorkers } from '../support/platform.js';
 
@@ -103,8 +104,10 @@ describe('the clinical workflows', () => {
     const claim = await finished(submitted.id);
     expect(claim).toMatchObject({ status: 'ACCEPTED', attempts: 1, payerReasons: [] });
     expect(claim.payerClaimId).toMatch(/^PCN-/);
-    const fhir = JSON.parse(claim.fhir!) as { resourceType: string; total: { value: number; currency: string } };
+    const fhir = JSON.parse(claim.fhir!) as Parameters<typeof fhirProblems>[0] & { total?: unknown };
     expect(fhir).toMatchObject({ resourceType: 'Claim', total: { value: 152.5, currency: 'USD' } });
+    // A valid R4 Claim, by the R4 definitions.
+    expect(fhirProblems(fhir)).toEqual([]);
     const stats = await simulators.stats();
     expect(stats.payer_claims).toMatchObject({ received: 1, distinctKeys: 1, duplicatesAnswered: 0 });
     const usage = await adminQuery<{ n: number }>(`SELECT count(*)::int AS n FROM clinical_ops.outbox WHERE tenant_id = $1 AND type = 'clinical-ops.usage.recorded' AND payload->>'meter' = 'claims_submitted'`, [tenantId]);
