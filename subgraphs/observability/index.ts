@@ -1,5 +1,5 @@
 /**
- * The observability subgraph: tenant telemetry (requests, SLOs, escalations, integration health). Served by Fastify + Mercurius (its registry
+ * The observability subgraph: tenant telemetry (requests, SLOs, escalations, integration health, workload queues). Served by Fastify + Mercurius (its registry
  * kind), with the same bootstrap and request hooks as the Apollo subgraphs.
  */
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
@@ -9,10 +9,11 @@ import { defineSubgraph, startSubgraph, type StartOptions } from '../../lib/subg
 import { ARCHIVE_ROUTE, archiveRoute } from '../../lib/workflows/offboarding.js';
 import { createObservabilityLoaders, healthResolvers } from './health.js';
 import { createIntegrationHealthLoader, integrationHealthResolvers } from './integration-health.js';
+import { workloadHealthResolvers } from './workload-health.js';
 
 export const name = 'observability';
 export const typeDefs = loadTypeDefs(import.meta.url);
-export const resolvers = mergeResolvers(healthResolvers, integrationHealthResolvers);
+export const resolvers = mergeResolvers(healthResolvers, integrationHealthResolvers, workloadHealthResolvers);
 
 export const definition = defineSubgraph(name, {
   typeDefs,

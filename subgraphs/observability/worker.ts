@@ -12,6 +12,7 @@ import type { RunningWorker } from '../../lib/services.js';
 import { offboardingWorkerParts } from '../../lib/workflows/offboarding.js';
 import { escalationPolicyCopy } from './escalation.js';
 import { integrationOutcomesRollup } from './integration-health.js';
+import { workloadSamplesConsumer } from './workload-health.js';
 import { observabilityProvisioningJob } from './slo-registration.js';
 
 /** Events from other domains: the tenant lifecycle's, and the control plane's escalation policy. */
@@ -23,7 +24,7 @@ export const definition = defineWorker({
   service: 'observability',
   dbSchema: 'observability',
   jobs: [observabilityProvisioningJob, ...offboarding.jobs],
-  consumers: [...offboarding.consumers, escalationPolicyCopy(eventsQueue), integrationOutcomesRollup(eventsQueue)],
+  consumers: [...offboarding.consumers, escalationPolicyCopy(eventsQueue), integrationOutcomesRollup(eventsQueue), workloadSamplesConsumer(eventsQueue)],
   relay: true,
 });
 

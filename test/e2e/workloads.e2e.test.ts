@@ -9,9 +9,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../../lib/jobs/test-support.js';
 import type { RunningWorker } from '../../lib/services.js';
 import type { InProcessPlatform } from '../../scripts/platform.js';
+import { appUrl, Database, resolveBindingKey } from '../../lib/db/index.js';
+import { periodicContext } from '../../lib/jobs/worker.js';
+import { publishSamples, sampleWorkloads } from '../../subgraphs/clinical-ops/workflows/metrics.js';
 import * as clinicalWorker from '../../subgraphs/clinical-ops/worker.js';
+import * as observabilityWorker from '../../subgraphs/observability/worker.js';
+import { TEST_APP_PASSWORD } from '../support/env.js';
 import * as tenancyWorker from '../../subgraphs/tenancy/worker.js';
-import { adminQuery, bearer, dropScratchTenants, graphql, scratchTenant, startTestPlatform, startTestWorkers } from '../support/platform.js';
+import { adminQuery, adminUrl, bearer, dropScratchTenants, graphql, scratchTenant, startTestPlatform, startTestWorkers, testConfig } from '../support/platform.js';
 
 let platform: InProcessPlatform;
 let workers: RunningWorker[] = [];
@@ -39,8 +44,8 @@ async function seedRun(tenant: string, workflow: string, status: string, fields:
 
 beforeAll(async () => {
   platform = await startTestPlatform();
-  // Clinical-ops' worker relays its outbox; tenancy's writes the audit.
-  workers = await startTestWorkers([tenancyWorker, clinicalWorker]);
+  // Clinical-ops' worker relays its outbox; tenancy's writes the audit; observability keeps the queue samples.
+  workers = await startTestWorkers([tenancyWorker, clinicalWorker, observabilityWorker]);
   tenantId = await scratchTenant('Workloads Clinic');
   otherTenantId = await scratchTenant('Workloads Other Clinic');
   scratch.push(tenantId, otherTenantId);
@@ -84,6 +89,31 @@ describe('the workload plane', () => {
     expect(byWorkflow.ELIGIBILITY_CHECKS).toMatchObject({ depth: 0, succeeded: 1, retried: 1, oldestWaitSeconds: null });
     // Another tenant's id at tenant level is refused.
     expect(codesOf(await graphql(platform.gateway.url, RUNS, { variables: { t: otherTenantId }, headers: own }))).toEqual(['BAD_USER_INPUT']);
+  });
+
+  it('samples the tenant’s queues into observability, read as Tenant.workloadHealth', async () => {
+    const db = new Database({ url: appUrl(adminUrl(), TEST_APP_PASSWORD), schema: 'clinical_ops', poolSize: 1, bindingKey: resolveBindingKey(testConfig()) });
+    try {
+      const job = { db, context: periodicContext('clinical-ops') };
+      const samples = (await sampleWorkloads(job, 60)).filter((sample) => sample.tenant_id === tenantId);
+      await db.withTenant(job.context, (tx) => publishSamples(tx, job, samples, 60));
+    } finally {
+      await db.close();
+    }
+    const HEALTH = `query H($id: ID!) { tenant(id: $id) { workloadHealth(windowMinutes: 5) { workflow depth inFlight oldestWaitSeconds succeeded deadLettered lastSampledAt } } }`;
+    const health = await waitFor('the sample kept by observability', async () => {
+      const response = await graphql<{ tenant: { workloadHealth: { workflow: string; depth: number; succeeded: number; deadLettered: number; lastSampledAt: string | null }[] } }>(
+        platform.gateway.url,
+        HEALTH,
+        { variables: { id: tenantId }, headers: await admin() },
+      );
+      const rows = response.body.data?.tenant.workloadHealth ?? [];
+      return rows.some((row) => row.lastSampledAt) ? rows : undefined;
+    });
+    const byWorkflow = Object.fromEntries(health.map((row) => [row.workflow, row]));
+    // The claims queue has one run waiting; nothing was queued or done for reminders, so no sample.
+    expect(byWorkflow.CLAIMS).toMatchObject({ depth: 1, inFlight: 0 });
+    expect(byWorkflow.REMINDERS).toMatchObject({ depth: 0, lastSampledAt: null });
   });
 
   it('lists the retry policies', async () => {
