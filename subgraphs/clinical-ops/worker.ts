@@ -22,6 +22,7 @@ import { claimJobs } from './workflows/claims.js';
 import { documentJobs } from './workflows/documents.js';
 import { eligibilityJobs } from './workflows/eligibility.js';
 import { workloadMetricsJob } from './workflows/metrics.js';
+import { reminderScheduleJob } from './workflows/reminder-schedule.js';
 import { reminderJobs } from './workflows/reminders.js';
 import { dispatchConsumer } from './workflows/runner.js';
 
@@ -35,7 +36,7 @@ const integrations = { jobs: [mappingDecisionJob], consumers: mappingDecisionCon
 export const definition = defineWorker({
   service: 'clinical-ops',
   dbSchema: 'clinical_ops',
-  jobs: [clinicalProvisioningJob, ...placement.jobs, ...offboarding.jobs, ...integrations.jobs, workloadMetricsJob, ...eligibilityJobs, ...claimJobs, ...reminderJobs, ...documentJobs],
+  jobs: [clinicalProvisioningJob, ...placement.jobs, ...offboarding.jobs, ...integrations.jobs, workloadMetricsJob, ...eligibilityJobs, ...claimJobs, ...reminderJobs, reminderScheduleJob, ...documentJobs],
   consumers: [...placement.consumers, ...offboarding.consumers, ...integrations.consumers, dispatchConsumer(eventsQueue)],
   relay: true,
 });

@@ -12,8 +12,12 @@ import type { RunningWorker } from '../../lib/services.js';
 import type { InProcessPlatform } from '../../scripts/platform.js';
 import { startTestSimulators, type TestSimulators } from '../../simulators/test-support.js';
 import { fhirProblems } from '../../subgraphs/clinical-ops/fhir/test-support.js';
+import { scheduleReminders } from '../../subgraphs/clinical-ops/workflows/reminder-schedule.js';
 import * as clinicalWorker from '../../subgraphs/clinical-ops/worker.js';
-import { adminQuery, bearer, dropScratchTenants, graphql, scratchTenant, startTestPlatform, startTestWorkers } from '../support/platform.js';
+import { appUrl, Database, resolveBindingKey } from '../../lib/db/index.js';
+import { periodicContext } from '../../lib/jobs/worker.js';
+import { TEST_APP_PASSWORD } from '../support/env.js';
+import { adminQuery, adminUrl, bearer, dropScratchTenants, graphql, scratchTenant, startTestPlatform, startTestWorkers, testConfig } from '../support/platform.js';
 
 let platform: InProcessPlatform;
 let simulators: TestSimulators;
@@ -164,6 +168,28 @@ describe('the clinical workflows', () => {
     const stats = await simulators.stats();
     expect(stats.messaging).toMatchObject({ received: 1, duplicatesAnswered: 0 });
     expect(stats.ehr).toMatchObject({ received: 1, duplicatesAnswered: 0 });
+  });
+
+  it('reminds of tomorrow’s appointments by schedule, once however often the schedule runs', async () => {
+    const tomorrow = randomUUID();
+    await adminQuery(
+      `INSERT INTO clinical_ops.appointments (id, tenant_id, patient_id, provider_id, location_id, starts_at, duration_minutes, status, reason) VALUES ($1, $2, $3, $4, $5, now() + interval '20 hours', 30, 'scheduled', 'check-up')`,
+      [tomorrow, tenantId, ids.patient, ids.provider, ids.location],
+    );
+    const db = new Database({ url: appUrl(adminUrl(), TEST_APP_PASSWORD), schema: 'clinical_ops', poolSize: 1, bindingKey: resolveBindingKey(testConfig()) });
+    try {
+      const job = { db, context: periodicContext('clinical-ops') };
+      expect((await scheduleReminders(job)).get(tenantId)).toBe(1);
+      expect((await scheduleReminders(job)).get(tenantId)).toBeUndefined();
+    } finally {
+      await db.close();
+    }
+    const [reminder] = await adminQuery<{ id: string; channel: string }>('SELECT id, channel FROM clinical_ops.reminders WHERE appointment_id = $1', [tomorrow]);
+    expect(reminder!.channel).toBe('sms');
+    await waitFor('the scheduled reminder sent', async () => {
+      const [row] = await adminQuery<{ message_id: string | null }>('SELECT message_id FROM clinical_ops.reminders WHERE id = $1', [reminder!.id]);
+      return row?.message_id ? true : undefined;
+    });
   });
 
   it('keeps another tenant’s eligibility checks moving while one tenant floods the queue', async () => {
