@@ -8,13 +8,12 @@
  */
 import { z } from 'zod';
 import type { Tx } from '../../lib/db/index.js';
-import { BadUserInputError } from '../../lib/errors.js';
 import { INTEGRATION_CONNECTORS } from '../../lib/events/catalog.js';
 import { defineConsumer } from '../../lib/events/consumer.js';
 import { defineQueue, type QueueDeclaration } from '../../lib/jobs/queues.js';
 import type { JobDefinition, JobRun } from '../../lib/jobs/worker.js';
 import { appendAudit } from './audit.js';
-import type { SettingRule } from './governance.js';
+import { domainOwnedSetting, openDomainRequest, type DomainRequest } from './domain-requests.js';
 
 /** How long an integration mapping request stays open (clinical-ops' change expires with it). */
 const REQUEST_HOURS = 72;
@@ -33,23 +32,9 @@ const mappingValue = z
  * The governed setting `integration_mapping`: its requests are opened by clinical-ops'
  * requestIntegrationMappingChange (through the job below), never by requestChange.
  */
-export const integrationMappingSetting: SettingRule = {
-  parse() {
-    throw new BadUserInputError('integration_mapping requests are opened by requestIntegrationMappingChange (clinical-ops), not requested directly', {
-      argument: 'input.setting',
-    });
-  },
-  read: async () => null,
-  write: async () => undefined,
-};
+export const integrationMappingSetting = domainOwnedSetting('integration_mapping', 'requestIntegrationMappingChange (clinical-ops)');
 
-interface OpenRequest {
-  changeRequestId: string;
-  tenantId: string;
-  requestedBy: { id: string; kind: 'user' | 'api_key' | 'anonymous' | 'service' };
-  requestId: string;
-  value: z.infer<typeof mappingValue>;
-}
+type OpenRequest = DomainRequest & { value: z.infer<typeof mappingValue> };
 
 /** Opens the change request at platform level (change requests are written by the platform only). */
 export const openIntegrationMappingRequestQueue = defineQueue({
@@ -60,30 +45,11 @@ export const openIntegrationMappingRequestQueue = defineQueue({
   expireInSeconds: 60,
 });
 
-/** The request under clinical-ops' id, once however often the job runs; `change.requested` in the tenant's chain, as the requester's act. */
-async function openRequest(tx: Tx, key: Buffer, data: OpenRequest): Promise<void> {
+/** The request under clinical-ops' id, once however often the job runs. */
+function openRequest(tx: Tx, key: Buffer, data: OpenRequest): Promise<void> {
   const value = mappingValue.parse(data.value);
-  const [tenant] = await tx.query<{ partner_id: string | null }>('SELECT partner_id FROM tenants WHERE id = $1', [data.tenantId]);
-  if (!tenant) return;
   const justification = `Integration mapping of ${value.connector}: ${value.fields.join(', ')} (the requester's reasons are with the change in clinical-ops: integrationMappingChanges)`;
-  const [row] = await tx.query<{ expires_at: Date }>(
-    `INSERT INTO change_requests (id, tenant_id, setting, value, justification, status, requested_by, expires_at)
-     VALUES ($1, $2, 'integration_mapping', $3, $4, 'pending', $5, now() + make_interval(hours => $6))
-     ON CONFLICT (id) DO NOTHING RETURNING expires_at`,
-    [data.changeRequestId, data.tenantId, JSON.stringify(value), justification, data.requestedBy.id, REQUEST_HOURS],
-  );
-  if (!row) return;
-  await appendAudit(
-    tx,
-    key,
-    { principal: data.requestedBy, roles: [], requestId: data.requestId },
-    {
-      owner: { tenantId: data.tenantId, partnerId: tenant.partner_id },
-      action: 'change.requested',
-      target: `change_request:${data.changeRequestId}`,
-      detail: { setting: 'integration_mapping', value, expiresAt: row.expires_at.toISOString() },
-    },
-  );
+  return openDomainRequest(tx, key, { ...data, setting: 'integration_mapping', value, justification, hours: REQUEST_HOURS });
 }
 
 export const openIntegrationMappingRequestJob: JobDefinition = {

@@ -8,12 +8,11 @@
  */
 import { z } from 'zod';
 import type { Tx } from '../../lib/db/index.js';
-import { BadUserInputError } from '../../lib/errors.js';
 import { defineConsumer } from '../../lib/events/consumer.js';
 import { defineQueue, type QueueDeclaration } from '../../lib/jobs/queues.js';
 import type { JobDefinition, JobRun } from '../../lib/jobs/worker.js';
 import { appendAudit } from './audit.js';
-import type { SettingRule } from './governance.js';
+import { domainOwnedSetting, openDomainRequest, type DomainRequest } from './domain-requests.js';
 
 /** How long a purchase order's request stays open for a decision (the longest a change request may). */
 const REQUEST_HOURS = 720;
@@ -33,21 +32,9 @@ const purchaseOrderValue = z
  * The governed setting `purchase_order`: its requests are opened by erp's createPurchaseOrder
  * (through the job below), never by requestChange, and applying one only marks it applied.
  */
-export const purchaseOrderSetting: SettingRule = {
-  parse() {
-    throw new BadUserInputError('purchase_order requests are opened by createPurchaseOrder (erp), not requested directly', { argument: 'input.setting' });
-  },
-  read: async () => null,
-  write: async () => undefined,
-};
+export const purchaseOrderSetting = domainOwnedSetting('purchase_order', 'createPurchaseOrder (erp)');
 
-interface OpenRequest {
-  changeRequestId: string;
-  tenantId: string;
-  requestedBy: { id: string; kind: 'user' | 'api_key' | 'anonymous' | 'service' };
-  requestId: string;
-  value: z.infer<typeof purchaseOrderValue>;
-}
+type OpenRequest = DomainRequest & { value: z.infer<typeof purchaseOrderValue> };
 
 /** Opens the change request at platform level (change requests are written by the platform only). */
 export const openPurchaseOrderRequestQueue = defineQueue({
@@ -58,30 +45,11 @@ export const openPurchaseOrderRequestQueue = defineQueue({
   expireInSeconds: 60,
 });
 
-/** The request with erp's id, once however often the job runs; `change.requested` in the tenant's chain, as the requester's act. */
-async function openRequest(tx: Tx, key: Buffer, data: OpenRequest): Promise<void> {
+/** The request with erp's id, once however often the job runs. */
+function openRequest(tx: Tx, key: Buffer, data: OpenRequest): Promise<void> {
   const value = purchaseOrderValue.parse(data.value);
-  const [tenant] = await tx.query<{ partner_id: string | null }>('SELECT partner_id FROM tenants WHERE id = $1', [data.tenantId]);
-  if (!tenant) return;
   const justification = `Purchase order ${value.number}: ${value.category}, ${value.amountMinor} ${value.currency} minor units, above the four-eyes threshold`;
-  const [row] = await tx.query<{ expires_at: Date }>(
-    `INSERT INTO change_requests (id, tenant_id, setting, value, justification, status, requested_by, expires_at)
-     VALUES ($1, $2, 'purchase_order', $3, $4, 'pending', $5, now() + make_interval(hours => $6))
-     ON CONFLICT (id) DO NOTHING RETURNING expires_at`,
-    [data.changeRequestId, data.tenantId, JSON.stringify(value), justification, data.requestedBy.id, REQUEST_HOURS],
-  );
-  if (!row) return;
-  await appendAudit(
-    tx,
-    key,
-    { principal: data.requestedBy, roles: [], requestId: data.requestId },
-    {
-      owner: { tenantId: data.tenantId, partnerId: tenant.partner_id },
-      action: 'change.requested',
-      target: `change_request:${data.changeRequestId}`,
-      detail: { setting: 'purchase_order', value, expiresAt: row.expires_at.toISOString() },
-    },
-  );
+  return openDomainRequest(tx, key, { ...data, setting: 'purchase_order', value, justification, hours: REQUEST_HOURS });
 }
 
 export const openPurchaseOrderRequestJob: JobDefinition = {
@@ -92,7 +60,7 @@ export const openPurchaseOrderRequestJob: JobDefinition = {
 interface WithdrawRequest {
   changeRequestId: string;
   tenantId: string;
-  withdrawnBy: OpenRequest['requestedBy'];
+  withdrawnBy: DomainRequest['requestedBy'];
   requestId: string;
 }
 
