@@ -8,7 +8,7 @@
  * backoff while the others go on serving (supervisor.ts). Ctrl-C stops everything gracefully;
  * the data stays in the data folder for the next start.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
@@ -18,7 +18,7 @@ import { prettyPrint } from '../lib/log-format.js';
 import { serviceProcesses, type ServiceProcess } from '../lib/services.js';
 import { createDemoCredentials, demoPlan, writeDemoCredentials } from './demo-credentials.js';
 import { migrateAll, seedDemo, tenantCount } from './platform.js';
-import { build, BUILD_DIR, BUNDLE_RUNNER, isBuildStale, LAUNCHER_BUNDLE, PROJECT_ROOT } from './build.js';
+import { BUILD_DIR, BUNDLE_RUNNER, isBuildStale, LAUNCHER_BUNDLE, PROJECT_ROOT } from './build.js';
 import { PROCESS_READY_MESSAGE, reportProcessReady } from './service-process.js';
 import { contextVerifyKeyOf, needsDatabase, serviceEnv } from './service-env.js';
 import { Supervisor } from './supervisor.js';
@@ -41,11 +41,14 @@ async function main(): Promise<void> {
   const started = Date.now();
   const config = loadConfig();
   const log = (message: string) => console.log(`[caregraph] ${message}`);
-  // Services run compiled (see build.ts). A source newer than the build: build, then start the
-  // new build of this launcher too.
+  // Services run compiled (see build.ts). A source newer than the build: build from the sources,
+  // then start the new build of this launcher too. From the sources, not with the build code
+  // compiled into this launcher: that is as old as the build, and would leave out a service
+  // (or any change to the build) added since.
   if (isBuildStale()) {
-    const result = await build();
-    log(`compiled the services into ${path.relative(process.cwd(), BUILD_DIR)} in ${result.ms} ms`);
+    const began = Date.now();
+    buildFromSources();
+    log(`compiled the services into ${path.relative(process.cwd(), BUILD_DIR)} in ${Date.now() - began} ms`);
     await restartCompiled();
     return;
   }
@@ -189,6 +192,12 @@ async function main(): Promise<void> {
  * for this process is passed on: Ctrl-C in a terminal reaches both (one process group), but a
  * supervisor or `kill` signals this one only. The new launcher stops once however often told.
  */
+/** `node --import tsx scripts/build.ts`, as `npm start` builds a fresh clone (launch.mjs); exits when it fails. */
+function buildFromSources(): void {
+  const built = spawnSync(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, 'scripts', 'build.ts')], { cwd: PROJECT_ROOT, stdio: 'inherit' });
+  if (built.status !== 0) process.exit(built.status ?? 1);
+}
+
 async function restartCompiled(): Promise<void> {
   const child = spawn(process.execPath, [path.join(BUILD_DIR, BUNDLE_RUNNER), LAUNCHER_BUNDLE], { stdio: 'inherit' });
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => child.kill(signal));

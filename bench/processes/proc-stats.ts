@@ -169,8 +169,9 @@ export function processGroupMembers(pgid: number): GroupMember[] {
     try {
       const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
       // Fields after the command name start at field 3 (state); the group is field 5.
-      const group = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]);
-      if (group !== pgid) continue;
+      const [state, , group] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      // A zombie has exited and only waits for its parent (or init) to reap it: no longer a member.
+      if (Number(group) !== pgid || state === 'Z') continue;
       const argv = fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').filter(Boolean);
       members.push({ pid: Number(entry), argv });
     } catch {
