@@ -1,6 +1,7 @@
 /**
  * The benchmark: scenarios A and A2 (throughput through four targets), the flood (a partner key
- * at 10× its rate limit beside other tenants' dashboards), B (SQL statements per request) and C
+ * at 10× its rate limit beside other tenants' dashboards), D (the noisy neighbour: one tenant's
+ * flood of claims beside other tenants' workflow runs), B (SQL statements per request) and C
  * (start-up and seeding) against a database that is already migrated and seeded. `run.ts`
  * prepares that database for `npm run bench`; the harness test passes the test database
  * instead.
