@@ -1,6 +1,6 @@
 /**
  * The benchmark harness in its shortest mode, against the test database: every scenario
- * runs and reports figures. Speeds are not asserted — this machine's load decides them; nor
+ * runs and reports figures (the noisy neighbour, D, included). Speeds are not asserted — this machine's load decides them; nor
  * are the flood's latency ratio and the limiter's cost, only that they come out, that the
  * flood is mostly refused and that nothing else failed.
  */
@@ -12,7 +12,7 @@ import { MODES } from './modes.js';
 import { formatReport } from './report.js';
 
 describe('benchmark harness (smoke mode)', () => {
-  it('measures every target of scenarios A and A2, the flood, and scenarios B and C', async () => {
+  it('measures every target of scenarios A and A2, the flood, the noisy neighbour (D), and scenarios B and C', async () => {
     const report = await runHarness({
       mode: MODES.smoke,
       adminUrl: adminUrl(),
@@ -59,6 +59,21 @@ describe('benchmark harness (smoke mode)', () => {
     expect(flood.latencyRatio.p99).toBeGreaterThan(0);
     expect(flood.limiter.costMsPerRequest).not.toBeNull();
 
+    const noisy = report.noisy!;
+    expect(noisy).not.toBeNull();
+    for (const phase of [noisy.baseline, noisy.flood]) {
+      expect(phase.requests).toBeGreaterThan(0);
+      expect(phase.errors).toBe(0);
+      expect(phase.othersWaitMs.runs).toBeGreaterThan(0);
+      expect(phase.othersWaitMs.notStarted).toBe(0);
+      expect(phase.othersWaitMs.p99).not.toBeNull();
+      expect(phase.othersApiMs.p99).toBeGreaterThan(0);
+    }
+    expect(noisy.flood.floodTenant.claims).toBeGreaterThan(0);
+    expect(noisy.flood.floodTenant.drainSeconds).not.toBeNull();
+    expect(noisy.rawPgBoss.fetchCompletePerSecond).toBeGreaterThan(0);
+    expect(noisy.claimsAtZeroLatency.jobsPerSecond).toBeGreaterThan(0);
+
     expect(report.nPlusOne.rows.map((row) => row.first)).toEqual(MODES.smoke.pageSizes);
     for (const row of report.nPlusOne.rows) expect(row.statementsPerRequest).toBeGreaterThan(0);
 
@@ -69,5 +84,6 @@ describe('benchmark harness (smoke mode)', () => {
     expect(table).toContain('CareGraph/bare');
     expect(table).toContain('Hive Gateway');
     expect(table).toContain('share of the flood refused');
-  }, 180_000);
+    expect(table).toContain('noisy neighbour');
+  }, 300_000);
 });

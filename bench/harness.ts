@@ -1,6 +1,7 @@
 /**
  * The benchmark: scenarios A and A2 (throughput through four targets), the flood (a partner key
- * at 10× its rate limit beside other tenants' dashboards), B (SQL statements per request) and C
+ * at 10× its rate limit beside other tenants' dashboards), D (the noisy neighbour: one tenant's
+ * flood of claims beside other tenants' workflow runs), B (SQL statements per request) and C
  * (start-up and seeding) against a database that is already migrated and seeded. `run.ts`
  * prepares that database for `npm run bench`; the harness test passes the test database
  * instead.
@@ -15,6 +16,7 @@ import { startChild } from './processes/child.js';
 import type { SubgraphsReady } from './processes/subgraphs.js';
 import { throughputOperations } from './queries.js';
 import { runFlood, type FloodResult } from './scenarios/flood.js';
+import { runNoisyNeighbour, type NoisyResult } from './scenarios/noisy-neighbour.js';
 import { runNPlusOne, type NPlusOneResult } from './scenarios/n-plus-one.js';
 import { runStartup, type StartupResult } from './scenarios/startup.js';
 import { runThroughput, type ThroughputRow } from './scenarios/throughput.js';
@@ -22,6 +24,8 @@ import { ratiosOf, type Ratio } from './report.js';
 
 /** The `--only` id of the flood scenario. */
 export const FLOOD_ID = 'flood';
+/** The `--only` ids of scenario D, the noisy neighbour on the workflow queues. */
+export const NOISY_IDS = ['noisy', 'D'];
 
 export interface HarnessOptions {
   mode: Mode;
@@ -34,7 +38,8 @@ export interface HarnessOptions {
   profileDirectory?: string;
   /**
    * Run only these operations of scenarios A and A2 (ids such as `A-fleet`) and the flood scenario
-   * when `flood` is among them; all when absent. B and C run either way.
+   * when `flood` is among them, and scenario D when `noisy` (or `D`) is; all when absent. B and
+   * C run either way.
    */
   only?: string[];
   log?: (line: string) => void;
@@ -49,6 +54,8 @@ export interface BenchReport {
   ratios: Ratio[];
   /** The flood scenario; null when `only` left it out. */
   flood: FloodResult | null;
+  /** Scenario D, the noisy neighbour; null when `only` left it out. */
+  noisy: NoisyResult | null;
   nPlusOne: NPlusOneResult;
   startup: StartupResult;
 }
@@ -61,8 +68,9 @@ export async function runHarness(options: HarnessOptions): Promise<BenchReport> 
   const { tenantId, tenants } = await benchTenant(options.adminUrl);
   const operations = throughputOperations(tenantId).filter((operation) => !options.only || options.only.includes(operation.id));
   const floodScenario = !options.only || options.only.includes(FLOOD_ID);
-  if (operations.length === 0 && !floodScenario) {
-    throw new Error(`--only matches no operation (known: ${[...throughputOperations(tenantId).map((o) => o.id), FLOOD_ID].join(', ')})`);
+  const noisyScenario = !options.only || options.only.some((only) => NOISY_IDS.includes(only));
+  if (operations.length === 0 && !floodScenario && !noisyScenario) {
+    throw new Error(`--only matches no operation (known: ${[...throughputOperations(tenantId).map((o) => o.id), FLOOD_ID, NOISY_IDS[0]].join(', ')})`);
   }
   const contexts = await presignContexts(config, options.adminUrl, operations.map((operation) => operation.scope));
 
@@ -85,6 +93,7 @@ export async function runHarness(options: HarnessOptions): Promise<BenchReport> 
   const subgraphs = await startChild<SubgraphsReady>('subgraphs', {}, { env });
   let throughput: ThroughputRow[] = [];
   let flood: FloodResult | null = null;
+  let noisy: NoisyResult | null = null;
   try {
     const load = await startChild<{ pid: number }>('load', {}, { env });
     try {
@@ -118,6 +127,10 @@ export async function runHarness(options: HarnessOptions): Promise<BenchReport> 
     } finally {
       await load.stop();
     }
+    if (noisyScenario) {
+      log('D  noisy neighbour: one tenant floods the claims queue at 20× beside other tenants\' checks and claims (same subgraphs)');
+      noisy = await runNoisyNeighbour({ mode: options.mode, config, env, adminUrl: options.adminUrl, contexts, subgraphs, log });
+    }
   } finally {
     await subgraphs.stop();
   }
@@ -145,6 +158,7 @@ export async function runHarness(options: HarnessOptions): Promise<BenchReport> 
     throughput,
     ratios: ratiosOf(throughput),
     flood,
+    noisy,
     nPlusOne,
     startup,
   };

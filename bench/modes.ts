@@ -3,6 +3,8 @@
  * docs/performance.md; `quick` checks everything in about three minutes; `smoke` is the
  * shortest run that still exercises every scenario (the harness test uses it).
  */
+import type { NoisySettings } from './scenarios/noisy-neighbour.js';
+
 export type ModeName = 'full' | 'quick' | 'smoke';
 
 export interface Mode {
@@ -29,6 +31,8 @@ export interface Mode {
   startupAlongside: boolean;
   /** The flood scenario (scenarios/flood.ts). */
   flood: FloodSettings;
+  /** Scenario D, the noisy neighbour on the workflow queues (scenarios/noisy-neighbour.ts). */
+  noisy: NoisySettings;
 }
 
 export interface FloodSettings {
@@ -58,6 +62,7 @@ export const MODES: Record<ModeName, Mode> = {
     restartOnExistingFolder: true,
     startupAlongside: false,
     flood: { windowSeconds: 10, dashboardTenants: 24, usersPerTenant: 4, costRounds: 3 },
+    noisy: { tenants: 20, phaseSeconds: 60, eligibilityPerSecond: 0.05, claimsPerSecond: 0.05, payerLatencyMs: 50, rawJobs: 2000, zeroLatencyClaimsPerTenant: 10 },
   },
   quick: {
     name: 'quick',
@@ -69,6 +74,7 @@ export const MODES: Record<ModeName, Mode> = {
     restartOnExistingFolder: true,
     startupAlongside: false,
     flood: { windowSeconds: 10, dashboardTenants: 24, usersPerTenant: 4, costRounds: 2 },
+    noisy: { tenants: 20, phaseSeconds: 30, eligibilityPerSecond: 0.05, claimsPerSecond: 0.05, payerLatencyMs: 50, rawJobs: 1000, zeroLatencyClaimsPerTenant: 5 },
   },
   smoke: {
     name: 'smoke',
@@ -81,6 +87,7 @@ export const MODES: Record<ModeName, Mode> = {
     restartOnExistingFolder: false,
     startupAlongside: true,
     flood: { windowSeconds: 1, dashboardTenants: 8, usersPerTenant: 2, costRounds: 1, countedFloodSeconds: 2 },
+    noisy: { tenants: 4, phaseSeconds: 2, eligibilityPerSecond: 1, claimsPerSecond: 0.5, payerLatencyMs: 50, rawJobs: 40, zeroLatencyClaimsPerTenant: 2 },
   },
 };
 

@@ -1,6 +1,7 @@
 /** Ratios against the baselines, the issue's targets, and the one table the run prints. */
 import type { BenchReport } from './harness.js';
 import { FLOOD_LATENCY_LIMIT, LIMITER_COST_LIMIT_MS, type DashboardRun, type FloodResult } from './scenarios/flood.js';
+import { NOISY_RATIO_LIMIT, type NoisyPhase, type NoisyResult } from './scenarios/noisy-neighbour.js';
 import type { StartupResult } from './scenarios/startup.js';
 import { TARGET_LABELS, type ThroughputRow } from './scenarios/throughput.js';
 
@@ -57,6 +58,7 @@ export function targetLines(report: BenchReport): string[] {
   const peak = gatewayRss.length ? Math.max(...gatewayRss.map((row) => row.gatewayPeakRssMb!)) : null;
   lines.push(`CareGraph gateway peak RSS under load < ${RSS_LIMIT_MB} MB: ${fixed(peak, 0)} MB (${verdict(peak === null ? null : peak < RSS_LIMIT_MB)})`);
   if (report.flood) lines.push(...floodTargetLines(report.flood));
+  if (report.noisy) lines.push(...noisyTargetLines(report.noisy));
   lines.push(`SQL statements per request flat in N: ${verdict(report.nPlusOne.flat)}`);
   lines.push(...startupTargetLines(report.startup));
   return lines;
@@ -125,6 +127,50 @@ export function formatFlood(flood: FloodResult): string {
     `limiter: gateway CPU ${fixed(flood.limiter.onCpuMsPerRequest, 2)} ms/req with limits on against ${fixed(flood.limiter.offCpuMsPerRequest, 2)} off ` +
       `(${flood.limiter.rounds.length} round${flood.limiter.rounds.length === 1 ? '' : 's'}, both gateways at once, ${flood.limiter.ratePerSecond} req/s each): ${fixed(flood.limiter.costMsPerRequest, 2)} ms per request (by round: ${perRound}); ` +
       `counters ${flood.limiterMode} (${flood.sharedCounters.rows} rows of the key in gateway.rate_limit_counters)`,
+  ].join('\n');
+}
+
+/** Scenario D's targets, each met or missed. */
+export function noisyTargetLines(noisy: NoisyResult): string[] {
+  const { waitP99, apiP99 } = noisy.ratios;
+  const met = (value: number | null) => verdict(value === null ? null : value <= NOISY_RATIO_LIMIT);
+  const lost = noisy.baseline.othersWaitMs.notStarted + noisy.flood.othersWaitMs.notStarted;
+  return [
+    `D         other tenants' job wait p99 with the flood ≤ ${NOISY_RATIO_LIMIT}× without: ${fixed(waitP99, 2)} (${met(waitP99)}); ` +
+      `their API p99: ${fixed(apiP99, 2)} (${met(apiP99)}); runs never started: ${lost} (${verdict(lost === 0)})`,
+  ];
+}
+
+/** Scenario D as text: the two phases side by side, the flood's drain, and the two ceilings. */
+export function formatNoisy(noisy: NoisyResult): string {
+  const { settings, baseline, flood } = noisy;
+  const row = (label: string, pick: (phase: NoisyPhase) => string, ratio?: number | null) => [label, pick(baseline), pick(flood), ratio === undefined ? '' : `${fixed(ratio, 2)}×`];
+  const floodTenant = flood.floodTenant;
+  return [
+    `D  noisy neighbour: ${settings.tenants} pooled tenants (tenant users) at ${settings.eligibilityPerSecond} eligibility checks/s + ${settings.claimsPerSecond} claims/s each, ` +
+      `${settings.phaseSeconds} s per phase; in (2) one standard tenant also sends claims at ${fixed(settings.floodClaimsPerSecond, 1)}/s (20×); ` +
+      `payers at ${settings.payerLatencyMs} ms; one clinical-ops worker (${settings.workerSlotsPerQueue} slots per queue; per tenant 1 standard, 2 enhanced, 4 critical)`,
+    table(
+      ['other tenants', '(1) baseline', '(2) with the flood', '(2)/(1)'],
+      [
+        row('mutations sent (all tenants) / failed', (p) => `${p.requests} / ${p.errors}`),
+        row('API p50 ms', (p) => fixed(p.othersApiMs.p50, 1)),
+        row('API p99 ms', (p) => fixed(p.othersApiMs.p99, 1), noisy.ratios.apiP99),
+        row('job wait p50 ms (queued → 1st attempt)', (p) => fixed(p.othersWaitMs.p50, 0), noisy.ratios.waitP50),
+        row('job wait p99 ms', (p) => fixed(p.othersWaitMs.p99, 0), noisy.ratios.waitP99),
+        row('runs / never started', (p) => `${p.othersWaitMs.runs} / ${p.othersWaitMs.notStarted}`),
+        row(`${noisy.enhancedTenantTier ?? 'no'}-tier tenant eligibility wait p99 ms`, (p) => `${fixed(p.enhancedEligibilityWaitMs.p99, 0)} (${p.enhancedEligibilityWaitMs.runs} runs)`),
+        row('jobs/s completed (all tenants)', (p) => fixed(p.jobsPerSecond, 1)),
+        row('dead-lettered / on a dedicated queue', (p) => `${p.deadLettered} / ${p.dedicated}`),
+      ],
+      1,
+    ),
+    '',
+    `flooding tenant: ${floodTenant.claims} claims (${floodTenant.errors} failed), its wait p50 / p99 ${fixed(floodTenant.waitMs.p50, 0)} / ${fixed(floodTenant.waitMs.p99, 0)} ms; ` +
+      `backlog drained ${fixed(floodTenant.drainSeconds, 1)} s after its last request`,
+    `ceilings: raw pg-boss (same database, throwaway queue, ${noisy.rawPgBoss.jobs} jobs, 8 lanes): send ${fixed(noisy.rawPgBoss.sendPerSecond, 0)}/s, ` +
+      `fetch + complete ${fixed(noisy.rawPgBoss.fetchCompletePerSecond, 0)}/s; claims queue, payers at 0 ms (${noisy.claimsAtZeroLatency.claims} claims, ` +
+      `${noisy.claimsAtZeroLatency.errors} failed): ${fixed(noisy.claimsAtZeroLatency.jobsPerSecond, 1)} runs/s`,
   ].join('\n');
 }
 
@@ -203,6 +249,7 @@ export function formatReport(report: BenchReport): string {
     );
   }
   if (report.flood) out.push(formatFlood(report.flood), '');
+  if (report.noisy) out.push(formatNoisy(report.noisy), '');
   out.push('B  SQL statements per request, tenants(first: N) with all four extensions');
   out.push(
     table(

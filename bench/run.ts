@@ -2,7 +2,7 @@
  * `npm run bench` (full run, about ten minutes), `npm run bench -- --quick` (about three),
  * `--smoke` (shortest), `--profile` (V8 CPU profiles of each gateway process into the
  * results folder), `--only A-fleet` (one operation of A/A2, repeatable; `flood` for the flood
- * scenario; B and C still run), `--only startup` (scenario C alone: start-up times and idle
+ * scenario, `noisy` for scenario D, the noisy neighbour; B and C still run), `--only startup` (scenario C alone: start-up times and idle
  * memory of `npm start`). Starts its own embedded PostgreSQL under .caregraph/, seeds the
  * 400-tenant demo fleet, runs every scenario, prints one table and writes the same figures as
  * JSON to bench/results/. Never part of `npm test`.
