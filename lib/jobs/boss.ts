@@ -50,6 +50,9 @@ export async function startAppBoss(
     createSchema: false,
     schedule: false,
     reindex: false,
+    // The queues' ready counts, which burst fetching (worker.ts) reads, refreshed every 5 s
+    // rather than every minute: one small statement per process.
+    queueCacheIntervalSeconds: 5,
     ...tuning,
   } satisfies ConstructorOptions);
   logBossEvents(boss, options.logger, options.stopping);

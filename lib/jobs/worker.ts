@@ -181,6 +181,10 @@ export async function startWorker(definition: WorkerDefinition, options: WorkerO
         groupConcurrency: groupConcurrency(queue),
         perJobResults: true,
         pollingIntervalSeconds: tuning.pollingIntervalSeconds,
+        // pg-boss waits the polling interval after every fetch, even one that found a job: with one
+        // job per fetch, a lane would run at most one job a second. While the queue has a backlog
+        // (its cached ready count, refreshed by the monitor), lanes fetch again at once instead.
+        burstWhenReadyExceeds: 1,
       } as const;
       await boss.work(queue.name, work, (jobs: Job<unknown>[]) => track(inFlight, Promise.all(jobs.map((job) => settle(job, processor, { key, logger })))));
     }
