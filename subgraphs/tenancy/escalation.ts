@@ -80,6 +80,10 @@ function byTenant(rows: readonly RuleRow[]): Map<string, { tier: RuleRow['tier']
  * to the one tenant). Answers how many were published.
  */
 export async function publishEscalationPolicies(tx: Tx, context: TenantContext, tenantIds: readonly string[] | null): Promise<number> {
+  // One publisher at a time, and the rules read only once it holds the lock: a sync pass that read
+  // the rules before a change committed would otherwise publish those stale rules under a newer
+  // revision than the change's, and observability keeps the highest revision.
+  await tx.query(`SELECT pg_advisory_xact_lock(hashtext('caregraph:escalation-publications'))`);
   const policies = byTenant(await effectiveRules(tx, tenantIds, true));
   if (policies.size === 0) return 0;
   const published = await tx.query<{ tenant_id: string; revision: number; rules: EscalationRule[] }>(
