@@ -9,6 +9,7 @@
  */
 import type { Tx } from '../../lib/db/index.js';
 import { BadUserInputError } from '../../lib/errors.js';
+import { defineQueue, type QueueDeclaration } from '../../lib/jobs/queues.js';
 import { appendAudit } from './audit.js';
 import type { SettingRule } from './governance.js';
 
@@ -57,4 +58,12 @@ export async function openDomainRequest(
       detail: { setting: request.setting, value: request.value, expiresAt: row.expires_at.toISOString() },
     },
   );
+}
+
+/**
+ * The queue of a job that opens (or withdraws) such a request at platform level: retried for
+ * minutes, since the domain's change is already committed and waits for it.
+ */
+export function domainRequestQueue(name: string): QueueDeclaration {
+  return defineQueue({ name, retryLimit: 10, retryDelaySeconds: 2, retryDelayMaxSeconds: 300, expireInSeconds: 60 });
 }

@@ -10,10 +10,10 @@ import { z } from 'zod';
 import type { Tx } from '../../lib/db/index.js';
 import { INTEGRATION_CONNECTORS } from '../../lib/events/catalog.js';
 import { defineConsumer } from '../../lib/events/consumer.js';
-import { defineQueue, type QueueDeclaration } from '../../lib/jobs/queues.js';
+import type { QueueDeclaration } from '../../lib/jobs/queues.js';
 import type { JobDefinition, JobRun } from '../../lib/jobs/worker.js';
 import { appendAudit } from './audit.js';
-import { domainOwnedSetting, openDomainRequest, type DomainRequest } from './domain-requests.js';
+import { domainOwnedSetting, domainRequestQueue, openDomainRequest, type DomainRequest } from './domain-requests.js';
 
 /** How long an integration mapping request stays open (clinical-ops' change expires with it). */
 const REQUEST_HOURS = 72;
@@ -37,13 +37,7 @@ export const integrationMappingSetting = domainOwnedSetting('integration_mapping
 type OpenRequest = DomainRequest & { value: z.infer<typeof mappingValue> };
 
 /** Opens the change request at platform level (change requests are written by the platform only). */
-export const openIntegrationMappingRequestQueue = defineQueue({
-  name: 'tenancy.open-integration-mapping-request',
-  retryLimit: 10,
-  retryDelaySeconds: 2,
-  retryDelayMaxSeconds: 300,
-  expireInSeconds: 60,
-});
+export const openIntegrationMappingRequestQueue = domainRequestQueue('tenancy.open-integration-mapping-request');
 
 /** The request under clinical-ops' id, once however often the job runs. */
 function openRequest(tx: Tx, key: Buffer, data: OpenRequest): Promise<void> {

@@ -9,10 +9,10 @@
 import { z } from 'zod';
 import type { Tx } from '../../lib/db/index.js';
 import { defineConsumer } from '../../lib/events/consumer.js';
-import { defineQueue, type QueueDeclaration } from '../../lib/jobs/queues.js';
+import type { QueueDeclaration } from '../../lib/jobs/queues.js';
 import type { JobDefinition, JobRun } from '../../lib/jobs/worker.js';
 import { appendAudit } from './audit.js';
-import { domainOwnedSetting, openDomainRequest, type DomainRequest } from './domain-requests.js';
+import { domainOwnedSetting, domainRequestQueue, openDomainRequest, type DomainRequest } from './domain-requests.js';
 
 /** How long a purchase order's request stays open for a decision (the longest a change request may). */
 const REQUEST_HOURS = 720;
@@ -37,13 +37,7 @@ export const purchaseOrderSetting = domainOwnedSetting('purchase_order', 'create
 type OpenRequest = DomainRequest & { value: z.infer<typeof purchaseOrderValue> };
 
 /** Opens the change request at platform level (change requests are written by the platform only). */
-export const openPurchaseOrderRequestQueue = defineQueue({
-  name: 'tenancy.open-purchase-order-request',
-  retryLimit: 10,
-  retryDelaySeconds: 2,
-  retryDelayMaxSeconds: 300,
-  expireInSeconds: 60,
-});
+export const openPurchaseOrderRequestQueue = domainRequestQueue('tenancy.open-purchase-order-request');
 
 /** The request with erp's id, once however often the job runs. */
 function openRequest(tx: Tx, key: Buffer, data: OpenRequest): Promise<void> {
@@ -65,13 +59,7 @@ interface WithdrawRequest {
 }
 
 /** Withdraws the request of an order canceled in erp, at platform level like the opening. */
-export const withdrawPurchaseOrderRequestQueue = defineQueue({
-  name: 'tenancy.withdraw-purchase-order-request',
-  retryLimit: 10,
-  retryDelaySeconds: 2,
-  retryDelayMaxSeconds: 300,
-  expireInSeconds: 60,
-});
+export const withdrawPurchaseOrderRequestQueue = domainRequestQueue('tenancy.withdraw-purchase-order-request');
 
 /**
  * An order canceled while its request is pending withdraws the request, as the canceller's act.
