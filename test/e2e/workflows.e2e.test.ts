@@ -122,6 +122,11 @@ describe('the clinical workflows', () => {
     const submitted = (await ok<{ submitClaim: ClaimView }>(SUBMIT, { input: claimInput(ids.unknownMember, ids.rejectedPatient) })).submitClaim;
     // Member ids ending in 9999 are unknown to the simulated payer.
     expect(await finished(submitted.id)).toMatchObject({ status: 'REJECTED', payerReasons: [expect.stringMatching(/member not found/)] });
+    // Listed by status, filtered in the database.
+    const listed = async (status: string) => (await ok<{ claims: { id: string; status: string }[] }>('query L($s: ClaimStatus) { claims(status: $s, first: 200) { id status } }', { s: status })).claims;
+    expect((await listed('REJECTED')).map((claim) => claim.id)).toEqual([submitted.id]);
+    expect((await listed('ACCEPTED')).every((claim) => claim.status === 'ACCEPTED' && claim.id !== submitted.id)).toBe(true);
+    expect(await listed('ACCEPTED')).toHaveLength(1);
     const before = await adminQuery<{ n: number }>(`SELECT count(*)::int AS n FROM clinical_ops.claims WHERE tenant_id = $1`, [tenantId]);
     const bad = [
       { ...claimInput(), lines: [] },

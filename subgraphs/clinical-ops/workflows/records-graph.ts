@@ -17,6 +17,7 @@ import { sendAppointmentReminder } from './reminders.js';
 const runColumns = RUN_COLUMNS.split(', ').map((column) => `r.${column}`).join(', ');
 
 interface ClaimRow extends RunRow {
+  claim_status: string;
   tenant_id: string;
   patient_id: string;
   coverage_id: string;
@@ -33,34 +34,21 @@ interface ClaimRow extends RunRow {
   created_at: Date;
 }
 
-const CLAIM_SELECT = `SELECT ${runColumns}, k.tenant_id, k.patient_id, k.coverage_id, k.provider_id, k.location_id, to_char(k.service_date, 'YYYY-MM-DD') AS service_date,
+/** A claim's status: its run's, with the payer's verdict once it answered (computed here so `claims(status)` filters in SQL). */
+const CLAIM_STATUS_SQL = `CASE r.status WHEN 'queued' THEN 'QUEUED' WHEN 'in_flight' THEN 'SUBMITTING' WHEN 'retry_scheduled' THEN 'RETRY_SCHEDULED'
+       WHEN 'succeeded' THEN CASE WHEN k.payer_status = 'rejected' THEN 'REJECTED' ELSE 'ACCEPTED' END
+       WHEN 'rejected' THEN 'REJECTED' ELSE 'DEAD_LETTERED' END`;
+
+const CLAIM_SELECT = `SELECT ${runColumns}, ${CLAIM_STATUS_SQL} AS claim_status, k.tenant_id, k.patient_id, k.coverage_id, k.provider_id, k.location_id, to_char(k.service_date, 'YYYY-MM-DD') AS service_date,
        k.lines, k.total_minor, k.currency, k.payer_status, k.payer_claim_id, k.payer_reasons, k.submitted_at, k.created_at
   FROM claims k JOIN workflow_runs r ON r.id = k.id`;
-
-/** A claim's status: its run's, with the payer's verdict once it answered. */
-export function claimStatus(run: Pick<RunRow, 'status'>, payerStatus: 'accepted' | 'rejected' | null): string {
-  switch (run.status) {
-    case 'queued':
-      return 'QUEUED';
-    case 'in_flight':
-      return 'SUBMITTING';
-    case 'retry_scheduled':
-      return 'RETRY_SCHEDULED';
-    case 'succeeded':
-      return payerStatus === 'rejected' ? 'REJECTED' : 'ACCEPTED';
-    case 'rejected':
-      return 'REJECTED';
-    default:
-      return 'DEAD_LETTERED';
-  }
-}
 
 // `tenant_id` and `patient_id` ride along for the PHI audit (phi-audit.ts), which records each PHI read by record.
 const toClaim = (row: ClaimRow) => ({
   id: row.id,
   tenant_id: row.tenant_id,
   patient_id: row.patient_id,
-  status: claimStatus(row, row.payer_status),
+  status: row.claim_status,
   attempts: row.attempts,
   lastErrorCode: row.last_error_code,
   lastError: row.last_error,
@@ -197,9 +185,10 @@ export const workflowRecordResolvers = {
       const first = args.first ?? 50;
       if (!Number.isInteger(first) || first < 1 || first > 200) throw new BadUserInputError('first must be 1–200', { argument: 'first' });
       if (args.status != null && !CLAIM_STATUSES.includes(args.status)) throw new BadUserInputError(`status must be one of ${CLAIM_STATUSES.join(', ')}`, { argument: 'status' });
-      const rows = await ctx.db.withTenant(ctx.tenant, (tx) => tx.query<ClaimRow>(`${CLAIM_SELECT} ORDER BY k.created_at DESC, k.id LIMIT $1`, [args.status ? 1000 : first]));
-      const claims = rows.map(toClaim);
-      return (args.status ? claims.filter((claim) => claim.status === args.status) : claims).slice(0, first);
+      const rows = await ctx.db.withTenant(ctx.tenant, (tx) =>
+        tx.query<ClaimRow>(`${CLAIM_SELECT} WHERE ($1::text IS NULL OR ${CLAIM_STATUS_SQL} = $1) ORDER BY k.created_at DESC, k.id LIMIT $2`, [args.status ?? null, first]),
+      );
+      return rows.map(toClaim);
     },
     eligibilityCheck: (_: unknown, args: { id: string }, ctx: ClinicalContext) => checkById(ctx, args.id),
     reminder: (_: unknown, args: { id: string }, ctx: ClinicalContext) => (isUuid(args.id) ? reminderById(ctx, args.id) : null),
