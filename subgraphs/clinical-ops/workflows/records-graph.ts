@@ -80,12 +80,18 @@ const toClaim = (row: ClaimRow) => ({
     ),
 });
 
-async function claimById(ctx: ClinicalContext, id: string) {
+/**
+ * One workflow record by id, read with its run at tenant level: `select` ends in the record's
+ * table as `alias` joined to its run. Null when the id is not a uuid or no row is visible.
+ */
+async function recordById<Row extends RunRow, Record>(ctx: ClinicalContext, id: string, select: string, alias: string, toRecord: (row: Row) => Record): Promise<Record | null> {
   assertTenantLevel(ctx.tenant);
   if (!isUuid(id)) return null;
-  const [row] = await ctx.db.withTenant(ctx.tenant, (tx) => tx.query<ClaimRow>(`${CLAIM_SELECT} WHERE k.id = $1`, [id]));
-  return row ? toClaim(row) : null;
+  const [row] = await ctx.db.withTenant(ctx.tenant, (tx) => tx.query<Row>(`${select} WHERE ${alias}.id = $1`, [id]));
+  return row ? toRecord(row) : null;
 }
+
+const claimById = (ctx: ClinicalContext, id: string) => recordById(ctx, id, CLAIM_SELECT, 'k', toClaim);
 
 interface CheckRow extends RunRow {
   tenant_id: string;
@@ -97,83 +103,68 @@ interface CheckRow extends RunRow {
   answered_at: Date | null;
 }
 
-async function checkById(ctx: ClinicalContext, id: string) {
-  assertTenantLevel(ctx.tenant);
-  if (!isUuid(id)) return null;
-  const [row] = await ctx.db.withTenant(ctx.tenant, (tx) =>
-    tx.query<CheckRow>(`SELECT ${runColumns}, e.tenant_id, e.patient_id, e.active, e.plan_name, e.copay_minor, e.deductible_remaining_minor, e.answered_at FROM eligibility_checks e JOIN workflow_runs r ON r.id = e.id WHERE e.id = $1`, [id]),
+const toCheck = (row: CheckRow) => ({
+  id: row.id,
+  tenant_id: row.tenant_id,
+  patient_id: row.patient_id,
+  status: row.status.toUpperCase(),
+  attempts: row.attempts,
+  lastErrorCode: row.last_error_code,
+  lastError: row.last_error,
+  answeredAt: row.answered_at?.toISOString() ?? null,
+  result:
+    row.active === null
+      ? null
+      : {
+          id: row.id,
+          tenant_id: row.tenant_id,
+          patient_id: row.patient_id,
+          active: row.active,
+          planName: row.plan_name,
+          copayMinor: row.copay_minor === null ? null : Number(row.copay_minor),
+          deductibleRemainingMinor: row.deductible_remaining_minor === null ? null : Number(row.deductible_remaining_minor),
+        },
+  run: toRun(row),
+});
+
+const checkById = (ctx: ClinicalContext, id: string) =>
+  recordById(
+    ctx,
+    id,
+    `SELECT ${runColumns}, e.tenant_id, e.patient_id, e.active, e.plan_name, e.copay_minor, e.deductible_remaining_minor, e.answered_at FROM eligibility_checks e JOIN workflow_runs r ON r.id = e.id`,
+    'e',
+    toCheck,
   );
-  if (!row) return null;
-  return {
+
+type ReminderRow = RunRow & { channel: string; message_id: string | null; sent_at: Date | null; appointment_id: string };
+
+const reminderById = (ctx: ClinicalContext, id: string) =>
+  recordById(ctx, id, `SELECT ${runColumns}, m.channel, m.message_id, m.sent_at, m.appointment_id FROM reminders m JOIN workflow_runs r ON r.id = m.id`, 'm', (row: ReminderRow) => ({
     id: row.id,
-    tenant_id: row.tenant_id,
-    patient_id: row.patient_id,
     status: row.status.toUpperCase(),
+    appointmentId: row.appointment_id,
+    channel: row.channel.toUpperCase(),
     attempts: row.attempts,
     lastErrorCode: row.last_error_code,
-    lastError: row.last_error,
-    answeredAt: row.answered_at?.toISOString() ?? null,
-    result:
-      row.active === null
-        ? null
-        : {
-            id: row.id,
-            tenant_id: row.tenant_id,
-            patient_id: row.patient_id,
-            active: row.active,
-            planName: row.plan_name,
-            copayMinor: row.copay_minor === null ? null : Number(row.copay_minor),
-            deductibleRemainingMinor: row.deductible_remaining_minor === null ? null : Number(row.deductible_remaining_minor),
-          },
+    messageId: row.message_id,
+    sentAt: row.sent_at?.toISOString() ?? null,
     run: toRun(row),
-  };
-}
+  }));
 
-async function reminderById(ctx: ClinicalContext, id: string) {
-  assertTenantLevel(ctx.tenant);
-  const [row] = await ctx.db.withTenant(ctx.tenant, (tx) =>
-    tx.query<RunRow & { channel: string; message_id: string | null; sent_at: Date | null; appointment_id: string }>(
-      `SELECT ${runColumns}, m.channel, m.message_id, m.sent_at, m.appointment_id FROM reminders m JOIN workflow_runs r ON r.id = m.id WHERE m.id = $1`,
-      [id],
-    ),
-  );
-  return (
-    row && {
-      id: row.id,
-      status: row.status.toUpperCase(),
-      appointmentId: row.appointment_id,
-      channel: row.channel.toUpperCase(),
-      attempts: row.attempts,
-      lastErrorCode: row.last_error_code,
-      messageId: row.message_id,
-      sentAt: row.sent_at?.toISOString() ?? null,
-      run: toRun(row),
-    }
-  );
-}
+type DocumentRow = RunRow & { kind: string; ehr_reference: string | null; filed_at: Date | null; appointment_id: string };
 
-async function documentById(ctx: ClinicalContext, id: string) {
-  assertTenantLevel(ctx.tenant);
-  const [row] = await ctx.db.withTenant(ctx.tenant, (tx) =>
-    tx.query<RunRow & { kind: string; ehr_reference: string | null; filed_at: Date | null; appointment_id: string }>(
-      `SELECT ${runColumns}, d.kind, d.ehr_reference, d.filed_at, d.appointment_id FROM documents d JOIN workflow_runs r ON r.id = d.id WHERE d.id = $1`,
-      [id],
-    ),
-  );
-  return (
-    row && {
-      id: row.id,
-      status: row.status.toUpperCase(),
-      appointmentId: row.appointment_id,
-      kind: row.kind.toUpperCase(),
-      attempts: row.attempts,
-      lastErrorCode: row.last_error_code,
-      ehrReference: row.ehr_reference,
-      filedAt: row.filed_at?.toISOString() ?? null,
-      run: toRun(row),
-    }
-  );
-}
+const documentById = (ctx: ClinicalContext, id: string) =>
+  recordById(ctx, id, `SELECT ${runColumns}, d.kind, d.ehr_reference, d.filed_at, d.appointment_id FROM documents d JOIN workflow_runs r ON r.id = d.id`, 'd', (row: DocumentRow) => ({
+    id: row.id,
+    status: row.status.toUpperCase(),
+    appointmentId: row.appointment_id,
+    kind: row.kind.toUpperCase(),
+    attempts: row.attempts,
+    lastErrorCode: row.last_error_code,
+    ehrReference: row.ehr_reference,
+    filedAt: row.filed_at?.toISOString() ?? null,
+    run: toRun(row),
+  }));
 
 const CLAIM_STATUSES = ['QUEUED', 'SUBMITTING', 'RETRY_SCHEDULED', 'ACCEPTED', 'REJECTED', 'DEAD_LETTERED'];
 
@@ -191,8 +182,8 @@ export const workflowRecordResolvers = {
       return rows.map(toClaim);
     },
     eligibilityCheck: (_: unknown, args: { id: string }, ctx: ClinicalContext) => checkById(ctx, args.id),
-    reminder: (_: unknown, args: { id: string }, ctx: ClinicalContext) => (isUuid(args.id) ? reminderById(ctx, args.id) : null),
-    visitRecord: (_: unknown, args: { id: string }, ctx: ClinicalContext) => (isUuid(args.id) ? documentById(ctx, args.id) : null),
+    reminder: (_: unknown, args: { id: string }, ctx: ClinicalContext) => reminderById(ctx, args.id),
+    visitRecord: (_: unknown, args: { id: string }, ctx: ClinicalContext) => documentById(ctx, args.id),
   },
   Mutation: {
     async submitClaim(_: unknown, args: { input: SubmitClaimInput }, ctx: ClinicalContext) {

@@ -15,16 +15,19 @@ export const REMINDER_SCHEDULE_EVERY_SECONDS = 15 * 60;
 /** How far ahead an appointment is reminded of. */
 export const REMIND_AHEAD_HOURS = 24;
 
+/** Appointments (`a`, their patients `p`) due a reminder: scheduled within $1 hours, reachable, none sent yet. */
+const DUE_APPOINTMENTS = `appointments a JOIN patients p ON p.id = a.patient_id
+  WHERE a.status = 'scheduled' AND a.starts_at BETWEEN now() AND now() + make_interval(hours => $1)
+    AND (p.phone IS NOT NULL OR p.email IS NOT NULL)
+    AND NOT EXISTS (SELECT 1 FROM reminders r WHERE r.appointment_id = a.id)`;
+
 export const reminderScheduleQueue = defineQueue({ name: 'clinical-ops.reminder-schedule', retryLimit: 3, retryDelaySeconds: 30, retryDelayMaxSeconds: 300, expireInSeconds: 300 });
 
 /** Starts the reminders due; answers how many, per tenant. */
 export async function scheduleReminders(job: { db: Database; context: TenantContext }): Promise<Map<string, number>> {
   const due = await job.db.acrossPlacements(job.context, (tx) =>
     tx.query<{ tenant_id: string }>(
-      `SELECT DISTINCT a.tenant_id FROM appointments a JOIN patients p ON p.id = a.patient_id
-        WHERE a.status = 'scheduled' AND a.starts_at BETWEEN now() AND now() + make_interval(hours => $1)
-          AND (p.phone IS NOT NULL OR p.email IS NOT NULL)
-          AND NOT EXISTS (SELECT 1 FROM reminders r WHERE r.appointment_id = a.id)`,
+      `SELECT DISTINCT a.tenant_id FROM ${DUE_APPOINTMENTS}`,
       [REMIND_AHEAD_HOURS],
     ),
   );
@@ -34,10 +37,7 @@ export async function scheduleReminders(job: { db: Database; context: TenantCont
     const count = await job.db.withTenant(context, async (tx) => {
       const appointments = await tx.query<{ id: string; channel: 'sms' | 'email' }>(
         `SELECT a.id, CASE WHEN p.phone IS NOT NULL THEN 'sms' ELSE 'email' END AS channel
-           FROM appointments a JOIN patients p ON p.id = a.patient_id
-          WHERE a.status = 'scheduled' AND a.starts_at BETWEEN now() AND now() + make_interval(hours => $1)
-            AND (p.phone IS NOT NULL OR p.email IS NOT NULL)
-            AND NOT EXISTS (SELECT 1 FROM reminders r WHERE r.appointment_id = a.id)
+           FROM ${DUE_APPOINTMENTS}
           ORDER BY a.starts_at
           FOR UPDATE OF a SKIP LOCKED`,
         [REMIND_AHEAD_HOURS],
