@@ -17,7 +17,7 @@ import * as clinicalWorker from '../../subgraphs/clinical-ops/worker.js';
 import { appUrl, Database, resolveBindingKey } from '../../lib/db/index.js';
 import { periodicContext } from '../../lib/jobs/worker.js';
 import { TEST_APP_PASSWORD } from '../support/env.js';
-import { adminQuery, adminUrl, bearer, dropScratchTenants, graphql, scratchTenant, startTestPlatform, startTestWorkers, testConfig } from '../support/platform.js';
+import { adminQuery, adminUrl, bearer, dropScratchTenants, graphql, pinTenantIntegrations, scratchTenant, startTestPlatform, startTestWorkers, testConfig } from '../support/platform.js';
 
 let platform: InProcessPlatform;
 let simulators: TestSimulators;
@@ -80,6 +80,8 @@ beforeAll(async () => {
   await adminQuery(`UPDATE clinical_ops.workflow_retry_policies SET backoff_base_ms = 200, backoff_max_ms = 1600 WHERE workflow = 'claims'`);
   workers = await startTestWorkers([clinicalWorker], {}, { SIMULATORS_URL: simulators.url });
   tenantId = await scratchTenant('Workflows Clinic');
+  // Its jobs call these simulators whichever test file's worker runs them.
+  await pinTenantIntegrations(tenantId, simulators.url);
   await adminQuery(`UPDATE tenancy.tenants SET status = 'active' WHERE id = $1`, [tenantId]);
   const sql = [
     [`INSERT INTO clinical_ops.patients (id, tenant_id, mrn, given_name, family_name, birth_date, email, phone) VALUES ($1, $2, 'WF-1', 'Ada', 'Quill', '1980-04-02', 'ada@example.com', '+15555550123')`, [ids.patient, tenantId]],
@@ -199,6 +201,7 @@ describe('the clinical workflows', () => {
 
   it('keeps another tenant’s eligibility checks moving while one tenant floods the queue', async () => {
     const other = await scratchTenant('Workflows Neighbour Clinic');
+    await pinTenantIntegrations(other, simulators.url);
     neighbours.push(other);
     await adminQuery(`UPDATE tenancy.tenants SET status = 'active' WHERE id = $1`, [other]);
     const theirs = { patient: randomUUID(), provider: randomUUID(), coverage: randomUUID() };

@@ -94,6 +94,21 @@ export async function scratchTenant(name = 'Scratch Clinic', fields: { tier?: st
   return id;
 }
 
+/**
+ * Points every connector of a tenant at `baseUrl` (its integration mappings' endpoint). Workers
+ * of every test file fetch from the same queues, and each calls the simulators its own config
+ * names for tenants without an endpoint: a test with simulators of its own (a seed, knobs,
+ * receipts it counts) pins its tenants to them, so whichever worker runs their jobs calls them.
+ */
+export async function pinTenantIntegrations(tenantId: string, baseUrl: string): Promise<void> {
+  await adminQuery(
+    `INSERT INTO clinical_ops.integration_mappings (tenant_id, connector, base_url, updated_by)
+     SELECT $1, connector, $2, 'test-support' FROM unnest(ARRAY['payer_eligibility', 'payer_claims', 'ehr', 'pharmacy', 'messaging']) AS c(connector)
+     ON CONFLICT (tenant_id, connector) DO UPDATE SET base_url = EXCLUDED.base_url`,
+    [tenantId, baseUrl],
+  );
+}
+
 /** The schemas whose tenant-owned rows a scratch tenant may leave behind. */
 const TENANT_SCHEMAS = ['tenancy', 'erp', 'clinical_ops', 'observability'];
 /** What stays when a scratch tenant goes, as it would for a real one: its audit chain. */
